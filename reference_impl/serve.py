@@ -1,0 +1,52 @@
+"""Serving an `App` with uvicorn on loopback, with Via's graceful shutdown.
+
+uvicorn waits for open responses before it runs the ASGI lifespan shutdown, and an SSE stream
+never finishes by itself; so the server here begins the app's drain (`/readyz` 503, every tab
+disposed, every stream ended) *before* uvicorn waits for connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+from collections.abc import Sequence
+
+import uvicorn
+
+from .app import App
+
+__all__ = ["Server", "main_for", "serve"]
+
+LOOPBACK = "127.0.0.1"
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, draining the Via app before waiting for its connections."""
+
+    def __init__(self, app: App, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.via_app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await self.via_app.shutdown()
+        await super().shutdown(sockets)
+
+
+def serve(app: App, *, port: int = 3000, host: str = LOOPBACK, log_level: str = "info") -> None:
+    """Serve `app` until interrupted. Binds loopback unless told otherwise."""
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, lifespan="on", timeout_graceful_shutdown=5
+    )
+    Server(app, config).run()
+
+
+def main_for(app: App, argv: Sequence[str] | None = None, description: str = "") -> None:
+    """A `main()` for examples: `python -m reference_impl.examples.NAME --port N`."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000)")
+    parser.add_argument("--log-level", default="info", help="uvicorn log level")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    print(f"serving on http://{LOOPBACK}:{args.port}/  (Ctrl-C to stop)", flush=True)
+    serve(app, port=args.port, log_level=args.log_level)

@@ -1,0 +1,333 @@
+"""State handles: typed signals and server state at tab, session and app scope.
+
+Handles are declared as class attributes of a composition and hold no value themselves; the
+value lives in the scope the handle names (specs/protocol.md §8):
+
+* `Signal[T]` lives in the tab (client and server); a write sends the writer tab a
+  patch-signals and re-renders nothing.
+* `StateTab[T]` lives in the tab (server only); a write re-renders the writer tab.
+* `StateSess[T]` lives in the session; a write re-renders the writer and every same-session
+  tab whose last render read it.
+* `StateApp[T]` lives in the app; a write re-renders the writer and every tab, in any session,
+  whose last render read it.
+* `StateAppEvents` is an app-wide event log folded into a value; after the asynchronous fold,
+  every reading tab re-renders, the writer included.
+
+Reading a server-state handle during a render is what subscribes the tab to it. The runtime is
+single-threaded (asyncio), so a synchronous update can never interleave with another; `update`
+also takes a per-key lock around asynchronous update functions, so that no update is lost when
+an update awaits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import inspect
+import json
+import math
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from .tabs import Ctx
+
+__all__ = [
+    "Signal",
+    "SignalBool",
+    "SignalFloat",
+    "SignalInt",
+    "SignalList",
+    "SignalMap",
+    "SignalStr",
+    "StateApp",
+    "StateAppEvents",
+    "StateSess",
+    "StateTab",
+]
+
+T = TypeVar("T")
+E = TypeVar("E")
+
+
+def _fresh(default: T | Callable[[], T]) -> T:
+    value = default() if callable(default) else default
+    return copy.deepcopy(value)
+
+
+class Signal(Generic[T]):
+    """A tab's signal: in the page's seed, sent back by the client on every action.
+
+    `key` is the wire key (the name in the browser's signal store). `kind` is the JSON type
+    the value is coerced to when the client sends it: ``str``, ``int``, ``float``, ``bool``,
+    ``list`` or ``dict``. A client value that cannot be coerced is ignored (Via's best-effort
+    decoding); strings are accepted for numbers and booleans.
+    """
+
+    scope = "signal"
+
+    def __init__(self, key: str, kind: type[T], init: T | Callable[[], T]) -> None:
+        if not key or key.startswith("_"):
+            raise ValueError(f"signal key {key!r}: keys starting with '_' are browser-only")
+        self.key = key
+        self.kind = kind
+        self.init = init
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.key!r})"
+
+    def initial(self) -> T:
+        """A fresh initial value."""
+        return _fresh(self.init)
+
+    def read(self, ctx: Ctx) -> T:
+        """The tab's current value (what the client last sent, or what the server wrote)."""
+        value: T = ctx.signals.get(self.key, self.init)
+        return value
+
+    def write(self, ctx: Ctx, value: T) -> None:
+        """Set the value; the tab gets a patch-signals with it at the end of the action."""
+        ctx.signals[self.key] = value
+        ctx.mark_signal(self.key)
+
+    def bind(self) -> Any:
+        """`data-bind` for an input: two-way binding to this signal."""
+        from .html import Attr
+
+        return Attr("data-bind", self.key)
+
+    def text(self) -> Any:
+        """`data-text="$key"`: the element's text follows the signal on the client."""
+        from .html import Attr
+
+        return Attr("data-text", f"${self.key}")
+
+    def ref(self) -> str:
+        """The signal as a Datastar expression, `$key`."""
+        return f"${self.key}"
+
+    def coerce(self, raw: Any) -> tuple[bool, Any]:
+        """Decode a client value: (ok, value). Via's rules (§4.1): best effort, never raises."""
+        kind = self.kind
+        try:
+            if kind is str:
+                if isinstance(raw, str):
+                    return True, raw
+                if isinstance(raw, bool):
+                    return True, "true" if raw else "false"
+                if isinstance(raw, int | float):
+                    return True, json.dumps(raw)
+                return False, None
+            if kind is bool:
+                if isinstance(raw, bool):
+                    return True, raw
+                if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+                    return True, raw.strip().lower() == "true"
+                return False, None
+            if kind is int:
+                number = float(raw) if isinstance(raw, str) else raw
+                if isinstance(number, bool) or not isinstance(number, int | float):
+                    return False, None
+                if not math.isfinite(number) or number != int(number):
+                    return False, None
+                return True, int(number)
+            if kind is float:
+                number = float(raw) if isinstance(raw, str) else raw
+                if isinstance(number, bool) or not isinstance(number, int | float):
+                    return False, None
+                return (True, float(number)) if math.isfinite(number) else (False, None)
+            if kind is list:
+                return (True, raw) if isinstance(raw, list) else (False, None)
+            if kind is dict:
+                return (True, raw) if isinstance(raw, dict) else (False, None)
+        except (TypeError, ValueError, OverflowError):
+            return False, None
+        return False, None
+
+
+def SignalStr(key: str, init: str = "") -> Signal[str]:
+    """A string signal."""
+    return Signal(key, str, init)
+
+
+def SignalInt(key: str, init: int = 0) -> Signal[int]:
+    """An integer signal (client numbers with a fraction are ignored)."""
+    return Signal(key, int, init)
+
+
+def SignalFloat(key: str, init: float = 0.0) -> Signal[float]:
+    """A float signal."""
+    return Signal(key, float, init)
+
+
+def SignalBool(key: str, init: bool = False) -> Signal[bool]:
+    """A boolean signal."""
+    return Signal(key, bool, init)
+
+
+def SignalList(key: str, init: Callable[[], list[Any]] = list) -> Signal[list[Any]]:
+    """A list signal (replaced whole when the client sends it)."""
+    return Signal(key, list, init)
+
+
+def SignalMap(key: str, init: Callable[[], dict[str, Any]] = dict) -> Signal[dict[str, Any]]:
+    """A map signal (replaced whole when the client sends it)."""
+    return Signal(key, dict, init)
+
+
+class _State(Generic[T]):
+    """Server-only state; subclasses say where the value lives."""
+
+    scope = ""
+
+    def __init__(self, key: str, default: T | Callable[[], T]) -> None:
+        self.key = key
+        self.default = default
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.key!r})"
+
+    def _store(self, ctx: Ctx) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def read(self, ctx: Ctx) -> T:
+        """The current value; reading during a render subscribes the tab to this key."""
+        store = self._store(ctx)
+        if self.key not in store:
+            store[self.key] = _fresh(self.default)
+        ctx.note_read(self.scope, self.key)
+        value: T = store[self.key]
+        return value
+
+    def _changed(self, ctx: Ctx) -> None:
+        ctx.note_write(self.scope, self.key)
+
+    def update(self, ctx: Ctx, fn: Callable[[T], T]) -> None:
+        """Replace the value with `fn(value)`; if `fn` raises, nothing changes or fans out."""
+        store = self._store(ctx)
+        current = store[self.key] if self.key in store else _fresh(self.default)
+        store[self.key] = fn(current)
+        self._changed(ctx)
+
+    async def update_async(self, ctx: Ctx, fn: Callable[[T], Awaitable[T]]) -> None:
+        """`update` with an awaiting function, serialised per key so no update is lost."""
+        async with ctx.app.key_lock(self.scope, self.key):
+            store = self._store(ctx)
+            current = store[self.key] if self.key in store else _fresh(self.default)
+            store[self.key] = await fn(current)
+        self._changed(ctx)
+
+    # Typed operations (Via's `Op(ctx)`): each is one `update`. The value's type is the
+    # caller's promise (a list for `append`, a number for `add`...), as in Via's generics.
+
+    def append(self, ctx: Ctx, *items: Any) -> None:
+        """Append to a list value."""
+        self._op(ctx, lambda value: [*value, *items])
+
+    def add(self, ctx: Ctx, delta: float) -> None:
+        """Add to a number value."""
+        self._op(ctx, lambda value: value + delta)
+
+    def toggle(self, ctx: Ctx) -> None:
+        """Negate a boolean value."""
+        self._op(ctx, lambda value: not value)
+
+    def put(self, ctx: Ctx, key: Any, value: Any) -> None:
+        """Set one key of a dict value."""
+        self._op(ctx, lambda current: {**current, key: value})
+
+    def delete(self, ctx: Ctx, key: Any) -> None:
+        """Remove one key of a dict value (no error when absent)."""
+        self._op(ctx, lambda current: {k: v for k, v in current.items() if k != key})
+
+    def _op(self, ctx: Ctx, fn: Callable[[Any], Any]) -> None:
+        self.update(ctx, fn)
+
+
+class StateTab(_State[T]):
+    """Server-only state of one tab; a write re-renders the writer tab only."""
+
+    scope = "tab"
+
+    def _store(self, ctx: Ctx) -> dict[str, Any]:
+        return ctx.state
+
+    def write(self, ctx: Ctx, value: T) -> None:
+        """Set the value."""
+        ctx.state[self.key] = value
+        self._changed(ctx)
+
+
+class StateSess(_State[T]):
+    """State of one session (all its tabs), keyed by wire key across compositions."""
+
+    scope = "sess"
+
+    def _store(self, ctx: Ctx) -> dict[str, Any]:
+        return ctx.session.state
+
+    def write(self, ctx: Ctx, value: T) -> None:
+        """Set the value."""
+        ctx.session.state[self.key] = value
+        self._changed(ctx)
+
+
+class StateApp(_State[T]):
+    """State shared by every session and tab; changed only through `update` and its ops."""
+
+    scope = "app"
+
+    def _store(self, ctx: Ctx) -> dict[str, Any]:
+        return ctx.app.state
+
+
+class StateAppEvents(Generic[E, T]):
+    """An app-wide append-only event log, folded into a value.
+
+    `append` records events; the fold runs soon after, asynchronously, and then every tab whose
+    last render read the value re-renders, the writer included (its action frame does not
+    contain the change, as in Via).
+    """
+
+    scope = "app"
+
+    def __init__(self, key: str, initial: Callable[[], T], fold: Callable[[T, E], T]) -> None:
+        self.key = key
+        self.initial = initial
+        self.fold = fold
+
+    def __repr__(self) -> str:
+        return f"StateAppEvents({self.key!r})"
+
+    def read(self, ctx: Ctx) -> T:
+        """The folded value as of the last fold; reading in a render subscribes the tab."""
+        ctx.note_read(self.scope, self.key)
+        store = ctx.app.state
+        if self.key not in store:
+            store[self.key] = self.initial()
+        value: T = store[self.key]
+        return value
+
+    def append(self, ctx: Ctx, *events: E) -> None:
+        """Record events; they are folded and fanned out after the action returns."""
+        app = ctx.app
+        log = app.event_logs.setdefault(self.key, [])
+        log.extend(events)
+        app.schedule_fold(self)
+
+    def apply_fold(self, store: dict[str, Any], events: list[E]) -> None:
+        """Fold `events` into the stored value (called by the app, on the event loop)."""
+        value = store[self.key] if self.key in store else self.initial()
+        for event in events:
+            value = self.fold(value, event)
+        store[self.key] = value
+
+
+def is_async_callable(fn: Any) -> bool:
+    """True for `async def` functions and bound methods."""
+    return inspect.iscoroutinefunction(fn)
+
+
+def new_lock() -> asyncio.Lock:
+    """A per-key lock (kept here so the lock type is chosen in one place)."""
+    return asyncio.Lock()

@@ -1,0 +1,99 @@
+"""vt: test server-driven web UIs (Via, Datastar) over the wire.
+
+Spawn sessions and tabs against a live server, fire actions, and assert on each tab's typed
+patch stream and on the page the tab would show after applying it:
+
+    async with vt.AsyncClient(url) as client:
+        alice = await client.new_session("alice").open("/")
+        bob = await client.new_session("bob").open("/")
+        await bob.ready()
+        await alice.action("Send", name="alice", draft="hello bob")
+        await bob.expect_text("article", "alice: hello bob")
+
+`vt.Client` is the same API, blocking. The pytest plugin (`vt.pytest_plugin`) provides the
+`vt_server`, `vt_client` and `vt_async_client` fixtures; the `vt` command runs scenarios.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from ._client import ActionResult, AsyncClient, AsyncSession, AsyncTab, ResponseInfo
+from ._dom import ApplyResult, Document, Element, Script
+from ._events import (
+    Event,
+    PatchElements,
+    PatchMode,
+    PatchSignals,
+    StreamItem,
+    UnknownEvent,
+    is_ready,
+    parse_event,
+)
+from ._exceptions import (
+    ElementNotInteractive,
+    MalformedEvent,
+    PageBootstrapError,
+    ProtocolError,
+    UnexpectedResponse,
+    UsageError,
+    VTError,
+    WaitTimeout,
+)
+from ._server import LiveServer
+from ._signals import Signals, merge_patch
+from ._sse import Comment, ServerSentEvent, SSEDecoder
+from ._sync import Client, Session, Tab
+from ._timeline import ActionRef, Entry, Timeline
+from ._via import ScriptKind, classify_script
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActionRef",
+    "ActionResult",
+    "ApplyResult",
+    "AsyncClient",
+    "AsyncSession",
+    "AsyncTab",
+    "classify_script",
+    "Client",
+    "Comment",
+    "Document",
+    "Element",
+    "ElementNotInteractive",
+    "Entry",
+    "Event",
+    "is_ready",
+    "LiveServer",
+    "MalformedEvent",
+    "merge_patch",
+    "PageBootstrapError",
+    "parse_event",
+    "PatchElements",
+    "PatchMode",
+    "PatchSignals",
+    "ProtocolError",
+    "ResponseInfo",
+    "Script",
+    "ScriptKind",
+    "ServerSentEvent",
+    "Session",
+    "Signals",
+    "SSEDecoder",
+    "StreamItem",
+    "Tab",
+    "Timeline",
+    "UnexpectedResponse",
+    "UnknownEvent",
+    "UsageError",
+    "VTError",
+    "WaitTimeout",
+]
+
+# Public names report `vt` as their module, so reprs and tracebacks say `vt.Tab`.
+for _name in __all__:
+    _obj = globals()[_name]
+    with contextlib.suppress(AttributeError, TypeError):  # type aliases keep theirs
+        _obj.__module__ = "vt"
+del _name, _obj

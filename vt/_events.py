@@ -1,0 +1,308 @@
+"""The typed event model: what a Datastar/Via stream says, as values.
+
+`parse_event()` turns one `ServerSentEvent` into a `PatchElements`, a `PatchSignals` or an
+`UnknownEvent` (a type vt does not know, kept raw). Comments stay `Comment`s; `is_ready()` and
+`PatchSignals.is_heartbeat` recognise Via's two protocol signals. Anything malformed raises
+`MalformedEvent` naming the rule of `specs/protocol.md` it breaks and showing the bytes.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeAlias
+
+from ._exceptions import MalformedEvent
+from ._sse import Comment, ServerSentEvent
+
+__all__ = [
+    "Event",
+    "PatchElements",
+    "PatchMode",
+    "PatchSignals",
+    "StreamItem",
+    "UnknownEvent",
+    "is_ready",
+    "parse_event",
+]
+
+PATCH_ELEMENTS = "datastar-patch-elements"
+PATCH_SIGNALS = "datastar-patch-signals"
+
+
+class PatchMode(StrEnum):
+    """Where `PatchElements.elements` go relative to each target (specs/protocol.md §6.2)."""
+
+    OUTER = "outer"
+    INNER = "inner"
+    REPLACE = "replace"
+    PREPEND = "prepend"
+    APPEND = "append"
+    BEFORE = "before"
+    AFTER = "after"
+    REMOVE = "remove"
+
+
+# Modes whose targets come from the elements' ids when no selector is given. Every other mode
+# needs a selector: Datastar 1.0 throws PatchElementsExpectedSelector without one.
+_BY_ID_MODES = frozenset({PatchMode.OUTER, PatchMode.REPLACE})
+_NAMESPACES = frozenset({"html", "svg", "mathml"})
+
+
+@dataclass(frozen=True, slots=True)
+class PatchElements:
+    """A `datastar-patch-elements` event: put `elements` into the page at `selector`/`mode`.
+
+    With no `selector` (outer and replace modes only) each top-level element of `elements`
+    targets the existing element with the same id. `elements` is the `elements` data lines
+    joined with LF, exactly as the browser reassembles them.
+    """
+
+    elements: str = ""
+    selector: str | None = None
+    mode: PatchMode = PatchMode.OUTER
+    use_view_transition: bool = False
+    view_transition_selector: str | None = None
+    namespace: str = "html"
+    id: str | None = field(default=None, compare=False)
+    raw: bytes = field(default=b"", repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        parts = [f"elements={_short(self.elements)!r}"]
+        if self.selector is not None:
+            parts.append(f"selector={self.selector!r}")
+        if self.mode is not PatchMode.OUTER:
+            parts.append(f"mode={self.mode.value!r}")
+        if self.use_view_transition:
+            parts.append("use_view_transition=True")
+        if self.namespace != "html":
+            parts.append(f"namespace={self.namespace!r}")
+        return f"PatchElements({', '.join(parts)})"
+
+    @property
+    def kind(self) -> str:
+        """The SSE event type, `datastar-patch-elements`."""
+        return PATCH_ELEMENTS
+
+    def describe(self) -> str:
+        """One line for timelines: mode, target and a short form of the payload."""
+        if self.selector is not None:
+            target = self.selector
+        else:
+            found = _FIRST_ID.search(self.elements)
+            target = f"#{_short(found.group(1), 24)}" if found else "#?"
+        size = len(self.elements.encode())
+        words = _short(html_lib.unescape(_TAGS.sub(" ", self.elements)), 70)
+        body = f" text {words!r}" if words else ""
+        return f"patch-elements {self.mode.value} {target} ({_size(size)}){body}"
+
+
+@dataclass(frozen=True, slots=True)
+class PatchSignals:
+    """A `datastar-patch-signals` event: JSON-merge-patch `signals` into the tab's signals."""
+
+    signals: dict[str, Any]
+    only_if_missing: bool = False
+    id: str | None = field(default=None, compare=False)
+    raw: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def kind(self) -> str:
+        """The SSE event type, `datastar-patch-signals`."""
+        return PATCH_SIGNALS
+
+    @property
+    def is_heartbeat(self) -> bool:
+        """True for Via's heartbeat: an empty patch (`signals {}`, specs/protocol.md §5.3)."""
+        return not self.signals and not self.only_if_missing
+
+    def describe(self) -> str:
+        """One line for timelines."""
+        if self.is_heartbeat:
+            return "heartbeat (patch-signals {})"
+        text = json.dumps(self.signals, separators=(",", ":"), ensure_ascii=False)
+        extra = " only-if-missing" if self.only_if_missing else ""
+        return f"patch-signals{extra} {_short(text, 90)}"
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownEvent:
+    """An event whose type vt does not interpret; kept so nothing on the wire is lost."""
+
+    event: str
+    data: str
+    raw: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def kind(self) -> str:
+        """The SSE event type as sent ("message" when the event had no `event:` line)."""
+        return self.event or "message"
+
+    def describe(self) -> str:
+        """One line for timelines."""
+        return f"unknown event {self.kind!r} {_short(self.data, 70)}"
+
+
+Event: TypeAlias = PatchElements | PatchSignals | UnknownEvent
+StreamItem: TypeAlias = Event | Comment
+
+
+def is_ready(item: StreamItem) -> bool:
+    """True for Via's `: ready` comment, sent once the server is subscribed (§5.3)."""
+    return isinstance(item, Comment) and item.text.strip() == "ready"
+
+
+def parse_event(sse: ServerSentEvent) -> Event:
+    """Interpret one SSE event as a Datastar event.
+
+    Raises:
+        MalformedEvent: the event is a Datastar type but breaks its grammar (§6).
+    """
+    if sse.event == PATCH_ELEMENTS:
+        return _parse_patch_elements(sse)
+    if sse.event == PATCH_SIGNALS:
+        return _parse_patch_signals(sse)
+    return UnknownEvent(sse.event, sse.data, raw=sse.raw)
+
+
+def _data_groups(sse: ServerSentEvent, known: frozenset[str], section: str) -> dict[str, list[str]]:
+    """Split data lines at their first space into key -> values, as the Datastar client does."""
+    groups: dict[str, list[str]] = {}
+    for line in sse.data_lines:
+        key, space, value = line.partition(" ")
+        if not space:
+            # `data: elements` with no space: the browser records a bogus key and drops the
+            # line, so a blank HTML line vanishes. SDKs must write `data: elements ` (§6.1).
+            raise MalformedEvent(
+                f"{sse.event}: data line {line!r} has no space after its key",
+                section=section,
+                raw=sse.raw,
+            )
+        if key not in known:
+            raise MalformedEvent(
+                f"{sse.event}: unknown data key {key!r}; expected one of {sorted(known)}",
+                section=section,
+                raw=sse.raw,
+            )
+        groups.setdefault(key, []).append(value)
+    return groups
+
+
+def _single(
+    sse: ServerSentEvent, groups: dict[str, list[str]], key: str, section: str
+) -> str | None:
+    values = groups.get(key)
+    if values is None:
+        return None
+    if len(values) > 1:
+        raise MalformedEvent(
+            f"{sse.event}: data key {key!r} appears {len(values)} times; it takes one line",
+            section=section,
+            raw=sse.raw,
+        )
+    return values[0]
+
+
+def _flag(sse: ServerSentEvent, value: str | None, key: str, section: str) -> bool:
+    if value is None:
+        return False
+    if value.strip() not in ("true", "false"):
+        raise MalformedEvent(
+            f"{sse.event}: {key} must be 'true' or 'false', got {value!r}",
+            section=section,
+            raw=sse.raw,
+        )
+    return value.strip() == "true"
+
+
+_ELEMENT_KEYS = frozenset(
+    {"selector", "mode", "useViewTransition", "viewTransitionSelector", "namespace", "elements"}
+)
+
+
+def _parse_patch_elements(sse: ServerSentEvent) -> PatchElements:
+    groups = _data_groups(sse, _ELEMENT_KEYS, "6.1")
+    mode_text = _single(sse, groups, "mode", "6.1")
+    try:
+        mode = PatchMode(mode_text.strip()) if mode_text is not None else PatchMode.OUTER
+    except ValueError:
+        raise MalformedEvent(
+            f"{sse.event}: unknown mode {mode_text!r}; expected one of "
+            f"{[m.value for m in PatchMode]}",
+            section="6.2",
+            raw=sse.raw,
+        ) from None
+    selector = _single(sse, groups, "selector", "6.1")
+    if selector is not None:
+        selector = selector.strip() or None
+    if selector is None and mode not in _BY_ID_MODES:
+        raise MalformedEvent(
+            f"{sse.event}: mode {mode.value!r} needs a selector (only outer and replace "
+            "target elements by id)",
+            section="6.2",
+            raw=sse.raw,
+        )
+    elements = "\n".join(groups.get("elements", ()))
+    if not elements and mode is not PatchMode.REMOVE:
+        raise MalformedEvent(
+            f"{sse.event}: mode {mode.value!r} without any `elements` line",
+            section="6.1",
+            raw=sse.raw,
+        )
+    namespace = (_single(sse, groups, "namespace", "6.1") or "html").strip()
+    if namespace not in _NAMESPACES:
+        raise MalformedEvent(
+            f"{sse.event}: unknown namespace {namespace!r}; expected html, svg or mathml",
+            section="6.1",
+            raw=sse.raw,
+        )
+    return PatchElements(
+        elements=elements,
+        selector=selector,
+        mode=mode,
+        use_view_transition=_flag(
+            sse, _single(sse, groups, "useViewTransition", "6.1"), "useViewTransition", "6.1"
+        ),
+        view_transition_selector=_single(sse, groups, "viewTransitionSelector", "6.1"),
+        namespace=namespace,
+        id=sse.id,
+        raw=sse.raw,
+    )
+
+
+def _parse_patch_signals(sse: ServerSentEvent) -> PatchSignals:
+    groups = _data_groups(sse, frozenset({"signals", "onlyIfMissing"}), "6.3")
+    lines = groups.get("signals")
+    if not lines:
+        raise MalformedEvent(f"{sse.event}: no `signals` line", section="6.3", raw=sse.raw)
+    text = "\n".join(lines)
+    try:
+        signals = json.loads(text)
+    except ValueError as exc:
+        raise MalformedEvent(
+            f"{sse.event}: signals are not valid JSON ({exc})", section="6.3", raw=sse.raw
+        ) from None
+    if not isinstance(signals, dict):
+        raise MalformedEvent(
+            f"{sse.event}: signals must be a JSON object, got {type(signals).__name__}",
+            section="6.3",
+            raw=sse.raw,
+        )
+    only = _flag(sse, _single(sse, groups, "onlyIfMissing", "6.3"), "onlyIfMissing", "6.3")
+    return PatchSignals(signals, only_if_missing=only, id=sse.id, raw=sse.raw)
+
+
+_TAGS = re.compile(r"<[^>]*>")
+_FIRST_ID = re.compile(r"""<[A-Za-z][^>]*?\sid=["']?([^"'\s>]+)""")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _size(n: int) -> str:
+    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KB"

@@ -1,0 +1,68 @@
+"""Reading a page GET: what a tab starts from (specs/protocol.md §2).
+
+The tab id and the signal seed come from `<meta data-signals>`, read with an HTML parser (entities
+decoded, then JSON), never with a regular expression over the raw bytes. The stream URL comes
+from the `@get('…')` in a `data-init` attribute, as the browser would find it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ._dom import Document
+from ._exceptions import PageBootstrapError
+
+__all__ = ["PageInfo", "read_page"]
+
+TAB_KEY = "via_tab"
+DEFAULT_STREAM_URL = "/_sse"
+DEFAULT_CLOSE_URL = "/_sse/close"
+
+_GET_CALL = re.compile(r"@get\(\s*(['\"`])(.+?)\1")
+_BEACON_CALL = re.compile(r"sendBeacon\(\s*(['\"`])(.+?)\1")
+
+
+@dataclass(frozen=True, slots=True)
+class PageInfo:
+    """What the page tells a tab: its id, its signal seed and where its stream lives."""
+
+    tab_id: str
+    seed: dict[str, Any]
+    stream_url: str
+    close_url: str
+
+
+def read_page(document: Document, raw: str) -> PageInfo:
+    """Extract the tab's bootstrap data from a parsed page.
+
+    Raises:
+        PageBootstrapError: no `meta[data-signals]` with a string `via_tab` (§2.3).
+    """
+    seed: dict[str, Any] = {}
+    for found in document.data_signals():
+        seed.update(found)
+    tab_id = seed.get(TAB_KEY)
+    if not isinstance(tab_id, str) or not tab_id:
+        metas = [m.html for m in document.select("meta[data-signals]")]
+        raise PageBootstrapError(
+            f"the page has no {TAB_KEY!r} string in a data-signals attribute "
+            f"(found: {metas or 'no meta[data-signals]'})",
+            section="2.3",
+            raw=raw[:2000],
+        )
+    stream_url: str | None = None
+    close_url: str | None = None
+    for el in document.select("[data-init]"):
+        code = el.get("data-init") or ""
+        if stream_url is None and (match := _GET_CALL.search(code)):
+            stream_url = match.group(2)
+        if close_url is None and (match := _BEACON_CALL.search(code)):
+            close_url = match.group(2)
+    return PageInfo(
+        tab_id=tab_id,
+        seed=seed,
+        stream_url=stream_url or DEFAULT_STREAM_URL,
+        close_url=close_url or DEFAULT_CLOSE_URL,
+    )

@@ -1,0 +1,258 @@
+"""The sync API: the async classes run in a background event loop (an anyio blocking portal).
+
+Each sync method is the async method of the same name, called through the portal; no logic
+lives here, so sync and async behave identically. Objects that the loop keeps changing (the
+page replica, the signals) are handed out as copies taken inside the loop, so a test thread
+never reads a tree while the loop thread writes it.
+
+    with vt.Client("http://127.0.0.1:8000") as client:
+        bob = client.new_session("bob").open("/")
+        bob.ready()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractContextManager, ExitStack
+from functools import partial
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+from ._client import DEFAULT_TIMEOUT, AsyncClient, AsyncSession, AsyncTab
+from ._dom import Document, Element, Script
+from ._events import StreamItem
+from ._exceptions import ProtocolError, UsageError
+from ._signals import Signals
+from ._timeline import Timeline
+
+__all__ = ["Client", "Session", "Tab"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class _Proxy:
+    """A sync twin of one async object, bound to the portal that runs it."""
+
+    __slots__ = ("_async", "_portal")
+
+    def __init__(self, portal: BlockingPortal, target: Any) -> None:
+        self._portal = portal
+        self._async = target
+
+    def _read(self, fn: Callable[[], R]) -> R:
+        """Run a (sync) read in the loop thread, so it sees a consistent state."""
+        return self._portal.call(fn)
+
+
+def _blocking(
+    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[_Proxy, P], R]:
+    """Make the sync twin of an async method: same arguments, same result, blocking."""
+
+    def call(self: _Proxy, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        result: R = self._portal.call(partial(method, self._async, *args, **kwargs))
+        return result
+
+    call.__name__ = method.__name__
+    call.__qualname__ = method.__qualname__
+    call.__doc__ = method.__doc__
+    return call
+
+
+class Tab(_Proxy):
+    """The sync twin of `AsyncTab`: one page load, its replica, stream and timeline."""
+
+    _async: AsyncTab
+
+    def __repr__(self) -> str:
+        return f"<Tab {self._async.label} {self._async.id_or_none!r}>"
+
+    connect = _blocking(AsyncTab.connect)
+    ready = _blocking(AsyncTab.ready)
+    drop = _blocking(AsyncTab.drop)
+    reconnect = _blocking(AsyncTab.reconnect)
+    action = _blocking(AsyncTab.action)
+    post = _blocking(AsyncTab.post)
+    upload = _blocking(AsyncTab.upload)
+    close = _blocking(AsyncTab.close)
+    reload = _blocking(AsyncTab.reload)
+    expect_text = _blocking(AsyncTab.expect_text)
+    expect_signal = _blocking(AsyncTab.expect_signal)
+    expect_event = _blocking(AsyncTab.expect_event)
+    expect_quiet = _blocking(AsyncTab.expect_quiet)
+    wait_until = _blocking(AsyncTab.wait_until)
+
+    def fork(self, path: str | None = None) -> Tab:
+        """Open another tab in the same session."""
+        return Tab(self._portal, self._portal.call(self._async.fork, path))
+
+    @property
+    def label(self) -> str:
+        """`session/number`, as in failure messages."""
+        return self._async.label
+
+    @property
+    def id(self) -> str:
+        """The current tab id (`via_tab`)."""
+        return self._read(lambda: self._async.id)
+
+    @property
+    def connected(self) -> bool:
+        """True while the stream is open."""
+        return self._async.connected
+
+    @property
+    def signals(self) -> Signals:
+        """A snapshot of the tab's signals."""
+        return self._read(lambda: Signals(self._async.signals.to_dict()))
+
+    @property
+    def document(self) -> Document:
+        """A snapshot of the page replica."""
+        return self._read(lambda: self._async.document.copy())
+
+    @property
+    def events(self) -> list[StreamItem]:
+        """Every event and comment received so far."""
+        return self._read(lambda: list(self._async.events))
+
+    @property
+    def scripts(self) -> list[Script]:
+        """Every script patches put into the page."""
+        return self._read(lambda: list(self._async.scripts))
+
+    @property
+    def console(self) -> list[str]:
+        """What a browser console would show (missing patch targets and the like)."""
+        return self._read(lambda: list(self._async.console))
+
+    @property
+    def protocol_errors(self) -> list[ProtocolError]:
+        """Protocol errors seen on this tab's streams."""
+        return self._read(lambda: list(self._async.protocol_errors))
+
+    @property
+    def timeline(self) -> Timeline:
+        """The tab's timeline (a copy)."""
+
+        def copy() -> Timeline:
+            timeline = Timeline()
+            timeline.entries = list(self._async.timeline.entries)
+            return timeline
+
+        return self._read(copy)
+
+    @property
+    def transcript(self) -> bytes:
+        """Raw bytes of the current (or last) stream."""
+        return self._read(lambda: self._async.transcript)
+
+    @property
+    def page_html(self) -> str:
+        """The page GET's HTML."""
+        return self._async.page_html
+
+    def text(self, selector: str = "body") -> str:
+        """Normalised text of the elements matching `selector`."""
+        return self._read(lambda: self._async.text(selector))
+
+    def select(self, selector: str) -> list[Element]:
+        """Elements matching a CSS selector, from a snapshot of the replica."""
+        return self.document.select(selector)
+
+    def save_artifacts(self) -> Path:
+        """Write the transcript and page snapshot; return the transcript's path."""
+        return self._read(self._async.save_artifacts)
+
+
+class Session(_Proxy):
+    """The sync twin of `AsyncSession`: one cookie jar and its tabs."""
+
+    _async: AsyncSession
+
+    def __repr__(self) -> str:
+        return f"<Session {self._async.name}>"
+
+    def open(self, path: str = "/", *, connect: bool = True) -> Tab:
+        """Load a page in a new tab and (unless `connect=False`) open its stream."""
+        return Tab(
+            self._portal, self._portal.call(partial(self._async.open, path, connect=connect))
+        )
+
+    @property
+    def name(self) -> str:
+        """The session's label."""
+        return self._async.name
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """The session's cookies."""
+        return self._read(lambda: self._async.cookies)
+
+    request = _blocking(AsyncSession.request)
+
+
+class Client(AbstractContextManager["Client"]):
+    """The sync twin of `AsyncClient`; takes the same arguments. Use as a context manager."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        artifacts_dir: str | Path | None = None,
+        strict: bool = True,
+        accept_encoding: str = "identity",
+    ) -> None:
+        self._stack = ExitStack()
+        self._portal = self._stack.enter_context(start_blocking_portal())
+        self._async = AsyncClient(
+            base_url,
+            timeout=timeout,
+            artifacts_dir=artifacts_dir,
+            strict=strict,
+            accept_encoding=accept_encoding,
+        )
+        try:
+            self._stack.enter_context(self._portal.wrap_async_context_manager(self._async))
+        except BaseException:
+            self._stack.close()
+            raise
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<Client {self._async.base_url}>"
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End every stream, close the pool and stop the background loop."""
+        if not self._closed:
+            self._closed = True
+            self._stack.close()
+
+    @property
+    def base_url(self) -> str:
+        """The server under test."""
+        return self._async.base_url
+
+    @property
+    def timeout(self) -> float:
+        """The default deadline of waits and requests."""
+        return self._async.timeout
+
+    def new_session(self, name: str | None = None) -> Session:
+        """A new session (its own cookie jar)."""
+        if self._closed:
+            raise UsageError("the client is closed; make a new vt.Client")
+        return Session(self._portal, self._portal.call(self._async.new_session, name))

@@ -1,0 +1,88 @@
+"""Timelines: everything a tab saw, with its time and the action that preceded it.
+
+Times are `time.monotonic()` seconds; renderings show them relative to an origin (usually the
+last action), which is what a reader of a failed wait wants to see.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ActionRef", "Entry", "Timeline"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRef:
+    """One action fired through vt: who fired it (`tab` label), its name and when."""
+
+    tab: str
+    name: str
+    at: float
+
+    def describe(self) -> str:
+        """`alice/1 Send`."""
+        return f"{self.tab} {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One thing that happened on a tab.
+
+    `kind` is one of: ``page``, ``connect``, ``event``, ``ready``, ``heartbeat``, ``comment``,
+    ``end``, ``action``, ``response``, ``console``, ``script``, ``error``. `item` is the typed
+    event (or other object) behind the entry, when there is one; `after` the last action fired
+    anywhere in the client before this entry.
+    """
+
+    at: float
+    kind: str
+    text: str
+    item: Any = field(default=None, repr=False)
+    after: ActionRef | None = field(default=None, repr=False)
+
+
+class Timeline:
+    """An append-only list of `Entry` for one tab."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def add(self, kind: str, text: str, item: Any = None, after: ActionRef | None = None) -> Entry:
+        """Record an entry stamped now."""
+        entry = Entry(time.monotonic(), kind, text, item, after)
+        self.entries.append(entry)
+        return entry
+
+    def since(self, at: float) -> list[Entry]:
+        """Entries at or after monotonic time `at`."""
+        return [e for e in self.entries if e.at >= at]
+
+    def of_kind(self, *kinds: str) -> list[Entry]:
+        """Entries of the given kinds, in order."""
+        return [e for e in self.entries if e.kind in kinds]
+
+    def render(
+        self, *, since: float | None = None, origin: float | None = None, limit: int = 40
+    ) -> str:
+        """Lines like ``+0.012s  event  patch-elements outer #id (1.2 KB) <div…``.
+
+        Only entries at or after `since` are shown (all when None), at most the last `limit`;
+        times are relative to `origin` (default: the first entry shown).
+        """
+        shown = self.entries if since is None else self.since(since)
+        if not shown:
+            return "    (nothing)"
+        skipped = max(0, len(shown) - limit)
+        shown = shown[skipped:]
+        start = origin if origin is not None else shown[0].at
+        lines = [f"    ... {skipped} earlier entries"] if skipped else []
+        for e in shown:
+            lines.append(f"    {e.at - start:+8.3f}s  {e.kind:<9} {e.text}")
+        return "\n".join(lines)
