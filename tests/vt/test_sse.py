@@ -9,8 +9,7 @@ from vt import Comment, ServerSentEvent, SSEDecoder
 STREAMS = {
     "lf": b"event: a\ndata: one\n\n: ready\n\nevent: b\ndata: two\ndata: three\n\n",
     "crlf": (
-        b"event: a\r\ndata: one\r\n\r\n: ready\r\n\r\n"
-        b"event: b\r\ndata: two\r\ndata: three\r\n\r\n"
+        b"event: a\r\ndata: one\r\n\r\n: ready\r\n\r\nevent: b\r\ndata: two\r\ndata: three\r\n\r\n"
     ),
     "cr": b"event: a\rdata: one\r\r: ready\r\revent: b\rdata: two\rdata: three\r\r",
     "mixed": b"event: a\r\ndata: one\n\r: ready\r\n\nevent: b\rdata: two\r\ndata: three\n\n",
