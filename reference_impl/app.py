@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -192,13 +193,11 @@ class App:
         return self.sessions.create(), True
 
     def _set_cookie(self, response: Response, session: Session) -> None:
-        response.set_cookie(
-            self.options.session_cookie,
-            session.id,
-            path="/",
-            httponly=True,
-            secure=not self.options.insecure_cookies,
-            samesite="lax",
+        # Written as Go's net/http writes it (§3): no Max-Age, a browser-session cookie.
+        secure = "" if self.options.insecure_cookies else " Secure;"
+        response.headers.append(
+            "set-cookie",
+            f"{self.options.session_cookie}={session.id}; Path=/; HttpOnly;{secure} SameSite=Lax",
         )
 
     # -- tabs -------------------------------------------------------------------------------------
@@ -458,6 +457,20 @@ class App:
         except ClientDisconnect:
             return PlainTextResponse("bad request\n", status_code=400)
         payload, files = await decode_action(request, body, self.options.max_upload)
+        try:
+            return await self._dispatch(request, session, payload, files)
+        finally:
+            for parts in files.values():
+                for upload in parts:
+                    await upload.close()  # spooled to disk past 1 MiB: never leak the file
+
+    async def _dispatch(
+        self,
+        request: Request,
+        session: Session,
+        payload: dict[str, Any] | None,
+        files: dict[str, list[UploadFile]],
+    ) -> Response:
         tab_id = payload.get("via_tab") if payload is not None else None
         if payload is None or not isinstance(tab_id, str) or not tab_id:
             return PlainTextResponse(NOT_FOUND, status_code=404)
@@ -468,7 +481,8 @@ class App:
             return self._reload_response(request, tab_id)
         if session is not tab.session:
             return PlainTextResponse("session mismatch\n", status_code=403)
-        method_name = tab.mount.actions.get(request.path_params["name"])
+        name = request.path_params["name"]
+        method_name = tab.mount.actions.get(name)
         if method_name is None:
             return PlainTextResponse(NOT_FOUND, status_code=404)
 
@@ -478,7 +492,7 @@ class App:
             ctx.files = files
             return getattr(ctx.composition, method_name)(ctx)
 
-        await tab.run(call, f"action {request.path_params['name']}")
+        await tab.run(call, f"action {name}")
         return Response(b"", status_code=200)
 
     def _reload_response(self, request: Request, stale_id: str) -> Response:
