@@ -150,6 +150,22 @@ class App:
         finally:
             await self.shutdown()
 
+    def call_threadsafe(self, fn: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Run `fn()` on the serving event loop from another thread (awaiting it if it returns
+        an awaitable) and return its result. The runtime is single-threaded: this is the
+        way in for other threads (a test, a worker), as Via's pushes are from goroutines."""
+        loop = self.loop
+        if loop is None:
+            raise RuntimeError("the app is not being served (no event loop yet)")
+
+        async def call() -> Any:
+            result = fn()
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout)
+
     # -- logging ----------------------------------------------------------------------------------
 
     def log_exception(self, message: str) -> None:

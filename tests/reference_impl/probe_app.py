@@ -223,18 +223,8 @@ def app_recorder(app: App) -> Recorder:
 
 
 async def on_server(app: App, fn: Callable[[], Any]) -> Any:
-    """Run `fn()` (awaiting it if it returns an awaitable) on the server's event loop, from a
-    test's loop, and return its result: the server runs in another thread."""
+    """Run `fn()` on the server's event loop (it runs in another thread) and return its
+    result, without blocking the test's loop."""
     import anyio
 
-    loop = app.loop
-    assert loop is not None, "the app is not being served"
-
-    async def call() -> Any:
-        result = fn()
-        if asyncio.iscoroutine(result):
-            result = await result
-        return result
-
-    future = asyncio.run_coroutine_threadsafe(call(), loop)
-    return await anyio.to_thread.run_sync(lambda: future.result(5.0))
+    return await anyio.to_thread.run_sync(lambda: app.call_threadsafe(fn))
