@@ -5,7 +5,8 @@
     h.div(data.computed("total", "$a+$b"))   # data-computed:total="$a+$b"
 
 Keys use Datastar 1.0's colon form (`data-attr:NAME`, `data-computed:KEY`); Via writes
-`data-computed-KEY`, which Datastar 1.0 does not read (a recorded deviation). Signal handles
+`data-computed-KEY`, which Datastar 1.0 does not read (deviation D2 in specs/deviations.md).
+Signal handles
 have shortcuts for the common cases (`SignalStr.bind()`, `.text()`, `.show()`...).
 """
 

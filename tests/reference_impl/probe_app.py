@@ -177,6 +177,14 @@ class Shared(Composition):
     def bump_app(self, ctx: Ctx) -> None:
         self.appv.add(ctx, 1)
 
+    @action("BumpAppSlow")
+    async def bump_app_slow(self, ctx: Ctx) -> None:
+        async def add_one(value: int) -> int:
+            await asyncio.sleep(0)  # another tab's update runs here unless the key is locked
+            return value + 1
+
+        await self.appv.update_async(ctx, add_one)
+
     @action("BumpEvents")
     def bump_events(self, ctx: Ctx) -> None:
         self.ev.append(ctx, 1)

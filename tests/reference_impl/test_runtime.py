@@ -249,3 +249,19 @@ async def test_a_newer_stream_supersedes_the_older_one(vt_async_client: vt.Async
                 if b'<span id="n">1</span>' in data:
                     break
     assert re.search(rb'<span id="n">1</span>', data)
+
+
+async def test_concurrent_async_updates_of_one_app_key_lose_nothing(
+    vt_async_client: vt.AsyncClient,
+) -> None:
+    tabs = [await vt_async_client.new_session().open("/shared") for _ in range(3)]
+    for tab in tabs:
+        await tab.ready()
+
+    async with anyio.create_task_group() as group:
+        for _ in range(20):
+            for tab in tabs:
+                group.start_soon(tab.action, "BumpAppSlow")
+
+    for tab in tabs:
+        await tab.expect_text("#app", "60")
