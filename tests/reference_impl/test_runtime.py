@@ -265,3 +265,92 @@ async def test_concurrent_async_updates_of_one_app_key_lose_nothing(
 
     for tab in tabs:
         await tab.expect_text("#app", "60")
+
+
+async def test_a_failed_write_puts_the_queue_back() -> None:
+    """At-least-once (§5.4.3): a drain whose write fails leaves its items queued."""
+    import asyncio
+
+    from probe_app import Probe
+
+    from reference_impl.compositions import Mount
+    from reference_impl.sessions import Session
+    from reference_impl.stream import StreamResponse
+    from reference_impl.tabs import Ctx as TabCtx
+
+    app = App(insecure_cookies=True)
+    tab = TabCtx(app, Mount.of("/", Probe), Session("0" * 64), "/_" + "0" * 64, {})
+    tab.patch_elements(h.div("kept", id="solo"))
+    tab.patch_signals({"pushed": 1})
+    stream = StreamResponse(app, tab)
+
+    async def broken(message: object) -> None:
+        raise OSError("connection reset")
+
+    written = await stream._drain(broken, asyncio.Event())
+
+    assert written is False
+    assert tab.queue.elements == ['<div id="solo">kept</div>']
+    assert tab.queue.signals == {"pushed": 1}
+
+
+async def test_datastar_js_serves_the_configured_file(tmp_path: object) -> None:
+    from pathlib import Path
+
+    script = Path(str(tmp_path)) / "datastar.js"
+    script.write_text("// Datastar v1.0.2 stand-in\nexport {}\n")
+    configured = App(insecure_cookies=True, datastar_js=script)
+    bare = App(insecure_cookies=True)
+    for app in (configured, bare):
+        app.mount("/", Composition)
+    with vt.LiveServer(configured) as one, vt.LiveServer(bare) as two:
+        async with httpx.AsyncClient() as client:
+            served = await client.get(f"{one.url}/_datastar.js")
+            placeholder = await client.get(f"{two.url}/_datastar.js")
+
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "application/javascript"
+    assert served.text == script.read_text()
+    assert "set-cookie" in served.headers  # a matched route: a session is minted
+    assert placeholder.status_code == 200
+    assert placeholder.text.startswith("// reference_impl: no Datastar client configured")
+
+
+async def test_stale_action_reload_is_brotli_compressed_when_accepted(
+    vt_async_client: vt.AsyncClient,
+) -> None:
+    session = vt_async_client.new_session()
+    await session.open("/", connect=False)
+
+    response = await session.request(
+        "POST",
+        "/_action/Inc",
+        content=json.dumps({"via_tab": "/_" + "9" * 64}).encode(),
+        headers={"Accept-Encoding": "br"},
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "br"
+    assert b"window.location.reload()" in response.content  # httpx decoded it
+
+
+def test_mount_refuses_clashing_keys_and_actions() -> None:
+    from reference_impl import SignalStr, action
+
+    class TabKey(Composition):
+        tab = SignalStr("via_tab")
+
+    class Twice(Composition):
+        a = SignalStr("k")
+        b = SignalStr("k")
+
+    class TwoActions(Composition):
+        @action("Go")
+        def one(self, ctx: Ctx) -> None: ...
+
+        @action("Go")
+        def two(self, ctx: Ctx) -> None: ...
+
+    for bad in (TabKey, Twice, TwoActions):
+        with pytest.raises(ValueError, match="via_tab|used by both|defined twice"):
+            App().mount("/", bad)
