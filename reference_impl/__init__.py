@@ -21,10 +21,11 @@ home of the examples (`reference_impl.examples`). The API follows Via's:
 
 from __future__ import annotations
 
+from . import data, on
 from . import html as h
-from . import on
-from .app import App, Options
+from .app import App
 from .compositions import Composition, action
+from .options import Options
 from .serve import serve
 from .state import (
     Signal,
@@ -39,9 +40,10 @@ from .state import (
     StateSess,
     StateTab,
 )
-from .tabs import Ctx
+from .tabs import ActionError, Ctx, Ticker
 
 __all__ = [
+    "ActionError",
     "App",
     "Composition",
     "Ctx",
@@ -57,7 +59,9 @@ __all__ = [
     "StateAppEvents",
     "StateSess",
     "StateTab",
+    "Ticker",
     "action",
+    "data",
     "h",
     "on",
     "serve",

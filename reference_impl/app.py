@@ -5,7 +5,8 @@
     serve(app, port=3000)          # or any ASGI server
 
 Routes, status codes and ordering follow `specs/protocol.md` (which follows Via, see
-`../shared/research/via-protocol.md`); each handler cites the section it implements.
+`../shared/research/via-protocol.md`); each handler cites the section it implements. Where
+the runtime deliberately differs from Via, `specs/deviations.md` says so and why.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ import asyncio
 import inspect
 import json
 import logging
+import secrets
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
@@ -29,38 +32,35 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from . import csp
 from .compositions import Mount
-from .page import render_page
-from .sessions import Session, SessionStore, is_hex64, new_hex64
-from .sse import HEADERS, READY, encode_json, patch_elements, patch_signals, script_tag
+from .compress import Compressor, accepts_brotli
+from .decode import TooLarge, decode_action, is_multipart, read_capped
+from .jsonenc import MISSING, encode_json, lookup
+from .options import DEFAULT_HEARTBEAT, Options
+from .page import beacon_script, render_page
+from .sessions import Session, SessionStore, is_hex64
+from .sse import patch_elements, patch_signals
 from .state import StateAppEvents, new_lock
-from .tabs import Ctx
+from .stream import StreamResponse
+from .tabs import Ctx, Subscription, script_event
 
 __all__ = ["App", "Options"]
 
 log = logging.getLogger("reference_impl")
 
 NOT_FOUND = "404 page not found\n"
+AT_CAPACITY = "server is at capacity\n"
+
+Handler = Callable[[Request, Session], Awaitable[Response]]
 
 
 @dataclass(slots=True)
-class Options:
-    """Runtime configuration; every field mirrors a Via option (named in its comment)."""
+class EventLog:
+    """A `StateAppEvents` log: every event appended, and how many are folded in the value."""
 
-    title: str = "Via"  # WithTitle
-    insecure_cookies: bool = False  # WithInsecureCookies: no Secure flag (plain-http dev)
-    session_cookie: str = "via_session"  # WithSessionCookieName
-    heartbeat: float = 25.0  # WithSSEHeartbeat; <= 0 means the default
-    context_ttl: float = 15 * 60.0  # WithContextTTL; <= 0 disables the tab sweep
-    session_ttl: float = 30 * 60.0  # WithSessionTTL
-    max_sessions: int = 0  # WithMaxSessions; 0 = no cap
-    max_contexts: int = 0  # WithMaxContexts; 0 = no cap
-    max_request_body: int = 1 << 20  # WithMaxRequestBody (JSON actions, close beacon)
-    max_upload: int = 32 << 20  # WithMaxUploadSize (multipart actions)
-    verbose_errors: bool = False  # WithVerboseErrors: panic text in toasts
-    datastar_js: str | Path | None = None  # file served at /_datastar.js
-    reconnect_manager: bool = True  # WithoutSSEReconnect turns it off
-    health_endpoints: bool = True  # WithoutHealthEndpoints turns them off
+    events: list[Any] = field(default_factory=list)
+    folded: int = 0
 
 
 class App:
@@ -73,19 +73,25 @@ class App:
                 raise TypeError(f"unknown option {key!r}")
             setattr(base, key, value)
         if base.heartbeat <= 0:
-            base.heartbeat = 25.0
+            base.heartbeat = DEFAULT_HEARTBEAT  # Via floors d <= 0 to the default (§5.3)
         self.options = base
+        self.csp_secret = base.csp_secret or secrets.token_bytes(32)
         self.mounts: list[Mount] = []
         self.sessions = SessionStore()
         self.tabs: dict[str, Ctx] = {}
+        self.subscribers: dict[Subscription, set[Ctx]] = {}
         self.state: dict[str, Any] = {}
-        self.event_logs: dict[str, list[Any]] = {}
+        self.logs: dict[str, EventLog] = {}
         self.draining = False
+        self.loop: asyncio.AbstractEventLoop | None = None  # set while serving
+        self.sweeps = 0
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._folds: dict[str, StateAppEvents[Any, Any]] = {}
         self._fold_scheduled = False
         self._asgi: Starlette | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._datastar_js: bytes | None = None
+        self._startup: list[Callable[[], Any]] = []
 
     # -- configuration --------------------------------------------------------------------------
 
@@ -96,117 +102,231 @@ class App:
         self.mounts.append(Mount.of(route, composition))
         self._asgi = None
 
+    def on_startup(self, fn: Callable[[], Any]) -> None:
+        """Run `fn()` (sync or async) when the server starts, before it accepts requests."""
+        self._startup.append(fn)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._asgi is None:
             self._asgi = self._build()
         await self._asgi(scope, receive, send)
 
     def _build(self) -> Starlette:
-        routes = [
-            Route("/_sse", self._sse, methods=["GET"]),
-            Route("/_sse/close", self._close, methods=["POST"]),
-            Route("/_action/{name}", self._action, methods=["POST"]),
-            Route("/_datastar.js", self._datastar_js, methods=["GET"]),
-        ]
+        routes = []
         if self.options.health_endpoints:
-            routes[:0] = [
+            # Served before sessions: no cookie is ever minted for a probe (§9).
+            routes += [
                 Route("/livez", self._live, methods=["GET"]),
                 Route("/healthz", self._live, methods=["GET"]),
                 Route("/readyz", self._ready, methods=["GET"]),
             ]
+        routes += [
+            Route("/_sse", self._matched(self._sse), methods=["GET"]),
+            Route("/_sse/close", self._matched(self._close), methods=["POST"]),
+            Route("/_action/{name}", self._matched(self._action), methods=["POST"]),
+            Route("/_datastar.js", self._matched(self._datastar), methods=["GET"]),
+        ]
+        # `/` is a catch-all, so it goes last: every other GET path renders it (§2).
         for mount in sorted(self.mounts, key=lambda m: m.route == "/"):
             path = "/{_rest:path}" if mount.route == "/" else mount.route
-            routes.append(Route(path, self._page_for(mount), methods=["GET"]))
-        return Starlette(routes=routes, lifespan=self._lifespan)
+            routes.append(Route(path, self._matched(self._page_for(mount)), methods=["GET"]))
+        app = Starlette(routes=routes, lifespan=self._lifespan)
+        # Go's mux: `/counter/` does not match `/counter` and is not redirected to it.
+        app.router.redirect_slashes = False
+        app.router.default = self._not_found
+        return app
 
     @asynccontextmanager
     async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
+        self.loop = asyncio.get_running_loop()
+        self.draining = False
+        for fn in self._startup:
+            result = fn()
+            if inspect.isawaitable(result):
+                await result
         self._sweeper = asyncio.create_task(self._sweep_loop())
         try:
             yield
         finally:
             await self.shutdown()
 
-    # -- logging ----------------------------------------------------------------------------------
+    def call_threadsafe(self, fn: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Run `fn()` on the serving event loop from another thread (awaiting it if it returns
+        an awaitable) and return its result. The runtime is single-threaded: this is the
+        way in for other threads (a test, a worker), as Via's pushes are from goroutines."""
+        loop = self.loop
+        if loop is None:
+            raise RuntimeError("the app is not being served (no event loop yet)")
 
-    def log(self, message: str) -> None:
-        """Log an operational message."""
-        log.info(message)
+        async def call() -> Any:
+            result = fn()
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout)
+
+    # -- logging ----------------------------------------------------------------------------------
 
     def log_exception(self, message: str) -> None:
         """Log an exception with its traceback (never sent to clients)."""
         log.error("%s\n%s", message, traceback.format_exc())
 
-    # -- sessions and tabs -----------------------------------------------------------------------
+    # -- sessions (§3) ----------------------------------------------------------------------------
+
+    def _matched(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        """A matched route's endpoint: the session first (503 at the cap), then the handler;
+        then the cookie (if minted) and the CSP header (if configured) on its response."""
+
+        async def endpoint(request: Request) -> Response:
+            session, minted = self._session_for(request)
+            if session is None:
+                return PlainTextResponse(AT_CAPACITY, status_code=503)
+            request.state.nonce = csp.request_nonce() if self.options.csp else None
+            response = await handler(request, session)
+            if minted:
+                self._set_cookie(response, session)
+            nonce = request.state.nonce
+            if nonce is not None:
+                policy = csp.policy(nonce, self.options.csp_extra)
+                response.headers["Content-Security-Policy"] = policy
+            return response
+
+        return endpoint
 
     def _session_for(self, request: Request) -> tuple[Session | None, bool]:
-        """The request's session, minting one if needed (None when at the session cap)."""
-        session, must_mint = self.sessions.lookup(request.cookies.get(self.options.session_cookie))
-        if not must_mint:
+        """(session, minted?): the cookie's session; a well-formed unknown id is adopted with
+        no new cookie, anything else gets a fresh one. None when a new one is over the cap."""
+        cookie = request.cookies.get(self.options.session_cookie)
+        session = self.sessions.get(cookie)
+        if session is not None:
             return session, False
         cap = self.options.max_sessions
         if cap and len(self.sessions) >= cap:
             return None, False
-        return self.sessions.mint(), True
+        if cookie is not None and is_hex64(cookie):
+            return self.sessions.create(cookie), False
+        return self.sessions.create(), True
 
     def _set_cookie(self, response: Response, session: Session) -> None:
-        response.set_cookie(
-            self.options.session_cookie,
-            session.id,
-            path="/",
-            httponly=True,
-            secure=not self.options.insecure_cookies,
-            samesite="lax",
+        # Written as Go's net/http writes it (§3): no Max-Age, a browser-session cookie.
+        secure = "" if self.options.insecure_cookies else " Secure;"
+        response.headers.append(
+            "set-cookie",
+            f"{self.options.session_cookie}={session.id}; Path=/; HttpOnly;{secure} SameSite=Lax",
         )
 
-    def _recoverable(self, tab_id: str) -> Mount | None:
-        """The mount a well-formed but unknown tab id belongs to (§4.3), or None."""
+    # -- tabs -------------------------------------------------------------------------------------
+
+    def _page_nonce(self, tab_id: str) -> str | None:
+        return csp.page_nonce(self.csp_secret, tab_id) if self.options.csp else None
+
+    async def _new_tab(
+        self,
+        mount: Mount,
+        session: Session,
+        params: dict[str, str],
+        query: dict[str, str],
+        document_of: str | None = None,
+    ) -> tuple[Ctx, str] | None:
+        """A new tab and its first render (`<div id=TAB>`), after `on_init`; None if the view
+        raised. `document_of` is the stale tab whose document it takes over (§5.5)."""
+        tab_id = f"{mount.route}_{secrets.token_hex(32)}"
+        tab = Ctx(
+            self, mount, session, tab_id, params, query, self._page_nonce(document_of or tab_id)
+        )
+        tab.hold()
+        hook = getattr(tab.composition, "on_init", None)
+        if hook is not None:
+            try:
+                result = hook(tab)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                # An on_init failure is only logged; the page still renders (§2).
+                self.log_exception(f"on_init of {tab.id} failed")
+        try:
+            view = tab.view_html()
+        except Exception:
+            self.log_exception(f"view of {tab.id} failed")
+            return None
+        tab.settle()
+        return tab, view
+
+    def register(self, tab: Ctx) -> None:
+        """Make a tab live: reachable by id and subscribed to what its render read."""
+        self.tabs[tab.id] = tab
+        tab.registered = True
+        self.reindex(tab, frozenset(), tab.subscriptions)
+
+    def reindex(self, tab: Ctx, old: Iterable[Subscription], new: Iterable[Subscription]) -> None:
+        """Move a tab's subscriptions from `old` to `new` keys (its last render's reads)."""
+        for key in old:
+            subs = self.subscribers.get(key)
+            if subs is not None:
+                subs.discard(tab)
+                if not subs:
+                    del self.subscribers[key]
+        for key in new:
+            self.subscribers.setdefault(key, set()).add(tab)
+
+    def at_tab_capacity(self) -> bool:
+        """True when `max_contexts` tabs are live."""
+        cap = self.options.max_contexts
+        return bool(cap) and len(self.tabs) >= cap
+
+    def recoverable(self, tab_id: str) -> Mount | None:
+        """The mount a well-formed but unknown tab id belongs to (§4.3), or None.
+
+        Recoverable: the part after the last `_` is 64 lowercase hex and the part before it
+        is a mounted route pattern.
+        """
         route, sep, suffix = tab_id.rpartition("_")
         if not sep or not is_hex64(suffix):
             return None
         return next((m for m in self.mounts if m.route == route), None)
 
-    def dispose(self, tab: Ctx, reason: str) -> None:
-        """Forget a tab: run `on_dispose` and end its stream."""
+    async def dispose(self, tab: Ctx, reason: str) -> None:
+        """Forget a tab: end its stream and tickers, then run `on_dispose` (after any running
+        action: hooks are serialised with actions)."""
         if tab.disposed:
             return
         tab.disposed = True
+        tab.registered = False
         self.tabs.pop(tab.id, None)
+        self.reindex(tab, tab.subscriptions, ())
+        for ticker in tab.tickers:
+            ticker.stop()
+        tab.interrupt()
         hook = getattr(tab.composition, "on_dispose", None)
         if hook is not None:
-            self._run_hook(hook, tab, "on_dispose")
-        tab._wake.set()
+            await tab.run(hook, "on_dispose", hook=True)
         log.debug("disposed %s (%s)", tab.id, reason)
 
-    def _run_hook(self, hook: Callable[[Ctx], Any], tab: Ctx, name: str) -> None:
-        try:
-            result = hook(tab)
-            if inspect.isawaitable(result):
-                asyncio.ensure_future(result)
-        except Exception:
-            self.log_exception(f"{name} of {tab.id} failed")
-
     async def _sweep_loop(self) -> None:
-        """TTL sweeps: never reap a tab with an open stream (§3)."""
+        """TTL sweeps every TTL/2 (§3); a timer, so it sleeps."""
         opts = self.options
-        period = min(x for x in (opts.context_ttl, opts.session_ttl, 60.0) if x > 0) / 2
+        period = min(x for x in (opts.context_ttl, opts.session_ttl, 120.0) if x > 0) / 2
         while True:
             await asyncio.sleep(period)
-            self.sweep()
+            await self.sweep()
 
-    def sweep(self, now: float | None = None) -> None:
-        """Dispose idle stream-less tabs and expire idle sessions (one sweep)."""
+    async def sweep(self, now: float | None = None) -> None:
+        """Dispose idle stream-less tabs and expire idle sessions (one sweep).
+
+        A tab with an open stream is never reaped, however idle (§3).
+        """
         now = time.monotonic() if now is None else now
         ttl = self.options.context_ttl
         if ttl > 0:
             for tab in list(self.tabs.values()):
                 if not tab.connected and now - tab.last_seen > ttl:
-                    self.dispose(tab, "ttl")
-        live = {tab.session.id for tab in self.tabs.values() if tab.connected}
-        for session in list(self.sessions.sessions.values()):
-            if session.id in live:
-                session.touch()
+                    await self.dispose(tab, "ttl")
+        for tab in self.tabs.values():
+            if tab.connected:
+                tab.session.touch()
         self.sessions.sweep(self.options.session_ttl, now)
+        self.sweeps += 1
 
     async def shutdown(self) -> None:
         """Begin draining: `/readyz` answers 503, every tab is disposed and its stream ends."""
@@ -215,9 +335,9 @@ class App:
             self._sweeper.cancel()
             self._sweeper = None
         for tab in list(self.tabs.values()):
-            self.dispose(tab, "shutdown")
+            await self.dispose(tab, "shutdown")
 
-    # -- state fan-out --------------------------------------------------------------------------
+    # -- state fan-out (§8) -----------------------------------------------------------------------
 
     def key_lock(self, scope: str, key: str) -> asyncio.Lock:
         """The lock serialising asynchronous updates of one state key."""
@@ -232,16 +352,24 @@ class App:
         Session-scoped keys only reach tabs of the writer's session. The renders happen when
         each tab's stream drains, so many subscribers never hold up the writer's response.
         """
-        for tab in self.tabs.values():
-            if tab is origin or (scope, key) not in tab.subscriptions:
+        for tab in self.subscribers.get((scope, key), ()):
+            if tab is origin:
                 continue
             if scope == "sess" and (origin is None or tab.session is not origin.session):
                 continue
             tab.needs_render = True
             tab.wake()
 
+    def event_log(self, key: str) -> EventLog:
+        """The `StateAppEvents` log under `key`."""
+        found = self.logs.get(key)
+        if found is None:
+            found = self.logs[key] = EventLog()
+        return found
+
     def schedule_fold(self, handle: StateAppEvents[Any, Any]) -> None:
-        """Fold appended events soon (after the running action), then fan out."""
+        """Fold appended events soon (after the running action), then fan out to every reader,
+        the writer included (§8)."""
         self._folds[handle.key] = handle
         if not self._fold_scheduled:
             self._fold_scheduled = True
@@ -251,17 +379,21 @@ class App:
         self._fold_scheduled = False
         folds, self._folds = self._folds, {}
         for key, handle in folds.items():
-            events = self.event_logs.get(key, [])
-            self.event_logs[key] = []
-            handle.apply_fold(self.state, events)
-            self.fan_out("app", key, origin=None)
+            if handle.fold_pending(self):
+                self.fan_out("app", key, origin=None)
 
     def broadcast(self, js: str) -> int:
-        """Run a script in every registered tab; returns how many tabs got it."""
+        """Run a script in every registered tab (connected or not); returns the tab count."""
         if not js:
             return 0
         for tab in self.tabs.values():
             tab.exec_script(js)
+        return len(self.tabs)
+
+    def broadcast_notify(self, message: str) -> int:
+        """Show a toast in every registered tab; returns the tab count."""
+        for tab in self.tabs.values():
+            tab.notify(message)
         return len(self.tabs)
 
     def broadcast_signals(self, signals: dict[str, Any]) -> int:
@@ -282,339 +414,232 @@ class App:
             return PlainTextResponse("draining\n", status_code=503)
         return PlainTextResponse("ok")
 
-    async def _datastar_js(self, request: Request) -> Response:
-        session, minted = self._session_for(request)
+    async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Unmatched paths never mint a session (§3).
+        await PlainTextResponse(NOT_FOUND, status_code=404)(scope, receive, send)
+
+    async def _datastar(self, request: Request, session: Session) -> Response:
         path = self.options.datastar_js
         if path is None:
-            response: Response = PlainTextResponse(
-                "// reference_impl: no datastar.js configured (Options.datastar_js)\n",
-                media_type="application/javascript",
-            )
+            # No client configured: a script that says so (the browser work brings one).
+            body = b"// reference_impl: no Datastar client configured (Options.datastar_js)\n"
         else:
-            response = Response(Path(path).read_bytes(), media_type="application/javascript")
-        if minted and session is not None:
-            self._set_cookie(response, session)
-        return response
+            if self._datastar_js is None:
+                self._datastar_js = Path(path).read_bytes()
+            body = self._datastar_js
+        return Response(body, media_type="application/javascript")
 
     # -- page (§2) ------------------------------------------------------------------------------
 
-    def _page_for(self, mount: Mount) -> Callable[[Request], Awaitable[Response]]:
-        async def page(request: Request) -> Response:
-            return await self._page(request, mount)
+    def _page_for(self, mount: Mount) -> Handler:
+        async def page(request: Request, session: Session) -> Response:
+            return await self._page(request, session, mount)
 
         return page
 
-    async def _page(self, request: Request, mount: Mount) -> Response:
-        session, minted = self._session_for(request)
-        cap = self.options.max_contexts
-        if session is None or (cap and len(self.tabs) >= cap):
-            return PlainTextResponse("server is at capacity\n", status_code=503)
-        params = dict(request.path_params)
-        params.pop("_rest", None)
-        tab = Ctx(self, mount, session, f"{mount.route}_{new_hex64()}", params)
-        tab.hold()
-        hook = getattr(tab.composition, "on_init", None)
-        if hook is not None:
-            try:
-                result = hook(tab)
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:
-                self.log_exception(f"on_init of {tab.id} failed")
-        try:
-            view = tab.view_html()
-        except Exception:
-            self.log_exception(f"view of {tab.id} failed")
+    async def _page(self, request: Request, session: Session, mount: Mount) -> Response:
+        if self.at_tab_capacity():
+            return PlainTextResponse(AT_CAPACITY, status_code=503)
+        params = {k: v for k, v in request.path_params.items() if k != "_rest"}
+        made = await self._new_tab(mount, session, params, dict(request.query_params))
+        if made is None:
             return PlainTextResponse("internal server error\n", status_code=500)
-        # The page already shows this render; writes made in on_init are in it.
-        tab._dirty_view = False
-        tab._dirty_signals.clear()
-        tab._writes.clear()
-        tab._holding = 0
-        self.tabs[tab.id] = tab
-        seed = {"via_tab": tab.id, **{k: tab.signals[k] for k in sorted(tab.signals)}}
+        tab, view = made
+        self.register(tab)
+        request.state.nonce = tab.nonce if tab.nonce is not None else request.state.nonce
+        opts = self.options
         body = render_page(
-            title=self.options.title,
-            seed_json=encode_json(seed),
+            title=opts.title,
+            description=opts.description,
+            lang=opts.lang,
+            seed_json=encode_json(tab.seed()),
             tab_id=tab.id,
             view_html=view,
-            reconnect_manager=self.options.reconnect_manager,
+            reconnect_manager=opts.reconnect_manager,
+            head=opts.head,
         )
-        response = Response(body, media_type="text/html; charset=utf-8")
-        if minted:
-            self._set_cookie(response, session)
-        return response
+        return Response(body, media_type="text/html; charset=utf-8")
 
     # -- actions (§4) -----------------------------------------------------------------------------
 
-    async def _read_body(self, request: Request, cap: int) -> bytes | None:
-        """The body, or None when it is larger than `cap` bytes (checked while reading)."""
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > cap:
-            return None
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > cap:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    async def _action(self, request: Request) -> Response:
-        is_multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
-        cap = self.options.max_upload if is_multipart else self.options.max_request_body
+    async def _action(self, request: Request, session: Session) -> Response:
+        # Status codes in Via's order (§4.2): 413, 404, 200 reload, 403, 404, 200.
+        multipart = is_multipart(request)
+        cap = self.options.max_upload if multipart else self.options.max_request_body
         try:
-            body = await self._read_body(request, cap)
+            body = await read_capped(request, cap)
+        except TooLarge:
+            return PlainTextResponse("request too large\n", status_code=413)
         except ClientDisconnect:
             return PlainTextResponse("bad request\n", status_code=400)
-        if body is None:
-            return PlainTextResponse("request too large\n", status_code=413)
-        payload, files = await self._decode_action(request, body, is_multipart)
+        payload, files = await decode_action(request, body, self.options.max_upload)
+        try:
+            return await self._dispatch(request, session, payload, files)
+        finally:
+            for parts in files.values():
+                for upload in parts:
+                    await upload.close()  # spooled to disk past 1 MiB: never leak the file
+
+    async def _dispatch(
+        self,
+        request: Request,
+        session: Session,
+        payload: dict[str, Any] | None,
+        files: dict[str, list[UploadFile]],
+    ) -> Response:
         tab_id = payload.get("via_tab") if payload is not None else None
-        if not isinstance(tab_id, str) or not tab_id:
+        if payload is None or not isinstance(tab_id, str) or not tab_id:
             return PlainTextResponse(NOT_FOUND, status_code=404)
-        session, minted = self._session_for(request)
         tab = self.tabs.get(tab_id)
         if tab is None:
-            if self._recoverable(tab_id) is None:
+            if self.recoverable(tab_id) is None:
                 return PlainTextResponse(NOT_FOUND, status_code=404)
-            return self._reload_response(session if minted else None)
+            return self._reload_response(request, tab_id)
         if session is not tab.session:
-            response: Response = PlainTextResponse("session mismatch\n", status_code=403)
-            if minted and session is not None:
-                self._set_cookie(response, session)
-            return response
+            return PlainTextResponse("session mismatch\n", status_code=403)
         name = request.path_params["name"]
         method_name = tab.mount.actions.get(name)
         if method_name is None:
             return PlainTextResponse(NOT_FOUND, status_code=404)
-        assert payload is not None
-        await self.run_action(tab, method_name, payload, files)
+
+        def call(ctx: Ctx) -> Any:
+            inject_signals(ctx, payload)
+            ctx.payload = payload
+            ctx.files = files
+            return getattr(ctx.composition, method_name)(ctx)
+
+        await tab.run(call, f"action {name}")
         return Response(b"", status_code=200)
 
-    async def _decode_action(
-        self, request: Request, body: bytes, is_multipart: bool
-    ) -> tuple[dict[str, Any] | None, dict[str, list[UploadFile]]]:
-        files: dict[str, list[UploadFile]] = {}
-        if not is_multipart:
-            try:
-                payload = json.loads(body)
-            except ValueError:
-                return None, files
-            return (payload if isinstance(payload, dict) else None), files
+    def _reload_response(self, request: Request, stale_id: str) -> Response:
+        """The stale-but-recoverable answer: one SSE event that reloads the page (§4.3).
 
-        # Multipart: text fields are string signals (coerced per signal), files bind by name.
-        async def replay() -> dict[str, Any]:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        form_request = Request(request.scope, replay)
-        try:
-            form = await form_request.form(max_part_size=self.options.max_upload)
-        except Exception:
-            return None, files
-        fields: dict[str, Any] = {}
-        for key, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                files.setdefault(key, []).append(value)
-            elif key not in fields:
-                fields[key] = value
-        return fields, files
-
-    def _reload_response(self, minted: Session | None) -> Response:
-        """The stale-but-recoverable answer: one SSE event that reloads the page (§4.3)."""
-        event = patch_elements(
-            script_tag("window.location.reload()"), selector="body", mode="append"
-        )
-        response = Response(event.encode(), media_type="text/event-stream")
-        response.headers["Cache-Control"] = "no-cache"
-        if minted is not None:
-            self._set_cookie(response, minted)
-        return response
-
-    async def run_action(
-        self,
-        tab: Ctx,
-        method_name: str,
-        payload: dict[str, Any],
-        files: dict[str, list[UploadFile]] | None = None,
-    ) -> None:
-        """Inject client signals, run one action under the tab's lock, flush one drain."""
-        async with tab.lock:
-            for signal in tab.mount.signals:
-                if signal.key in payload:
-                    ok, value = signal.coerce(payload[signal.key])
-                    if ok:
-                        tab.signals[signal.key] = value
-            tab.files = files or {}
-            tab.payload = payload
-            tab.hold()
-            try:
-                result = getattr(tab.composition, method_name)(tab)
-                if inspect.isawaitable(result):
-                    result = await result
-                if isinstance(result, Exception):
-                    tab.notify(str(result))
-            except Exception as exc:
-                self.log_exception(f"action {method_name} on {tab.id} raised")
-                message = "Something went wrong"
-                if self.options.verbose_errors:
-                    message = f"panic: {exc}"
-                tab.notify(message)
-            finally:
-                tab.release()
+        Its script carries the stale document's page nonce under CSP (Via uses the request's,
+        which that document's policy does not allow: a recorded deviation).
+        """
+        nonce = self._page_nonce(stale_id)
+        data = script_event("window.location.reload()", nonce).encode()
+        headers = {"Cache-Control": "no-cache"}
+        if self.options.compression and accepts_brotli(request.headers.get("accept-encoding", "")):
+            data = Compressor.whole(data)
+            headers["Content-Encoding"] = "br"
+        return Response(data, media_type="text/event-stream", headers=headers)
 
     # -- close beacon (§4.4) ------------------------------------------------------------------
 
-    async def _close(self, request: Request) -> Response:
+    async def _close(self, request: Request, session: Session) -> Response:
         try:
-            body = await self._read_body(request, self.options.max_request_body or 4096)
+            body = await read_capped(request, self.options.max_request_body or 4096)
+        except TooLarge:
+            return PlainTextResponse("request too large\n", status_code=413)
         except ClientDisconnect:
             return PlainTextResponse("bad request\n", status_code=400)
-        if body is None:
-            return PlainTextResponse("request too large\n", status_code=413)
-        session, minted = self._session_for(request)
+        # Unknown ids and other sessions' tabs are ignored, silently: always 200.
         tab = self.tabs.get(body.decode("utf-8", "replace").strip())
         if tab is not None and tab.session is session:
-            self.dispose(tab, "beacon")
-        response = Response(b"", status_code=200)
-        if minted and session is not None:
-            self._set_cookie(response, session)
-        return response
+            await self.dispose(tab, "beacon")
+        return Response(b"", status_code=200)
 
     # -- the stream (§5) --------------------------------------------------------------------------
 
-    async def _sse(self, request: Request) -> Response:
-        raw = request.query_params.get("datastar", "")
-        try:
-            signals = json.loads(raw) if raw else None
-        except ValueError:
-            signals = None
-        tab_id = signals.get("via_tab") if isinstance(signals, dict) else None
-        if not isinstance(tab_id, str) or not tab_id:
+    async def _sse(self, request: Request, session: Session) -> Response:
+        tab_id = _stream_tab_id(request.query_params.get("datastar", ""))
+        if tab_id is None:
             return Response(b"", status_code=404)
-        session, minted = self._session_for(request)
+        compress = self.options.compression and accepts_brotli(
+            request.headers.get("accept-encoding", "")
+        )
         tab = self.tabs.get(tab_id)
         if tab is None:
-            mount = self._recoverable(tab_id)
+            mount = self.recoverable(tab_id)
             if mount is None:
                 return Response(b"", status_code=404)
-            return self._reload_response(session if minted else None)
+            return await self._recover_stream(request, session, mount, tab_id, compress)
         if session is not tab.session:
             return Response(b"", status_code=403)
-        first = not tab.ever_connected
-        if first:
-            tab.hold()
+        resync = tab.ever_connected
+        if not tab.connect_hook_ran:
+            tab.connect_hook_ran = True
             hook = getattr(tab.composition, "on_connect", None)
             if hook is not None:
-                try:
-                    result = hook(tab)
-                    if inspect.isawaitable(result):
-                        await result
-                except Exception:
-                    self.log_exception(f"on_connect of {tab.id} failed")
-            tab.release()
-        response = StreamResponse(self, tab, resync=not first)
-        if minted and session is not None:
-            self._set_cookie(response, session)
-        return response
+                # Before the headers; its pushes are drained before `: ready` (§5.5 a).
+                await tab.run(hook, "on_connect", hook=True)
+        opening = (lambda: resync_bytes(tab)) if resync else None
+        return StreamResponse(self, tab, opening=opening, compress=compress)
+
+    async def _recover_stream(
+        self, request: Request, session: Session, mount: Mount, stale_id: str, compress: bool
+    ) -> Response:
+        """An unknown but recoverable tab id on `/_sse` (§5.5 c): re-bootstrap a fresh tab into
+        the stale page when its URL is known (Referer, or a route without params), else
+        answer with a reload."""
+        referer = request.headers.get("referer")
+        if referer:
+            parts = urlsplit(referer)
+            path, query = parts.path or "/", dict(parse_qsl(parts.query))
+        elif not mount.params:
+            path, query = mount.route, {}
+        else:
+            return self._reload_response(request, stale_id)
+        params = mount.match(path)
+        if params is None or self.at_tab_capacity():
+            return self._reload_response(request, stale_id)
+        made = await self._new_tab(mount, session, params, query, document_of=stale_id)
+        if made is None:
+            return self._reload_response(request, stale_id)
+        tab, view = made
+        self.register(tab)
+        tab.connect_hook_ran = True
+        tab.exec_script(beacon_script(tab.id))
+        hook = getattr(tab.composition, "on_connect", None)
+        if hook is not None:
+            await tab.run(hook, "on_connect", hook=True)
+
+        def opening() -> bytes:
+            # The full seed (the new via_tab first of all), then the view replacing the stale
+            # container, found by an attribute selector since ids contain `/` (§5.5 c).
+            selector = '[id="' + stale_id.replace("\\", "\\\\").replace('"', '\\"') + '"]'
+            return (
+                patch_signals(tab.seed()) + patch_elements(view, selector=selector, mode="replace")
+            ).encode()
+
+        return StreamResponse(self, tab, opening=opening, compress=compress)
 
 
-class StreamResponse(Response):
-    """A tab's long-lived event stream: resync, drain, `: ready`, then drain and heartbeat."""
+def resync_bytes(tab: Ctx) -> bytes:
+    """A reconnect's opening (§5.5 b): the server-pushed signals (latest values, never
+    `via_tab`), then a fresh full render."""
+    out = ""
+    pushed = {**tab.pushed_signals, **tab.queue.signals}
+    pushed.pop("via_tab", None)
+    if pushed:
+        out += patch_signals(pushed)
+    try:
+        out += patch_elements(tab.view_html())
+    except Exception:
+        tab.app.log_exception(f"view of {tab.id} failed on resync")
+    return out.encode()
 
-    def __init__(self, app: App, tab: Ctx, *, resync: bool) -> None:
-        super().__init__(status_code=200, headers=HEADERS)
-        # A stream has no length: drop the `content-length: 0` Starlette adds for no body.
-        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
-        self.app = app
-        self.tab = tab
-        self.resync = resync
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        tab = self.tab
-        closed = asyncio.Event()
+def inject_signals(tab: Ctx, payload: dict[str, Any]) -> None:
+    """Decode the client's values into the tab's typed signals, best effort (§4.1): a value
+    that cannot be coerced is ignored; injected values are not echoed back."""
+    for signal in tab.mount.signals:
+        raw = lookup(payload, signal.key)
+        if raw is MISSING:
+            continue
+        ok, value = signal.coerce(raw)
+        if ok:
+            tab.signals[signal.key] = value
 
-        async def watch_disconnect() -> None:
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            closed.set()
-            tab._wake.set()
 
-        watcher = asyncio.create_task(watch_disconnect())
-        tab.connected = True
-        tab.ever_connected = True
-        try:
-            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            opening = b""
-            if self.resync:
-                opening += self._resync_bytes()
-            if not await self._drain(send, closed, prefix=opening):
-                return
-            await send({"type": "http.response.body", "body": READY, "more_body": True})
-            await self._loop(send, closed)
-        finally:
-            tab.connected = False
-            tab.last_seen = time.monotonic()
-            watcher.cancel()
-            if not closed.is_set():
-                # We end the stream (dispose or shutdown): finish the response cleanly.
-                try:
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
-                except Exception:  # the client went away meanwhile; nothing to finish
-                    log.debug("closing %s failed", tab.id)
-
-    def _resync_bytes(self) -> bytes:
-        """On reconnect: pushed signals (never via_tab), then a fresh full render (§5.5)."""
-        tab = self.tab
-        out = ""
-        pushed = {**tab.pushed_signals, **tab.queue.signals}
-        pushed.pop("via_tab", None)
-        if pushed:
-            out += patch_signals(pushed)
-        try:
-            out += patch_elements(tab.view_html())
-        except Exception:
-            self.app.log_exception(f"view of {tab.id} failed on resync")
-        return out.encode()
-
-    async def _drain(self, send: Send, closed: asyncio.Event, prefix: bytes = b"") -> bool:
-        """Write the queue; on failure put it back. False when the stream must end."""
-        tab = self.tab
-        taken, data = tab.drain_bytes()
-        data = prefix + data
-        if not data:
-            return not closed.is_set()
-        if closed.is_set():
-            tab.queue.restore(taken)
-            return False
-        try:
-            await send({"type": "http.response.body", "body": data, "more_body": True})
-        except Exception:
-            tab.queue.restore(taken)
-            return False
-        if closed.is_set():
-            # uvicorn drops writes to a closed connection silently: count it as failed.
-            tab.queue.restore(taken)
-            return False
-        tab.last_seen = time.monotonic()
-        return True
-
-    async def _loop(self, send: Send, closed: asyncio.Event) -> None:
-        tab = self.tab
-        interval = self.app.options.heartbeat
-        next_beat = time.monotonic() + interval
-        heartbeat = patch_signals({}).encode()
-        while not closed.is_set() and not tab.disposed:
-            woken = await tab.wait_wake(max(0.0, next_beat - time.monotonic()))
-            if closed.is_set() or tab.disposed:
-                return
-            if woken:
-                if not await self._drain(send, closed):
-                    return
-                continue
-            next_beat = time.monotonic() + interval
-            await send({"type": "http.response.body", "body": heartbeat, "more_body": True})
-            if closed.is_set():
-                return
-            tab.session.touch()
+def _stream_tab_id(raw: str) -> str | None:
+    """`via_tab` from the stream's `datastar` query parameter (URL-decoded JSON), or None."""
+    if not raw:
+        return None
+    try:
+        signals = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    tab_id = signals.get("via_tab") if isinstance(signals, dict) else None
+    return tab_id if isinstance(tab_id, str) and tab_id else None

@@ -84,6 +84,8 @@ class Mount:
         for klass in reversed(composition.__mro__):
             for attr_name, value in vars(klass).items():
                 if isinstance(value, Signal):
+                    if value.key.split(".")[0] == "via_tab":
+                        raise ValueError(f"{composition.__name__}: 'via_tab' is the tab id's key")
                     if value.key in keys and keys[value.key] != attr_name:
                         raise ValueError(
                             f"{composition.__name__}: signal key {value.key!r} used by both "

@@ -5,7 +5,7 @@
     h.input(on.event("input", self.search, debounce="200ms"))
 
 Modifiers use Datastar 1.0's `__name.tag` form (`data-on:input__debounce.200ms`); Via itself
-writes them with dots, which Datastar 1.0 does not read (a recorded deviation, specs §6.5).
+writes them with dots, which Datastar 1.0 does not read (deviation D1 in specs/deviations.md; §6.5).
 """
 
 from __future__ import annotations

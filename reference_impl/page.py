@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .html import escape
 
-__all__ = ["render_page"]
+__all__ = ["beacon_script", "render_page"]
 
 # Opens the tab's stream once Datastar loads (§2.1).
 _STREAM_INIT = "@get('/_sse')"
@@ -34,6 +34,14 @@ RECONNECT_MANAGER = (
 )
 
 
+def beacon_script(tab_id: str) -> str:
+    """The script that sends the close beacon for `tab_id` when the page unloads (§4.4)."""
+    return (
+        "window.addEventListener('beforeunload',()=>navigator.sendBeacon('/_sse/close',"
+        f"{_js_string(tab_id)}))"
+    )
+
+
 def render_page(
     *,
     title: str,
@@ -43,12 +51,10 @@ def render_page(
     reconnect_manager: bool = True,
     head: str = "",
     lang: str | None = None,
+    description: str | None = None,
 ) -> str:
     """The whole HTML document for a new tab (`view_html` is the rendered `<div id=TAB>`)."""
-    beacon = (
-        "window.addEventListener('beforeunload',()=>navigator.sendBeacon('/_sse/close',"
-        f"{_js_string(tab_id)}))"
-    )
+    beacon = beacon_script(tab_id)
     parts = [
         "<!doctype html>",
         f'<html lang="{escape(lang)}">' if lang else "<html>",
@@ -56,6 +62,7 @@ def render_page(
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title>",
+        f'<meta name="description" content="{escape(description)}">' if description else "",
         f'<meta data-signals="{escape(seed_json)}">',
         f'<meta data-init="{escape(_STREAM_INIT)}">',
         f'<meta data-init="{escape(beacon)}">',

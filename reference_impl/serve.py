@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import uvicorn
 
@@ -41,12 +41,24 @@ def serve(app: App, *, port: int = 3000, host: str = LOOPBACK, log_level: str = 
     Server(app, config).run()
 
 
-def main_for(app: App, argv: Sequence[str] | None = None, description: str = "") -> None:
-    """A `main()` for examples: `python -m reference_impl.examples.NAME --port N`."""
+def main_for(
+    build: Callable[[argparse.Namespace], App],
+    argv: Sequence[str] | None = None,
+    description: str = "",
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> None:
+    """A `main()` for examples: `python -m reference_impl.examples.NAME --port N`.
+
+    `build(args)` makes the app from the parsed arguments; `add_arguments` adds an example's
+    own options to the parser.
+    """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000)")
     parser.add_argument("--log-level", default="info", help="uvicorn log level")
+    if add_arguments is not None:
+        add_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
+    app = build(args)
     print(f"serving on http://{LOOPBACK}:{args.port}/  (Ctrl-C to stop)", flush=True)
     serve(app, port=args.port, log_level=args.log_level)

@@ -50,23 +50,17 @@ class SessionStore:
     def __len__(self) -> int:
         return len(self.sessions)
 
-    def lookup(self, cookie: str | None) -> tuple[Session | None, bool]:
-        """The session for a cookie value: (session or None if one must be minted, minted?).
-
-        Returns `(session, False)` for a known or adoptable id, `(None, True)` when the caller
-        must mint one (no cookie, or a malformed value).
-        """
-        if cookie and is_hex64(cookie):
-            session = self.sessions.get(cookie)
-            if session is None:
-                session = self.sessions[cookie] = Session(cookie)
+    def get(self, cookie: str | None) -> Session | None:
+        """The live session with this cookie value, refreshed, or None."""
+        session = self.sessions.get(cookie) if cookie else None
+        if session is not None:
             session.touch()
-            return session, False
-        return None, True
+        return session
 
-    def mint(self) -> Session:
-        """A new session with a fresh id."""
-        session = Session(new_hex64())
+    def create(self, session_id: str | None = None) -> Session:
+        """A new session: under `session_id` (adoption of a well-formed unknown cookie) or a
+        fresh random id."""
+        session = Session(session_id or new_hex64())
         self.sessions[session.id] = session
         return session
 

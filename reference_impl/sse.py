@@ -7,11 +7,12 @@ keys, as Via does; datastar-py would keep insertion order.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from datastar_py.consts import ElementPatchMode
 from datastar_py.sse import SSE_HEADERS, ServerSentEventGenerator
+
+from .jsonenc import encode_json
 
 __all__ = [
     "HEADERS",
@@ -29,12 +30,6 @@ HEADERS: dict[str, str] = {**SSE_HEADERS, "Connection": "keep-alive"}
 
 # The comment that tells a client the server is subscribed (§5.3).
 READY = b": ready\n\n"
-
-
-def encode_json(value: Any) -> str:
-    """Compact JSON with sorted keys, `<`, `>` and `&` escaped as Go's json.Marshal does."""
-    text = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def patch_elements(elements: str, *, selector: str | None = None, mode: str | None = None) -> str:

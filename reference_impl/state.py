@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import inspect
 import json
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from . import data
+from .html import Attr
+
 if TYPE_CHECKING:
+    from .app import App
     from .tabs import Ctx
 
 __all__ = [
@@ -67,8 +70,9 @@ class Signal(Generic[T]):
     scope = "signal"
 
     def __init__(self, key: str, kind: type[T], init: T | Callable[[], T]) -> None:
-        if not key or key.startswith("_"):
-            raise ValueError(f"signal key {key!r}: keys starting with '_' are browser-only")
+        if any(not part or part.startswith("_") for part in key.split(".")):
+            # Datastar never sends keys with a segment starting with `_` (§6.3).
+            raise ValueError(f"signal key {key!r}: empty, or a '_' segment (browser-only)")
         self.key = key
         self.kind = kind
         self.init = init
@@ -90,17 +94,29 @@ class Signal(Generic[T]):
         ctx.signals[self.key] = value
         ctx.mark_signal(self.key)
 
-    def bind(self) -> Any:
-        """`data-bind` for an input: two-way binding to this signal."""
-        from .html import Attr
+    def bind(self) -> Attr:
+        """`data-bind`: two-way binding of an input to this signal."""
+        return data.bind(self.key)
 
-        return Attr("data-bind", self.key)
-
-    def text(self) -> Any:
+    def text(self) -> Attr:
         """`data-text="$key"`: the element's text follows the signal on the client."""
-        from .html import Attr
+        return data.text(self.ref())
 
-        return Attr("data-text", f"${self.key}")
+    def show(self, *, negate: bool = False) -> Attr:
+        """`data-show="$key"` (or `"!$key"`): shown while the signal is truthy (falsy)."""
+        return data.show(("!" if negate else "") + self.ref())
+
+    def attr(self, name: str) -> Attr:
+        """`data-attr:NAME="$key"`: the attribute follows the signal."""
+        return data.attr(name, self.ref())
+
+    def class_(self, name: str) -> Attr:
+        """`data-class:NAME="$key"`: the class is present while the signal is truthy."""
+        return data.class_(name, self.ref())
+
+    def style(self, prop: str) -> Attr:
+        """`data-style:PROP="$key"`: the style property follows the signal."""
+        return data.style(prop, self.ref())
 
     def ref(self) -> str:
         """The signal as a Datastar expression, `$key`."""
@@ -136,11 +152,11 @@ class Signal(Generic[T]):
                 if isinstance(number, bool) or not isinstance(number, int | float):
                     return False, None
                 return (True, float(number)) if math.isfinite(number) else (False, None)
-            if kind is list:
-                return (True, raw) if isinstance(raw, list) else (False, None)
-            if kind is dict:
-                return (True, raw) if isinstance(raw, dict) else (False, None)
-        except (TypeError, ValueError, OverflowError):
+            if kind in (list, dict):
+                if isinstance(raw, str):  # a multipart text field carries JSON
+                    raw = json.loads(raw)
+                return (True, raw) if isinstance(raw, kind) else (False, None)
+        except (TypeError, ValueError, OverflowError, RecursionError):
             return False, None
         return False, None
 
@@ -282,11 +298,12 @@ class StateApp(_State[T]):
 
 
 class StateAppEvents(Generic[E, T]):
-    """An app-wide append-only event log, folded into a value.
+    """An app-wide append-only event log, folded into a value (Via's chat shape).
 
-    `append` records events; the fold runs soon after, asynchronously, and then every tab whose
-    last render read the value re-renders, the writer included (its action frame does not
-    contain the change, as in Via).
+    `append` records events; the fold runs soon after the action, asynchronously, and then
+    every tab whose last render read the value re-renders, the writer included (its action
+    frame does not contain the change, as in Via, §8). The log itself is kept whole:
+    `events(app)` is every event ever appended, in order, and `load` rehydrates it.
     """
 
     scope = "app"
@@ -302,30 +319,42 @@ class StateAppEvents(Generic[E, T]):
     def read(self, ctx: Ctx) -> T:
         """The folded value as of the last fold; reading in a render subscribes the tab."""
         ctx.note_read(self.scope, self.key)
-        store = ctx.app.state
+        return self.value(ctx.app)
+
+    def value(self, app: App) -> T:
+        """The folded value, outside any render (no subscription)."""
+        store = app.state
         if self.key not in store:
             store[self.key] = self.initial()
         value: T = store[self.key]
         return value
 
+    def events(self, app: App) -> list[E]:
+        """Every event appended so far, oldest first (a copy)."""
+        return list(app.event_log(self.key).events)
+
     def append(self, ctx: Ctx, *events: E) -> None:
         """Record events; they are folded and fanned out after the action returns."""
-        app = ctx.app
-        log = app.event_logs.setdefault(self.key, [])
-        log.extend(events)
-        app.schedule_fold(self)
+        if events:
+            ctx.app.event_log(self.key).events.extend(events)
+            ctx.app.schedule_fold(self)
 
-    def apply_fold(self, store: dict[str, Any], events: list[E]) -> None:
-        """Fold `events` into the stored value (called by the app, on the event loop)."""
-        value = store[self.key] if self.key in store else self.initial()
-        for event in events:
+    def load(self, app: App, events: Iterable[E]) -> None:
+        """Rehydrate: append `events` and fold them now, with no fan-out (app start-up)."""
+        app.event_log(self.key).events.extend(events)
+        self.fold_pending(app)
+
+    def fold_pending(self, app: App) -> bool:
+        """Fold the events not folded yet into the value; True if there were any."""
+        log = app.event_log(self.key)
+        if log.folded == len(log.events):
+            return False
+        value = self.value(app)
+        for event in log.events[log.folded :]:
             value = self.fold(value, event)
-        store[self.key] = value
-
-
-def is_async_callable(fn: Any) -> bool:
-    """True for `async def` functions and bound methods."""
-    return inspect.iscoroutinefunction(fn)
+        log.folded = len(log.events)
+        app.state[self.key] = value
+        return True
 
 
 def new_lock() -> asyncio.Lock:

@@ -1,36 +1,30 @@
 """The live chatroom of the seed tutorial (`shared/seed/chatroom-tutorial.txt`), in Python.
 
-One app-scoped list is the whole trick: `Send` appends to it, and every tab whose last render
-read it (in every session) re-renders. `name` and `draft` are tab signals bound to inputs.
+It takes the shape of Via's shipped chat example: the room is one app-scoped event log
+(`StateAppEvents`), folded into the newest 50 messages. `Send` appends; after the fold, every
+tab whose last render read the room (in every session, the sender's too) re-renders. `name`
+and `draft` are tab signals bound to inputs.
 
     python -m reference_impl.examples.chat --port 3000
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from reference_impl import App, Composition, Ctx, SignalStr, StateApp, action, h, on
+from reference_impl import App, Composition, Ctx, SignalStr, StateAppEvents, action, h
 from reference_impl.serve import main_for
 
-# Keep a recent window so the room cannot grow forever.
-WINDOW = 50
+from .messages import WINDOW, Message, compose, keep_newest, log_view, message_from
 
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One chat line."""
-
-    sender: str
-    body: str
+__all__ = ["WINDOW", "Message", "Room", "create_app", "main"]
 
 
 class Room(Composition):
     """The chatroom page."""
 
-    # App-scoped: ONE log shared by every session and every tab.
-    log = StateApp[list[Message]]("log", list)
+    # App-scoped: ONE log shared by every session and every tab; the value is the window.
+    log = StateAppEvents[Message, list[Message]]("log", list, keep_newest)
     # Tab-local client signals, two-way bound to inputs.
     name = SignalStr("name", init="Anon")
     draft = SignalStr("draft")
@@ -39,43 +33,28 @@ class Room(Composition):
         return h.main(
             h.class_("container"),
             h.h1("Via Chat"),
-            h.article(
-                (h.p(h.strong(m.sender + ": "), m.body) for m in self.log.read(ctx)),
-                style="max-height:60vh;overflow-y:auto",
-            ),
-            h.form(
-                h.input(self.name.bind(), type="text", placeholder="name"),
-                h.input(
-                    self.draft.bind(),
-                    on.key("Enter", self.send),
-                    type="text",
-                    placeholder="message…",
-                ),
-                h.button("Send", on.click(self.send), type="button"),
-            ),
+            log_view(self.log.read(ctx)),
+            compose(self.name, self.draft, self.send),
         )
 
     @action("Send")
     def send(self, ctx: Ctx) -> None:
-        body = self.draft.read(ctx).strip()
-        if not body:
-            return
-        name = self.name.read(ctx).strip() or "Anon"
-        self.log.append(ctx, Message(name, body))
-        self.log.update(ctx, lambda log: log[-WINDOW:])
-        self.draft.write(ctx, "")  # clear the input
+        message = message_from(ctx, self.name, self.draft)
+        if message is not None:
+            self.log.append(ctx, message)
 
 
 def create_app(**options: Any) -> App:
     """A fresh chat app (its own log); options go to `App` (e.g. `heartbeat=0.05`)."""
-    app = App(insecure_cookies=True, **options)
+    options.setdefault("insecure_cookies", True)  # a local demo over plain http
+    app = App(**options)
     app.mount("/", Room)
     return app
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Serve the chat on 127.0.0.1."""
-    main_for(create_app(), description="Via chat (reference runtime)")
+    main_for(lambda _: create_app(), argv, description="Via chat (reference runtime)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,119 @@
+"""The chat with its log in SQLite: every message is stored as it is sent, and the room is
+rehydrated from the file when the server starts, so it survives a restart.
+
+    python -m reference_impl.examples.chat_persist --port 3000 --db chat.sqlite3
+
+The log is the same event log as `chat`'s (`StateAppEvents`, folded into the newest 50); the
+database holds every message ever sent. Writes are synchronous and short (one INSERT), which
+also orders them exactly as the in-memory log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+from reference_impl import App, Composition, Ctx, SignalStr, StateAppEvents, action, h
+from reference_impl.serve import main_for
+
+from .messages import Message, compose, keep_newest, log_view, message_from
+
+__all__ = ["MessageStore", "PersistentRoom", "create_app", "main"]
+
+LOG = StateAppEvents[Message, list[Message]]("log", list, keep_newest)
+
+
+class MessageStore:
+    """Every message, in order, in one SQLite table."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        with self._db() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS messages ("
+                "id INTEGER PRIMARY KEY AUTOINCREMENT, sender TEXT NOT NULL, body TEXT NOT NULL)"
+            )
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        # One short-lived connection per operation: nothing to leak, and the file is
+        # consistent whenever the server stops.
+        with closing(sqlite3.connect(self.path)) as db, db:
+            yield db
+
+    def add(self, message: Message) -> None:
+        """Store one message (committed before returning)."""
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO messages (sender, body) VALUES (?, ?)",
+                (message.sender, message.body),
+            )
+
+    def all(self) -> list[Message]:
+        """Every stored message, oldest first."""
+        with self._db() as db:
+            rows = db.execute("SELECT sender, body FROM messages ORDER BY id").fetchall()
+        return [Message(sender, body) for sender, body in rows]
+
+
+class PersistentRoom(Composition):
+    """The chatroom page; `Send` stores the message, then appends it to the log."""
+
+    log = LOG
+    name = SignalStr("name", init="Anon")
+    draft = SignalStr("draft")
+
+    def view(self, ctx: Ctx) -> h.Node:
+        return h.main(
+            h.class_("container"),
+            h.h1("Via Chat (persistent)"),
+            log_view(self.log.read(ctx)),
+            compose(self.name, self.draft, self.send),
+        )
+
+    @action("Send")
+    def send(self, ctx: Ctx) -> None:
+        message = message_from(ctx, self.name, self.draft)
+        if message is not None:
+            store(ctx.app).add(message)  # on disk first: a crash never shows a lost message
+            self.log.append(ctx, message)
+
+
+def store(app: App) -> MessageStore:
+    """The app's message store."""
+    found = app.state["_store"]
+    assert isinstance(found, MessageStore)
+    return found
+
+
+def create_app(db: str | Path, **options: Any) -> App:
+    """A chat app backed by the SQLite file `db` (created if missing); its log is rehydrated
+    from the file when the server starts. Options go to `App`."""
+    options.setdefault("insecure_cookies", True)  # a local demo over plain http
+    app = App(**options)
+    app.state["_store"] = MessageStore(db)
+    app.on_startup(lambda: LOG.load(app, store(app).all()))
+    app.mount("/", PersistentRoom)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the persistent chat on 127.0.0.1."""
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--db", default="chat.sqlite3", help="the SQLite file")
+
+    main_for(
+        lambda args: create_app(args.db),
+        argv,
+        description="Via chat with SQLite persistence (reference runtime)",
+        add_arguments=add_arguments,
+    )
+
+
+if __name__ == "__main__":
+    main()

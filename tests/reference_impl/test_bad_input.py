@@ -1,0 +1,171 @@
+"""Bad input never yields a 500 or stops the server (specs/protocol.md §4.2, §5.1).
+
+Hypothesis throws malformed JSON, wrong types, forged and foreign tab ids, unknown actions,
+garbage content types and binary bodies at one live server; every answer must be one of the
+documented statuses, and afterwards the server still serves a normal action with 200.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from probe_app import create_app
+
+import vt
+
+ACTION_STATUSES = {200, 403, 404, 413}
+STREAM_STATUSES = {200, 403, 404}
+
+
+class Fixture:
+    """One live server and two sessions with a tab each (the owner's and a stranger's)."""
+
+    def __init__(self, server: vt.LiveServer) -> None:
+        self.server = server
+        self.owner = httpx.Client(base_url=server.url, timeout=10)
+        self.stranger = httpx.Client(base_url=server.url, timeout=10)
+        self.own_tab = _tab_id(self.owner.get("/").text)
+        self.foreign_tab = _tab_id(self.stranger.get("/").text)
+
+    def close(self) -> None:
+        self.owner.close()
+        self.stranger.close()
+
+
+def _tab_id(page: str) -> str:
+    import html
+    import re
+
+    found = re.search(r'<meta data-signals="([^"]*)">', page)
+    assert found is not None
+    tab_id = json.loads(html.unescape(found.group(1)))["via_tab"]
+    assert isinstance(tab_id, str)
+    return tab_id
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[Fixture]:
+    with vt.LiveServer(create_app(max_request_body=64 * 1024, max_upload=128 * 1024)) as server:
+        fixture = Fixture(server)
+        try:
+            yield fixture
+        finally:
+            fixture.close()
+            assert not [e for e in server.errors if "Exception in ASGI" in e], server.errors
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+forged_ids = st.one_of(
+    st.text(max_size=80),
+    st.from_regex(r"/[a-z{}/]{0,12}_[0-9a-fA-F]{60,68}", fullmatch=True),
+    st.sampled_from(["/_" + "a" * 64, "/shared_" + "f" * 64, "/u/{name}_" + "0" * 64, ""]),
+)
+action_names = st.one_of(
+    st.sampled_from(["Inc", "Panic", "Fail", "Upload", "Redirect", "Push", "Nope", "inc"]),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCXYZ_0123456789.-~", min_size=1, max_size=20),
+)
+content_types = st.sampled_from(
+    [
+        "application/json",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=xyz",
+        "multipart/form-data",
+        "application/octet-stream",
+    ]
+)
+
+
+@st.composite
+def bodies(draw: st.DrawFn, own: str, foreign: str) -> bytes:
+    kind = draw(st.sampled_from(["garbage", "json", "object"]))
+    if kind == "garbage":
+        return draw(st.binary(max_size=300))
+    if kind == "json":
+        return json.dumps(draw(json_values)).encode()
+    tab = draw(st.one_of(st.sampled_from([own, foreign]), forged_ids, json_values))
+    payload: dict[str, Any] = {"via_tab": tab}
+    payload.update(
+        draw(
+            st.dictionaries(
+                st.sampled_from(["step", "status", "form", "prefs", "url", "value", "label"]),
+                json_values,
+                max_size=4,
+            )
+        )
+    )
+    return json.dumps(payload).encode()
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data(), name=action_names, content_type=content_types, foreign=st.booleans())
+@example(data=None, name="Inc", content_type="application/json", foreign=False)
+def test_actions_never_500(
+    live: Fixture, data: st.DataObject | None, name: str, content_type: str, foreign: bool
+) -> None:
+    if data is None:  # the explicit example: a body far over the cap
+        body = b'{"via_tab": "' + b"x" * (2 << 20) + b'"}'
+    else:
+        body = data.draw(bodies(live.own_tab, live.foreign_tab))
+    client = live.stranger if foreign else live.owner
+
+    response = client.post(f"/_action/{name}", content=body, headers={"Content-Type": content_type})
+
+    assert response.status_code in ACTION_STATUSES, (response.status_code, response.text)
+    if len(body) > 64 * 1024 and "multipart" not in content_type:
+        assert response.status_code == 413
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    param=st.one_of(
+        st.text(max_size=60),
+        forged_ids.map(lambda t: json.dumps({"via_tab": t})),
+        json_values.map(json.dumps),
+    ),
+    beacon=st.binary(max_size=200),
+)
+def test_streams_and_beacons_never_500(live: Fixture, param: str, beacon: bytes) -> None:
+    with live.owner.stream(
+        "GET", "/_sse", params={"datastar": param}, headers={"Accept-Encoding": "identity"}
+    ) as response:
+        status = response.status_code  # a recovered stream stays open: close it at once
+    closed = live.owner.post("/_sse/close", content=beacon)
+
+    assert status in STREAM_STATUSES
+    assert (closed.status_code, closed.content) == (200, b"")
+
+
+def test_the_server_still_serves_after_the_barrage(live: Fixture) -> None:
+    # Runs after the property tests in this module (pytest keeps file order).
+    response = live.owner.post(
+        "/_action/Inc",
+        content=json.dumps({"via_tab": _tab_id(live.owner.get("/").text)}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert (response.status_code, response.content) == (200, b"")
+    assert live.owner.get("/readyz").status_code == 200

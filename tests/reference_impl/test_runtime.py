@@ -1,0 +1,356 @@
+"""Runtime behaviour beyond the §10 checklist: routes, caps, uploads, signals, redirects,
+lifecycle hooks, periodic streams and stream delivery guarantees."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import anyio
+import httpx
+import pytest
+from probe_app import app_recorder, on_server
+
+import vt
+from reference_impl import App, Composition, Ctx, h
+from reference_impl.tabs import safe_redirect
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_head_renders_the_page_without_a_body(vt_async_client: vt.AsyncClient) -> None:
+    response = await vt_async_client.new_session().request("HEAD", "/shared")
+
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+
+
+async def test_method_mismatch_is_405_and_mints_no_session(
+    vt_async_client: vt.AsyncClient,
+) -> None:
+    session = vt_async_client.new_session()
+
+    post_page = await session.request("POST", "/shared")
+    put_action = await session.request("PUT", "/_action/Inc")
+    get_close = await session.request("GET", "/_sse/close")  # `/` catches every GET (§2)
+
+    assert post_page.status_code == 405
+    assert "GET" in post_page.headers["allow"]
+    assert put_action.status_code == 405
+    assert get_close.status_code == 200
+    assert "set-cookie" not in post_page.headers
+
+
+async def test_unmatched_path_is_404_without_a_session() -> None:
+    class Page(Composition):
+        def view(self, ctx: Ctx) -> h.Node:
+            return h.p("counter")
+
+    app = App(insecure_cookies=True)
+    app.mount("/counter", Page)
+    with vt.LiveServer(app) as server:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            missing = await client.get("/nope")
+            slash = await client.get("/counter/")
+            page = await client.get("/counter")
+
+    assert (missing.status_code, missing.content) == (404, b"404 page not found\n")
+    assert "set-cookie" not in missing.headers
+    assert slash.status_code == 404  # Go's mux neither matches nor redirects it
+    assert page.status_code == 200
+
+
+@pytest.mark.probe_options(max_sessions=1)
+async def test_session_cap_refuses_new_sessions_only(vt_async_client: vt.AsyncClient) -> None:
+    first = await vt_async_client.new_session().open("/")
+    await first.ready()
+
+    refused = await vt_async_client.new_session().request("GET", "/")
+    again = await first.fork()
+
+    assert (refused.status_code, refused.text) == (503, "server is at capacity\n")
+    assert again.id != first.id  # a live session is never refused
+
+
+@pytest.mark.probe_options(max_contexts=2)
+async def test_tab_cap_refuses_pages_and_rebootstraps_fall_back_to_reload(
+    vt_async_client: vt.AsyncClient,
+) -> None:
+    session = vt_async_client.new_session()
+    await session.open("/", connect=False)
+    await session.open("/", connect=False)
+
+    refused = await session.request("GET", "/")
+    stale = "/_" + "1" * 64
+    recovered = await session.request(
+        "GET", "/_sse", params={"datastar": json.dumps({"via_tab": stale})}
+    )
+
+    assert (refused.status_code, refused.text) == (503, "server is at capacity\n")
+    assert recovered.status_code == 200
+    assert b"window.location.reload()" in recovered.content
+
+
+async def test_multipart_upload_binds_files_and_text_signals(
+    vt_async_client: vt.AsyncClient,
+) -> None:
+    tab = await vt_async_client.new_session().open("/")
+    await tab.ready()
+
+    result = await tab.upload("Upload", {"doc": ("me.png", b"PNG-bytes")}, status="from-test")
+    missing = await tab.upload("Upload", {"other": ("x.txt", b"x")})
+
+    assert (result.status, missing.status) == (200, 200)
+    await tab.expect_text("#note", "me.png:PNG-bytes:from-test")
+    script = await tab.wait_until(
+        lambda: next(iter(tab.scripts), None), description="receive the error toast"
+    )
+    assert vt.classify_script(script).value == "no file"
+
+
+async def test_nested_and_typed_signals_are_injected_best_effort(
+    vt_async_client: vt.AsyncClient,
+) -> None:
+    tab = await vt_async_client.new_session().open("/")
+    await tab.ready()
+
+    await tab.action("EchoForm", form={"name": "ada"}, prefs={"dark": True})
+    await tab.expect_text("#note", "ada|{'dark': True}")
+    await tab.action("Inc", step="3")  # a numeric string is parsed
+    await tab.expect_text("#n", "3")
+    await tab.action("Inc", step=1.5)  # not whole: ignored, the last good value stays
+    await tab.expect_text("#n", "6")
+    await tab.action("Inc", step=[1])  # wrong shape: ignored
+    await tab.expect_text("#n", "9")
+    flat = await tab.session.request(
+        "POST",
+        "/_action/EchoForm",
+        content=json.dumps({"via_tab": tab.id, "form.name": "flat"}).encode(),
+    )
+    assert flat.status_code == 200
+    await tab.expect_text("#note", "flat|")
+
+
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("/next", True),
+        ("https://example.org/x", True),
+        ("next?a=1", True),
+        ("javascript:alert(1)", False),
+        (" \tJaVaScRiPt:alert(1)", False),
+        ("java\nscript:alert(1)", False),
+        ("data:text/html,x", False),
+        ("vbscript:x", False),
+        ("//evil.example", False),
+        ("\\\\evil", False),
+        ("", False),
+        ("   ", False),
+    ],
+)
+def test_redirect_scheme_rule(url: str, safe: bool) -> None:
+    assert safe_redirect(url) is safe
+
+
+async def test_unsafe_redirect_is_dropped(vt_async_client: vt.AsyncClient) -> None:
+    tab = await vt_async_client.new_session().open("/")
+    await tab.ready()
+
+    await tab.action("Redirect", url="javascript:alert(1)")
+
+    await tab.expect_quiet(0.3)
+    assert tab.scripts == []
+
+
+async def test_silent_action_still_ships_its_explicit_push(vt_async_client: vt.AsyncClient) -> None:
+    tab = await vt_async_client.new_session().open("/")
+    await tab.ready()
+
+    await tab.action("Silent")
+
+    await tab.expect_text("#solo", "silent push")
+    assert tab.text("#n") == "0"  # no re-render...
+    await tab.action("Inc")
+    await tab.expect_text("#n", "2")  # ...but the write persisted
+
+
+async def test_on_connect_runs_once_and_on_dispose_on_beacon(
+    vt_async_client: vt.AsyncClient, probe: App
+) -> None:
+    tab = await vt_async_client.new_session().open("/")
+    await tab.ready()
+    await tab.reconnect()
+    await tab.ready()
+    recorder = app_recorder(probe)
+
+    assert recorder.count("init", tab.id) == 1
+    assert recorder.count("connect", tab.id) == 1
+    assert recorder.count("dispose", tab.id) == 0
+    await tab.drop()
+    assert recorder.count("dispose", tab.id) == 0  # a mere disconnect disposes nothing
+    tab_id = tab.id
+    await tab.close()
+    assert recorder.count("dispose", tab_id) == 1
+
+
+async def test_periodic_stream_ticks_like_actions_and_stops_at_dispose(
+    vt_async_client: vt.AsyncClient, probe: App
+) -> None:
+    tab = await vt_async_client.new_session().open("/")
+    await tab.ready()
+
+    await tab.action("Tick")  # starts a 50 ms ticker that increments n
+
+    await tab.wait_until(lambda: int(tab.text("#n")) >= 3, description="see three ticks")
+    server_tab = probe.tabs[tab.id]
+    ticker = server_tab.tickers[0]
+    tab_id = tab.id
+    await tab.close()
+    assert await on_server(probe, lambda: ticker._task.done() or ticker.stopped)
+    assert tab_id not in probe.tabs
+
+
+async def test_a_push_while_disconnected_is_delivered_on_reconnect(
+    vt_async_client: vt.AsyncClient,
+) -> None:
+    tab = await vt_async_client.new_session().open("/")
+    await tab.ready()
+    await tab.drop()
+
+    await tab.action("Explicit", label="late")
+    await tab.connect()
+
+    await tab.expect_event(
+        lambda e: isinstance(e, vt.PatchElements) and '<div id="x-late">' in e.elements,
+        description="receive the push made while disconnected",
+        since=0,
+    )
+
+
+async def test_a_newer_stream_supersedes_the_older_one(vt_async_client: vt.AsyncClient) -> None:
+    tab = await vt_async_client.new_session().open("/")
+    await tab.ready()
+    body = httpx.QueryParams({"datastar": json.dumps({"via_tab": tab.id})})
+    data = b""
+
+    with anyio.fail_after(5):
+        async with tab.session.http.stream(
+            "GET", vt_async_client.url(f"/_sse?{body}"), headers={"Accept-Encoding": "identity"}
+        ) as second:
+            await tab.wait_until(lambda: not tab.connected, description="see the old stream end")
+            await tab.session.request(
+                "POST",
+                "/_action/Inc",
+                content=json.dumps({"via_tab": tab.id}).encode(),
+            )
+            async for chunk in second.aiter_raw():
+                data += chunk
+                if b'<span id="n">1</span>' in data:
+                    break
+    assert re.search(rb'<span id="n">1</span>', data)
+
+
+async def test_concurrent_async_updates_of_one_app_key_lose_nothing(
+    vt_async_client: vt.AsyncClient,
+) -> None:
+    tabs = [await vt_async_client.new_session().open("/shared") for _ in range(3)]
+    for tab in tabs:
+        await tab.ready()
+
+    async with anyio.create_task_group() as group:
+        for _ in range(20):
+            for tab in tabs:
+                group.start_soon(tab.action, "BumpAppSlow")
+
+    for tab in tabs:
+        await tab.expect_text("#app", "60")
+
+
+async def test_a_failed_write_puts_the_queue_back() -> None:
+    """At-least-once (§5.4.3): a drain whose write fails leaves its items queued."""
+    import asyncio
+
+    from probe_app import Probe
+
+    from reference_impl.compositions import Mount
+    from reference_impl.sessions import Session
+    from reference_impl.stream import StreamResponse
+    from reference_impl.tabs import Ctx as TabCtx
+
+    app = App(insecure_cookies=True)
+    tab = TabCtx(app, Mount.of("/", Probe), Session("0" * 64), "/_" + "0" * 64, {})
+    tab.patch_elements(h.div("kept", id="solo"))
+    tab.patch_signals({"pushed": 1})
+    stream = StreamResponse(app, tab)
+
+    async def broken(message: object) -> None:
+        raise OSError("connection reset")
+
+    written = await stream._drain(broken, asyncio.Event())
+
+    assert written is False
+    assert tab.queue.elements == ['<div id="solo">kept</div>']
+    assert tab.queue.signals == {"pushed": 1}
+
+
+async def test_datastar_js_serves_the_configured_file(tmp_path: object) -> None:
+    from pathlib import Path
+
+    script = Path(str(tmp_path)) / "datastar.js"
+    script.write_text("// Datastar v1.0.2 stand-in\nexport {}\n")
+    configured = App(insecure_cookies=True, datastar_js=script)
+    bare = App(insecure_cookies=True)
+    for app in (configured, bare):
+        app.mount("/", Composition)
+    with vt.LiveServer(configured) as one, vt.LiveServer(bare) as two:
+        async with httpx.AsyncClient() as client:
+            served = await client.get(f"{one.url}/_datastar.js")
+            placeholder = await client.get(f"{two.url}/_datastar.js")
+
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "application/javascript"
+    assert served.text == script.read_text()
+    assert "set-cookie" in served.headers  # a matched route: a session is minted
+    assert placeholder.status_code == 200
+    assert placeholder.text.startswith("// reference_impl: no Datastar client configured")
+
+
+async def test_stale_action_reload_is_brotli_compressed_when_accepted(
+    vt_async_client: vt.AsyncClient,
+) -> None:
+    session = vt_async_client.new_session()
+    await session.open("/", connect=False)
+
+    response = await session.request(
+        "POST",
+        "/_action/Inc",
+        content=json.dumps({"via_tab": "/_" + "9" * 64}).encode(),
+        headers={"Accept-Encoding": "br"},
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "br"
+    assert b"window.location.reload()" in response.content  # httpx decoded it
+
+
+def test_mount_refuses_clashing_keys_and_actions() -> None:
+    from reference_impl import SignalStr, action
+
+    class TabKey(Composition):
+        tab = SignalStr("via_tab")
+
+    class Twice(Composition):
+        a = SignalStr("k")
+        b = SignalStr("k")
+
+    class TwoActions(Composition):
+        @action("Go")
+        def one(self, ctx: Ctx) -> None: ...
+
+        @action("Go")
+        def two(self, ctx: Ctx) -> None: ...
+
+    for bad in (TabKey, Twice, TwoActions):
+        with pytest.raises(ValueError, match="via_tab|used by both|defined twice"):
+            App().mount("/", bad)
