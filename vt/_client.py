@@ -218,13 +218,11 @@ class AsyncSession:
         assert client._transport is not None
         # One httpx client per session for its cookie jar; all share the client's pool, which
         # the AsyncClient closes (so these are never closed themselves).
-        self.http = _http.AsyncHTTPClient(
-            transport=client._transport,
-            cookies=self.jar,
+        self.http = _http.session_client(
+            client._transport,
+            self.jar,
             headers={"Accept-Encoding": client.accept_encoding},
-            timeout=_http.request_timeout(client.timeout),
-            follow_redirects=False,
-            trust_env=False,
+            timeout=client.timeout,
         )
         self._closed = False
 
