@@ -596,10 +596,9 @@ def _escape_attr(text: str) -> str:
 def canonical_html(markup: str) -> str:
     """A normal form of an HTML fragment for structural comparison.
 
-    Attributes are sorted, runs of whitespace in text collapse to one space (and leading or
-    trailing whitespace of a text run is dropped), text that is only whitespace and comments
-    are dropped, and every element is closed explicitly; inside `<pre>` and `<textarea>`
-    text is kept as written. Two
+    Attributes are sorted, runs of whitespace in text collapse to one space, text that is only
+    whitespace and comments are dropped, and every element is closed explicitly; inside
+    `<pre>` and `<textarea>` text is kept as written. Two
     fragments a browser would build the same visible tree from compare equal. A whole
     document (`<html>…`) is reduced to its body's content.
     """
@@ -609,6 +608,8 @@ def canonical_html(markup: str) -> str:
         return "" if body is None else _canonical_children(body)
     return _canonical_children(_parse_fragment(markup))
 
+
+_WHITESPACE = re.compile(r"\s+")
 
 # Elements whose whitespace is content (the browser renders it as written).
 _VERBATIM = frozenset({"pre", "textarea", "listing", "plaintext"})
@@ -629,7 +630,7 @@ def _canonical_text(parts: list[str], text: str | None, verbatim: bool) -> None:
     if verbatim and text:
         parts.append(_escape_text(text))
     elif text and text.strip():
-        parts.append(_escape_text(" ".join(text.split())))
+        parts.append(_escape_text(_WHITESPACE.sub(" ", text)))
 
 
 def _canonical_element(el: HtmlElement, verbatim: bool) -> str:

@@ -23,7 +23,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ._client import DEFAULT_TIMEOUT, AsyncClient, AsyncSession
 from ._dom import Document, Element, Script
-from ._events import StreamItem
+from ._events import Event, StreamItem
 from ._exceptions import ProtocolError, UsageError
 from ._signals import Signals
 from ._tab import AsyncTab, ResponseInfo
@@ -193,6 +193,14 @@ class Tab(_Proxy):
         """Elements matching a CSS selector, from a snapshot of the replica."""
         return self.document.select(selector)
 
+    def select_one(self, selector: str) -> Element | None:
+        """The first element matching a CSS selector, from a snapshot of the replica."""
+        return self.document.select_one(selector)
+
+    def apply(self, event: Event, *, note: str = "") -> None:
+        """Apply one event to the replica as the browser would, and record it."""
+        self._read(lambda: self._async.apply(event, note=note))
+
     def save_artifacts(self) -> Path:
         """Write the transcript and page snapshot; return the transcript's path."""
         return self._read(self._async.save_artifacts)
@@ -284,6 +292,10 @@ class Client(_Proxy, AbstractContextManager["Client"]):
     def timeout(self) -> float:
         """The default deadline of waits and requests."""
         return self._async.timeout
+
+    def url(self, path: str) -> str:
+        """An absolute URL for a path on the server."""
+        return self._async.url(path)
 
     def new_session(self, name: str | None = None) -> Session:
         """A new session (its own cookie jar)."""

@@ -196,6 +196,10 @@ async def expect_converged(
             f"{len(odd)} tab(s) differ from the most common one: {', '.join(odd[:10])}\n{diff}"
         )
 
+    def odd_ones() -> list[AsyncTab]:
+        common, _ = Counter(current.values()).most_common(1)[0]
+        return [tabs[i] for i, html in current.items() if html != common]
+
     return await wait_for(
         client,
         tabs,
@@ -203,6 +207,7 @@ async def expect_converged(
         description=f"converge on the same {selector!r}",
         timeout=timeout,
         closest=closest,
+        failing=odd_ones,
     )
 
 

@@ -76,10 +76,20 @@ class Uploader(Composition):
         part = ctx.files["file"][0]
         data = await part.read()
         self.got.write(ctx, f"{part.filename}:{data.decode()}:{self.note.read(ctx)}")
+        await _close_files(ctx)
 
     @action("Show")
-    def show(self, ctx: Ctx) -> None:
+    async def show(self, ctx: Ctx) -> None:
         self.got.write(ctx, f"{self.s.read(ctx)!r} {self.i.read(ctx)!r} {self.b.read(ctx)!r}")
+        await _close_files(ctx)
+
+
+async def _close_files(ctx: Ctx) -> None:
+    # Work-around: the runtime never closes uploaded files, and their spooled temporary files
+    # then warn (ResourceWarning) when garbage-collected.
+    for parts in ctx.files.values():
+        for part in parts:
+            await part.close()
 
 
 class Shared(Composition):

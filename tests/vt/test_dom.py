@@ -113,11 +113,12 @@ def test_element_closest_and_contains() -> None:
 
 
 def test_canonical_html_ignores_attribute_order_and_whitespace_runs() -> None:
-    a = canonical_html('<div  b="2" a="1">\n  hello   world \n<br></div>')
-    b = canonical_html('<div a="1" b="2">hello world<br/></div>')
-    assert a == b == '<div a="1" b="2">hello world<br></br></div>'
+    a = canonical_html('<div  b="2" a="1">\n  hello   world \n<br>\n</div>')
+    b = canonical_html('<div a="1" b="2"> hello world <br/></div>')
+    assert a == b == '<div a="1" b="2"> hello world <br></br></div>'
     assert canonical_html("<pre>a\n\n b</pre>") != canonical_html("<pre>a\n b</pre>")
     assert canonical_html("<p>a</p>") != canonical_html("<p>b</p>")
+    assert canonical_html("<p><b>a:</b> b</p>") != canonical_html("<p><b>a:</b>b</p>")
 
 
 def test_page_data_effect_self_removal_runs_on_load() -> None:
