@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import contextlib
 
-from ._client import ActionResult, AsyncClient, AsyncSession, AsyncTab, ResponseInfo
-from ._dom import ApplyResult, Document, Element, Script
+from ._client import AsyncClient, AsyncSession
+from ._dom import ApplyResult, Document, Element, Script, canonical_html
 from ._events import (
     Event,
     PatchElements,
@@ -29,6 +29,7 @@ from ._events import (
     UnknownEvent,
     is_ready,
     parse_event,
+    read_item,
 )
 from ._exceptions import (
     ElementNotInteractive,
@@ -40,10 +41,12 @@ from ._exceptions import (
     VTError,
     WaitTimeout,
 )
+from ._replica import Replica
 from ._server import LiveServer
 from ._signals import Signals, merge_patch
 from ._sse import Comment, ServerSentEvent, SSEDecoder
 from ._sync import Client, Session, Tab
+from ._tab import ActionResult, AsyncTab, ResponseInfo
 from ._timeline import ActionRef, Entry, Timeline
 from ._via import ScriptKind, classify_script
 
@@ -56,6 +59,7 @@ __all__ = [
     "AsyncClient",
     "AsyncSession",
     "AsyncTab",
+    "canonical_html",
     "classify_script",
     "Client",
     "Comment",
@@ -74,6 +78,8 @@ __all__ = [
     "PatchMode",
     "PatchSignals",
     "ProtocolError",
+    "read_item",
+    "Replica",
     "ResponseInfo",
     "Script",
     "ScriptKind",

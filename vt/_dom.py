@@ -1,46 +1,67 @@
 """The page replica: an HTML document that `PatchElements` events are applied to, as a browser.
 
-Pure and synchronous: no I/O. Targets and modes follow Datastar 1.0 (specs/protocol.md §7):
+Pure and synchronous: no I/O. Targets and modes follow Datastar 1.0's `patchElements` watcher
+(specs/protocol.md §7.1, §7.2):
 
-* no selector (outer, replace): each top-level element of the payload replaces the element
-  with its id; `<html>`, `<head>` and `<body>` map to the document's own;
+* no selector (outer and replace only): each top-level element of the payload targets the
+  element with its id; `<html>`, `<head>` and `<body>` map to the document's own;
 * a selector: every match gets its own copy of the whole payload;
-* outer and inner *morph*; the replica models a morph by its result, the new markup, except
-  that an element carrying `data-ignore-morph` in both old and new markup is kept as it was;
-* a missing target is logged, not raised, like the browser's console error `NoTargetsFound`.
+* outer and inner *morph* (`vt._morph`): matched nodes are updated in place, so an element
+  marked `data-ignore-morph` on both sides, or attributes named in `data-preserve-attr`, keep
+  their old state; the other modes insert a fresh copy;
+* a missing target is logged, not raised, like the browser's console warning
+  `PatchElementsNoTargetsFound`, and the rest of the patch still applies.
 
-Scripts that a patch inserts are reported to the caller, which records them; a script with
-`data-effect="el.remove()"` (Datastar's ExecuteScript convention) removes itself, as it does in
-a browser after running.
+Scripts a patch adds run once, as in a browser (§7.4): they are reported to the caller in
+`ApplyResult.scripts`; an element with `data-effect="el.remove()"` (Datastar's self-removing
+script convention) removes itself. `data-signals` attributes that a patch adds or changes are
+reported too, for the caller to merge into the tab's signals.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeAlias
 
 import lxml.html
 from cssselect import SelectorError
 from lxml import etree
 from lxml.cssselect import CSSSelector
+from lxml.html import HtmlElement
 
 from ._events import PatchElements, PatchMode
 from ._exceptions import UsageError
+from ._js import NOT_A_LITERAL, parse_literal
+from ._morph import Morph, children_of, detach, is_element
 
-__all__ = ["ApplyResult", "Document", "Element", "Script", "parse_signals_attr"]
+__all__ = [
+    "ApplyResult",
+    "Document",
+    "Element",
+    "Script",
+    "SignalsPatch",
+    "canonical_html",
+    "parse_signals_attr",
+]
 
-_SELF_REMOVING = "el.remove()"
-_WHOLE_DOCUMENT = re.compile(r"</(html|head|body)\s*>", re.IGNORECASE)
+
+# A `data-signals` object found in the page, and whether it only fills missing signals.
+SignalsPatch: TypeAlias = tuple[dict[str, Any], bool]
+
+_SELF_REMOVING = re.compile(r"^\s*el\.remove\(\)\s*;?\s*$")
+_SVG_BLOCKS = re.compile(r"<svg(\s[^>]*>|>)([\s\S]*?)</svg>", re.IGNORECASE)
+_BY_ID_MODES = frozenset({PatchMode.OUTER, PatchMode.REPLACE})
+_NAMESPACE_WRAPPERS = {"svg": "svg", "mathml": "math"}
 
 
 @dataclass(frozen=True, slots=True)
 class Script:
-    """A `<script>` a patch put into the page: its source text and attributes."""
+    """A `<script>` a patch put into the page (and a browser would have run): its source text
+    and attributes."""
 
     text: str
     attrs: dict[str, str] = field(default_factory=dict)
@@ -50,23 +71,27 @@ class Script:
 class ApplyResult:
     """What applying one patch did besides changing the tree.
 
-    `errors` are the messages a browser console would show (for example a missing target);
-    `scripts` the scripts the patch inserted, in document order; `signals` the objects found in
-    `data-signals` attributes that the patch added or changed, which the caller merges into
-    the tab's signals as Datastar does.
+    `errors` are the messages a browser console would show (a missing target, an invalid
+    selector); `scripts` the scripts the patch added, which a browser would run, in document
+    order; `signals` the `data-signals` objects the patch added or changed, each with its
+    only-if-missing flag, which the caller merges into the tab's signals as Datastar does.
     """
 
     errors: list[str] = field(default_factory=list)
     scripts: list[Script] = field(default_factory=list)
-    signals: list[dict[str, Any]] = field(default_factory=list)
+    signals: list[SignalsPatch] = field(default_factory=list)
 
 
 class Element:
-    """A read-only view of one element of a `Document`."""
+    """A read-only view of one element of a `Document`.
+
+    The view follows the element while patches morph it in place; an element that a patch
+    replaced or removed is detached, and its view then shows the old content.
+    """
 
     __slots__ = ("_el",)
 
-    def __init__(self, el: lxml.html.HtmlElement) -> None:
+    def __init__(self, el: HtmlElement) -> None:
         self._el = el
 
     def __repr__(self) -> str:
@@ -118,9 +143,32 @@ class Element:
         return _escape_text(inner) + "".join(_serialize(child) for child in self._el)
 
     @property
+    def parent(self) -> Element | None:
+        """The parent element, or None for the document element (or a detached one)."""
+        parent = self._el.getparent()
+        return None if parent is None else Element(parent)
+
+    @property
+    def ancestors(self) -> list[Element]:
+        """The ancestors, nearest first."""
+        return [Element(a) for a in self._el.iterancestors()]
+
+    @property
     def children(self) -> list[Element]:
         """The child elements, in order."""
-        return [Element(child) for child in self._el if isinstance(child.tag, str)]
+        return [Element(child) for child in self._el if is_element(child)]
+
+    def contains(self, other: Element) -> bool:
+        """True if `other` is this element or one of its descendants (DOM `contains`)."""
+        return other._el is self._el or any(a is self._el for a in other._el.iterancestors())
+
+    def closest(self, selector: str) -> Element | None:
+        """This element or its nearest ancestor matching a CSS selector (DOM `closest`)."""
+        matches = set(_query(selector, self._el.getroottree().getroot()))
+        for el in (self._el, *self._el.iterancestors()):
+            if el in matches:
+                return Element(el)
+        return None
 
     def select(self, selector: str) -> list[Element]:
         """Elements under this one matching a CSS selector, in document order."""
@@ -130,10 +178,13 @@ class Element:
 class Document:
     """An HTML document that patch events are applied to, in place."""
 
-    __slots__ = ("_root",)
+    __slots__ = ("_known_scripts", "_root")
 
-    def __init__(self, root: lxml.html.HtmlElement) -> None:
+    def __init__(self, root: HtmlElement) -> None:
         self._root = root
+        # The scripts a browser has already run: those of the page and every one a patch
+        # added since. A morph that keeps a script element does not run it again (§7.4).
+        self._known_scripts: set[HtmlElement] = set(root.iter("script"))
 
     @classmethod
     def parse(cls, html: str) -> Document:
@@ -141,7 +192,9 @@ class Document:
         if not html.strip():
             html = "<html><head></head><body></body></html>"
         root = lxml.html.document_fromstring(html)
-        return cls(root)
+        document = cls(root)
+        document._remove_self_removing([root])
+        return document
 
     def __repr__(self) -> str:
         return f"<Document {len(self.html())} chars>"
@@ -166,6 +219,13 @@ class Document:
         el = self._by_id(element_id)
         return None if el is None else Element(el)
 
+    def with_attribute_prefix(self, prefix: str) -> list[Element]:
+        """Every element with an attribute whose name starts with `prefix` (CSS cannot say
+        "an attribute named data-on:click__anything")."""
+        found = _WITH_ATTR_PREFIX(self._root, p=prefix)
+        assert isinstance(found, list)
+        return [Element(el) for el in found]
+
     def text(self, selector: str = "body") -> str:
         """The normalised text of every match of `selector`, joined by one space."""
         return " ".join(el.text for el in self.select(selector))
@@ -176,9 +236,20 @@ class Document:
             return "<!DOCTYPE html>" + _serialize(self._root)
         return "".join(el.html for el in self.select(selector))
 
-    def data_signals(self) -> list[dict[str, Any]]:
+    def canonical(self, selector: str = "body") -> str:
+        """The inner HTML of the first match of `selector` in `canonical_html` form."""
+        found = _query(selector, self._root)
+        if not found:
+            return ""
+        return _canonical_children(found[0])
+
+    def data_signals(self) -> list[SignalsPatch]:
         """Every `data-signals` object in the document, in document order (the page's seed)."""
-        return _signals_in([self._root], seen=frozenset())
+        found: list[SignalsPatch] = []
+        for el in self._root.iter():
+            if is_element(el):
+                found.extend(_signals_of(el, el.attrib.items()))
+        return found
 
     # -- patching ----------------------------------------------------------------------------
 
@@ -186,14 +257,29 @@ class Document:
         """Apply one patch in place, as Datastar 1.0 does; see the module docstring."""
         result = ApplyResult()
         if patch.selector is None:
-            self._apply_by_id(patch, result)
+            if patch.mode not in _BY_ID_MODES:
+                result.errors.append(
+                    f"PatchElementsExpectedSelector: mode {patch.mode.value!r} needs a selector"
+                )
+                return result
+            for child in self._content(patch):
+                if not is_element(child):
+                    continue  # text between top-level elements is ignored when targeting by id
+                target = self._target_for(child)
+                if target is None:
+                    result.errors.append(
+                        f"PatchElementsNoTargetsFound: no element with id {child.get('id', '')!r}"
+                    )
+                    continue
+                wrapper = lxml.html.Element("div")
+                child.tail = None
+                wrapper.append(child)
+                self._apply_to([target], wrapper, patch.mode, result)
             return result
         try:
             targets = _query(patch.selector, self._root)
-        except UsageError:
-            result.errors.append(
-                f"PatchElements: invalid selector {patch.selector!r} (querySelectorAll throws)"
-            )
+        except UsageError as exc:
+            result.errors.append(f"SyntaxError: {exc} (querySelectorAll throws)")
             return result
         if not targets:
             result.errors.append(
@@ -202,119 +288,139 @@ class Document:
             return result
         if patch.mode is PatchMode.REMOVE:
             for target in targets:
-                _remove(target)
+                detach(target)
             return result
-        payload = _parse_payload(patch.elements)
-        for target in targets:
-            self._place(target, payload, patch.mode, result)
+        wrapper = lxml.html.Element("div")
+        for node in self._content(patch):
+            if isinstance(node, str):
+                _append_text(wrapper, node)
+            else:
+                wrapper.append(node)
+        self._apply_to(targets, wrapper, patch.mode, result)
         return result
 
-    def _apply_by_id(self, patch: PatchElements, result: ApplyResult) -> None:
-        if _WHOLE_DOCUMENT.search(patch.elements):
-            new_root = lxml.html.document_fromstring(patch.elements)
-            for part in new_root:
-                old = self._root.find(str(part.tag))
-                if old is None:
+    def _content(self, patch: PatchElements) -> list[HtmlElement | str]:
+        """The payload's top-level nodes, parsed as the browser parses them (§7.1)."""
+        html = patch.elements
+        scanned = _SVG_BLOCKS.sub("", html)
+        whole = [tag for tag in ("html", "head", "body") if f"</{tag}>" in scanned]
+        if whole:
+            root = lxml.html.document_fromstring(html)
+            if "html" in whole:
+                return [root]
+            return [part for part in root if part.tag in whole]
+        wrapper_tag = _NAMESPACE_WRAPPERS.get(patch.namespace)
+        if wrapper_tag is not None:
+            html = f"<{wrapper_tag}>{html}</{wrapper_tag}>"
+        holder = _parse_fragment(html)
+        if wrapper_tag is not None and len(holder) and holder[0].tag == wrapper_tag:
+            holder = holder[0]
+        nodes: list[HtmlElement | str] = []
+        for node in children_of(holder):
+            nodes.append(node if isinstance(node, HtmlElement) else node.value)
+        for node in nodes:
+            if isinstance(node, HtmlElement):
+                node.tail = None
+        for child in list(holder):
+            holder.remove(child)
+        return nodes
+
+    def _target_for(self, child: HtmlElement) -> HtmlElement | None:
+        if child.tag == "html":
+            return self._root
+        if child.tag in ("head", "body"):
+            return self._root.find(child.tag)
+        element_id = child.get("id")
+        return self._by_id(element_id) if element_id else None
+
+    def _apply_to(
+        self,
+        targets: list[HtmlElement],
+        content: HtmlElement,
+        mode: PatchMode,
+        result: ApplyResult,
+    ) -> None:
+        for target in targets:
+            fresh = copy.deepcopy(content) if len(targets) > 1 else content
+            if mode in (PatchMode.OUTER, PatchMode.INNER):
+                self._morph(target, fresh, mode is PatchMode.INNER, result)
+                continue
+            inserted = [child for child in fresh if is_element(child)]
+            parent = target.getparent()
+            if mode is PatchMode.PREPEND:
+                _insert(target, 0, fresh)
+            elif mode is PatchMode.APPEND:
+                _insert(target, len(target), fresh)
+            elif parent is None:
+                result.errors.append(
+                    f"HierarchyRequestError: cannot insert {mode.value} the document element"
+                )
+                continue
+            elif mode is PatchMode.BEFORE:
+                _insert(parent, parent.index(target), fresh)
+            elif mode is PatchMode.AFTER:
+                _insert(parent, parent.index(target) + 1, fresh)
+            else:  # REPLACE
+                index = parent.index(target)
+                tail, target.tail = target.tail, None
+                parent.remove(target)
+                last = _insert(parent, index, fresh)
+                _append_text_at(parent, last, tail)
+            for el in inserted:
+                result.signals.extend(_signals_in(el))
+            self._run_scripts(inserted, result)
+
+    def _morph(
+        self, target: HtmlElement, content: HtmlElement, inner: bool, result: ApplyResult
+    ) -> None:
+        def on_attr(el: HtmlElement, name: str, value: str) -> None:
+            result.signals.extend(_signals_of(el, [(name, value)]))
+
+        def on_insert(el: HtmlElement) -> None:
+            result.signals.extend(_signals_in(el))
+
+        Morph(on_attr, on_insert).run(target, content, inner=inner)
+        # Datastar runs the new scripts found in the target after the morph (`execute`).
+        if target.getroottree().getroot() is self._root:
+            self._run_scripts([target], result)
+
+    def _run_scripts(self, roots: Iterable[HtmlElement], result: ApplyResult) -> None:
+        """Record every script under `roots` that has not run yet; then self-removal."""
+        roots = list(roots)
+        for root in roots:
+            for script in root.iter("script"):
+                if script in self._known_scripts:
                     continue
-                self._swap(old, _wrap([part]), patch.mode, result)
-            return
-        payload = _parse_payload(patch.elements)
-        if payload.text and payload.text.strip():
-            result.errors.append(
-                f"PatchElements: text {payload.text.strip()[:40]!r} outside any element is "
-                "ignored when targeting by id"
-            )
-        for child in list(payload):
-            if not isinstance(child.tag, str):
-                continue
-            element_id = child.get("id")
-            target = self._by_id(element_id) if element_id else None
-            if target is None:
-                what = f"id {element_id!r}" if element_id else f"<{child.tag}> without an id"
-                result.errors.append(f"PatchElementsNoTargetsFound: no element to patch for {what}")
-                continue
-            child.tail = None
-            self._swap(target, _wrap([child]), patch.mode, result)
+                self._known_scripts.add(script)
+                attrs = {str(k): str(v) for k, v in script.attrib.items()}
+                result.scripts.append(Script(script.text or "", attrs))
+        self._remove_self_removing(roots)
+        # Forget scripts no longer in the page, so the set does not grow forever.
+        self._known_scripts = {
+            s for s in self._known_scripts if s.getroottree().getroot() is self._root
+        }
 
-    def _place(
-        self,
-        target: lxml.html.HtmlElement,
-        payload: lxml.html.HtmlElement,
-        mode: PatchMode,
-        result: ApplyResult,
-    ) -> None:
-        parent = target.getparent()
-        if mode in (PatchMode.OUTER, PatchMode.REPLACE):
-            self._swap(target, payload, mode, result)
-        elif mode is PatchMode.INNER:
-            before = _signal_texts([target])
-            fresh = copy.deepcopy(payload)
-            _keep_ignored(target, fresh)
-            for child in list(target):
-                target.remove(child)
-            target.text = None
-            _insert(target, 0, fresh, result)
-            result.signals.extend(_signals_in(list(target), seen=before))
-        elif mode is PatchMode.PREPEND:
-            _insert(target, 0, copy.deepcopy(payload), result)
-            result.signals.extend(_signals_in(list(payload), seen=frozenset()))
-        elif mode is PatchMode.APPEND:
-            _insert(target, len(target), copy.deepcopy(payload), result)
-            result.signals.extend(_signals_in(list(payload), seen=frozenset()))
-        elif parent is None:
-            result.errors.append(f"PatchElements: cannot insert {mode.value} the root element")
-        elif mode is PatchMode.BEFORE:
-            _insert(parent, parent.index(target), copy.deepcopy(payload), result)
-            result.signals.extend(_signals_in(list(payload), seen=frozenset()))
-        else:  # AFTER
-            _insert(parent, parent.index(target) + 1, copy.deepcopy(payload), result)
-            result.signals.extend(_signals_in(list(payload), seen=frozenset()))
+    def _remove_self_removing(self, roots: Iterable[HtmlElement]) -> None:
+        doomed = [
+            el
+            for root in roots
+            for el in root.iter()
+            if is_element(el) and _SELF_REMOVING.match(el.get("data-effect") or "")
+        ]
+        for el in doomed:
+            detach(el)
 
-    def _swap(
-        self,
-        target: lxml.html.HtmlElement,
-        payload: lxml.html.HtmlElement,
-        mode: PatchMode,
-        result: ApplyResult,
-    ) -> None:
-        """Outer morph or replace: the payload takes the target's place."""
-        fresh = copy.deepcopy(payload)
-        morph = mode is PatchMode.OUTER
-        if morph and len(fresh) == 1 and _ignores_morph(target) and _ignores_morph(fresh[0]):
-            return  # data-ignore-morph on both sides: Datastar leaves the element alone
-        before = _signal_texts([target]) if morph else frozenset()
-        if morph:
-            _keep_ignored(target, fresh)
-        parent = target.getparent()
-        if parent is None:
-            # The <html> element itself: swap its contents.
-            if len(fresh) == 1:
-                target.attrib.clear()
-                target.attrib.update(fresh[0].attrib)
-                for child in list(target):
-                    target.remove(child)
-                _insert(target, 0, _wrap(list(fresh[0])), result)
-            return
-        index = parent.index(target)
-        tail = target.tail
-        target.tail = None
-        parent.remove(target)
-        added = list(fresh)
-        last = _insert(parent, index, fresh, result)
-        if tail:
-            _append_text(parent, last, tail)
-        result.signals.extend(_signals_in(added, seen=before))
-
-    def _by_id(self, element_id: str) -> lxml.html.HtmlElement | None:
+    def _by_id(self, element_id: str) -> HtmlElement | None:
         found = _BY_ID(self._root, id=element_id)
         assert isinstance(found, list)
         return found[0] if found else None
 
 
 _BY_ID = etree.XPath("//*[@id=$id]")
+_WITH_ATTR_PREFIX = etree.XPath("//*[@*[starts-with(name(), $p)]]")
 
 
-def _query(selector: str, root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+def _query(selector: str, root: HtmlElement) -> list[HtmlElement]:
     """Elements under `root` (itself included) matching a CSS selector, in document order."""
     found = _compile(selector)(root)
     assert isinstance(found, list)
@@ -329,43 +435,30 @@ def _compile(selector: str) -> CSSSelector:
         raise UsageError(f"invalid CSS selector {selector!r}: {exc}") from None
 
 
-def _parse_payload(html: str) -> lxml.html.HtmlElement:
+def _parse_fragment(html: str) -> HtmlElement:
     """Parse patch elements into a detached `<div>` holding them (text included)."""
     if not html:
         return lxml.html.Element("div")
     wrapper = lxml.html.fragment_fromstring(html, create_parent="div")
-    assert isinstance(wrapper, lxml.html.HtmlElement)
+    assert isinstance(wrapper, HtmlElement)
     return wrapper
 
 
-def _wrap(children: Sequence[lxml.html.HtmlElement]) -> lxml.html.HtmlElement:
-    wrapper = lxml.html.Element("div")
-    for child in children:
-        wrapper.append(copy.deepcopy(child))
-    return wrapper
-
-
-def _insert(
-    parent: lxml.html.HtmlElement,
-    index: int,
-    payload: lxml.html.HtmlElement,
-    result: ApplyResult,
-) -> int:
-    """Move the payload's text and children into `parent` at `index`; return the next index.
-
-    Inserted scripts are collected into `result` and self-removing ones taken out again.
-    """
-    _append_text(parent, index, payload.text)
+def _insert(parent: HtmlElement, index: int, payload: HtmlElement) -> int:
+    """Move the payload's text and children into `parent` at `index`; return the next index."""
+    _append_text_at(parent, index, payload.text)
     children = list(payload)
     for offset, child in enumerate(children):
         parent.insert(index + offset, child)
-    end = index + len(children)
-    for child in children:
-        end -= _run_scripts(child, result)
-    return end
+    return index + len(children)
 
 
-def _append_text(parent: lxml.html.HtmlElement, index: int, text: str | None) -> None:
+def _append_text(el: HtmlElement, text: str) -> None:
+    """Append text after the last child of `el` (or as its text when it has none)."""
+    _append_text_at(el, len(el), text)
+
+
+def _append_text_at(parent: HtmlElement, index: int, text: str | None) -> None:
     """Add text at the position just before child `index` of `parent`."""
     if not text:
         return
@@ -376,100 +469,70 @@ def _append_text(parent: lxml.html.HtmlElement, index: int, text: str | None) ->
         prev.tail = (prev.tail or "") + text
 
 
-def _run_scripts(node: lxml.html.HtmlElement, result: ApplyResult) -> int:
-    """Record scripts in a newly inserted subtree; return 1 if `node` itself removed itself."""
-    if not isinstance(node.tag, str):
-        return 0
-    scripts = [node] if node.tag == "script" else list(node.iter("script"))
-    removed_self = 0
-    for script in scripts:
-        attrs = {str(k): str(v) for k, v in script.attrib.items()}
-        result.scripts.append(Script(script.text or "", attrs))
-        if attrs.get("data-effect", "").strip() == _SELF_REMOVING:
-            removed_self += script is node
-            _remove(script)
-    return removed_self
+# -- data-signals attributes (specs/protocol.md §6.5) ----------------------------------------
+
+_SIGNALS_PREFIXES = ("data-signals:", "data-signals-")
 
 
-def _remove(el: lxml.html.HtmlElement) -> None:
-    """Remove an element, keeping its tail text in place."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    index = parent.index(el)
-    tail = el.tail
-    el.tail = None
-    parent.remove(el)
-    _append_text(parent, index, tail)
-
-
-def _ignores_morph(el: lxml.html.HtmlElement) -> bool:
-    return isinstance(el.tag, str) and el.get("data-ignore-morph") is not None
-
-
-def _keep_ignored(old_root: lxml.html.HtmlElement, new_root: lxml.html.HtmlElement) -> None:
-    """Where old and new both mark an element (same id) `data-ignore-morph`, keep the old one."""
-    kept = {
-        el.get("id"): el
-        for el in old_root.iter()
-        if isinstance(el.tag, str) and el.get("id") and el.get("data-ignore-morph") is not None
-    }
-    if not kept:
-        return
-    for el in list(new_root.iter()):
-        element_id = el.get("id") if isinstance(el.tag, str) else None
-        if element_id in kept and el.get("data-ignore-morph") is not None:
-            replacement = copy.deepcopy(kept[element_id])
-            replacement.tail = el.tail
-            parent = el.getparent()
-            if parent is not None:
-                parent.replace(el, replacement)
-
-
-def _signal_texts(nodes: Sequence[lxml.html.HtmlElement]) -> frozenset[str]:
-    return frozenset(value for node in nodes for _, value in _signal_attrs(node))
-
-
-def _signal_attrs(node: lxml.html.HtmlElement) -> Iterator[tuple[str, str]]:
-    if not isinstance(node.tag, str):
-        return
-    for el in node.iter():
-        if not isinstance(el.tag, str):
-            continue
-        for name, value in el.attrib.items():
-            if name == "data-signals" or name.startswith(("data-signals:", "data-signals-")):
-                yield str(name), str(value)
-
-
-def _signals_in(
-    nodes: Sequence[lxml.html.HtmlElement], *, seen: frozenset[str]
-) -> list[dict[str, Any]]:
-    """`data-signals` objects in `nodes` whose attribute text is not in `seen`.
-
-    A morph leaves an unchanged attribute alone, so Datastar does not re-apply it; comparing the
-    attribute text before and after is how the replica tells new or changed ones apart.
-    """
-    found: list[dict[str, Any]] = []
-    for node in nodes:
-        for name, value in _signal_attrs(node):
-            if value in seen:
-                continue
-            if name == "data-signals":
-                parsed = parse_signals_attr(value)
-                if parsed is not None:
-                    found.append(parsed)
-            else:
-                key = name.split(":", 1)[1] if ":" in name else name[len("data-signals-") :]
-                literal = _parse_js_value(value)
-                if key and literal is not _NOT_A_LITERAL:
-                    found.append({key: literal})
+def _signals_in(root: HtmlElement) -> list[SignalsPatch]:
+    found: list[SignalsPatch] = []
+    for el in root.iter():
+        if is_element(el):
+            found.extend(_signals_of(el, el.attrib.items()))
     return found
 
 
-_NOT_A_LITERAL = object()
-_JS_KEY = re.compile(r"([{,]\s*)([A-Za-z_$][\w$]*)(\s*:)")
-_JS_SINGLE = re.compile(r"'((?:[^'\\]|\\.)*)'")
-_JS_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+def _signals_of(el: HtmlElement, attrs: Iterable[tuple[str, str]]) -> list[SignalsPatch]:
+    """The signal patches that these attributes of `el` declare (Datastar's `data-signals`).
+
+    `data-signals="{…}"` merges an object; `data-signals:foo-bar="1"` sets `fooBar` (keys are
+    camel-cased unless `__case.kebab`/`snake`/`pascal` says otherwise; dots nest);
+    `__ifmissing` only fills signals that do not exist yet. A value the replica cannot read
+    as a JSON or JS literal is skipped.
+    """
+    found: list[SignalsPatch] = []
+    for name, value in attrs:
+        if name == "data-signals" or name.startswith("data-signals__"):
+            mods = _modifiers(name[len("data-signals") :])
+            parsed = parse_signals_attr(value)
+            if parsed is not None:
+                found.append((parsed, "ifmissing" in mods))
+            continue
+        prefix = next((p for p in _SIGNALS_PREFIXES if name.startswith(p)), None)
+        if prefix is None:
+            continue
+        key, _, rest = name[len(prefix) :].partition("__")
+        mods = _modifiers("__" + rest if rest else "")
+        literal = parse_literal(value)
+        if not key or literal is NOT_A_LITERAL:
+            continue
+        path = [_recase(part, mods.get("case", ("camel",))[0]) for part in key.split(".")]
+        patch: dict[str, Any] = {path[-1]: literal}
+        for part in reversed(path[:-1]):
+            patch = {part: patch}
+        found.append((patch, "ifmissing" in mods))
+    return found
+
+
+def _modifiers(suffix: str) -> dict[str, tuple[str, ...]]:
+    """`__case.kebab__ifmissing` -> {"case": ("kebab",), "ifmissing": ()}."""
+    mods: dict[str, tuple[str, ...]] = {}
+    for part in suffix.split("__")[1:]:
+        name, *tags = part.split(".")
+        if name:
+            mods[name] = tuple(tags)
+    return mods
+
+
+def _recase(kebab: str, case: str) -> str:
+    words = [w for w in kebab.split("-") if w]
+    if not words or case == "kebab":
+        return kebab
+    if case == "snake":
+        return "_".join(words)
+    if case == "pascal":
+        return "".join(w[:1].upper() + w[1:] for w in words)
+    return words[0] + "".join(w[:1].upper() + w[1:] for w in words[1:])
 
 
 def parse_signals_attr(text: str) -> dict[str, Any] | None:
@@ -477,24 +540,11 @@ def parse_signals_attr(text: str) -> dict[str, Any] | None:
 
     Returns None for anything else (an expression the replica cannot evaluate).
     """
-    value = _parse_js_value(text)
+    value = parse_literal(text)
     return value if isinstance(value, dict) else None
 
 
-def _parse_js_value(text: str) -> Any:
-    text = text.strip()
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    converted = _JS_SINGLE.sub(lambda m: json.dumps(m.group(1).replace("\\'", "'")), text)
-    converted = _JS_KEY.sub(lambda m: f'{m.group(1)}"{m.group(2)}"{m.group(3)}', converted)
-    converted = _JS_TRAILING_COMMA.sub(r"\1", converted)
-    try:
-        return json.loads(converted)
-    except ValueError:
-        return _NOT_A_LITERAL
-
+# -- text and serialisation ------------------------------------------------------------------
 
 _BLOCKS = frozenset(
     "address article aside blockquote br dd details dialog div dl dt fieldset figcaption "
@@ -504,7 +554,7 @@ _BLOCKS = frozenset(
 _NO_TEXT = frozenset({"script", "style", "template"})
 
 
-def _text_parts(el: lxml.html.HtmlElement) -> Iterator[str]:
+def _text_parts(el: HtmlElement) -> Iterator[str]:
     """Text pieces of a subtree, with spaces at block boundaries (what innerText implies)."""
     tag = el.tag if isinstance(el.tag, str) else ""
     if tag in _NO_TEXT:
@@ -526,7 +576,7 @@ def _normalize(text: str) -> str:
     return " ".join(text.split())
 
 
-def _serialize(el: lxml.html.HtmlElement) -> str:
+def _serialize(el: HtmlElement) -> str:
     tail = el.tail
     el.tail = None
     try:
@@ -537,3 +587,52 @@ def _serialize(el: lxml.html.HtmlElement) -> str:
 
 def _escape_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escape_attr(text: str) -> str:
+    return _escape_text(text).replace('"', "&quot;")
+
+
+def canonical_html(markup: str) -> str:
+    """A normal form of an HTML fragment for structural comparison.
+
+    Attributes are sorted, runs of whitespace in text collapse to one space, text that is only
+    whitespace and comments are dropped, and every element is closed explicitly; inside
+    `<pre>` and `<textarea>` text is kept as written. Two
+    fragments a browser would build the same visible tree from compare equal. A whole
+    document (`<html>…`) is reduced to its body's content.
+    """
+    if re.search(r"<(html|body)[\s>]", markup, re.IGNORECASE):
+        root = lxml.html.document_fromstring(markup)
+        body = root.find("body")
+        return "" if body is None else _canonical_children(body)
+    return _canonical_children(_parse_fragment(markup))
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+# Elements whose whitespace is content (the browser renders it as written).
+_VERBATIM = frozenset({"pre", "textarea", "listing", "plaintext"})
+
+
+def _canonical_children(el: HtmlElement, verbatim: bool = False) -> str:
+    verbatim = verbatim or el.tag in _VERBATIM
+    parts: list[str] = []
+    _canonical_text(parts, el.text, verbatim)
+    for child in el:
+        if is_element(child):
+            parts.append(_canonical_element(child, verbatim))
+        _canonical_text(parts, child.tail, verbatim)
+    return "".join(parts)
+
+
+def _canonical_text(parts: list[str], text: str | None, verbatim: bool) -> None:
+    if verbatim and text:
+        parts.append(_escape_text(text))
+    elif text and text.strip():
+        parts.append(_escape_text(_WHITESPACE.sub(" ", text)))
+
+
+def _canonical_element(el: HtmlElement, verbatim: bool) -> str:
+    attrs = "".join(f' {k}="{_escape_attr(str(v))}"' for k, v in sorted(el.attrib.items()))
+    return f"<{el.tag}{attrs}>{_canonical_children(el, verbatim)}</{el.tag}>"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeAlias
 
-from ._exceptions import MalformedEvent
+from ._exceptions import MalformedEvent, ProtocolError
 from ._sse import Comment, ServerSentEvent
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "UnknownEvent",
     "is_ready",
     "parse_event",
+    "read_item",
 ]
 
 PATCH_ELEMENTS = "datastar-patch-elements"
@@ -168,6 +169,26 @@ def parse_event(sse: ServerSentEvent) -> Event:
     return UnknownEvent(sse.event, sse.data, raw=sse.raw)
 
 
+def read_item(item: ServerSentEvent | Comment) -> StreamItem:
+    """Interpret one decoded item as a browser would: comments as they are, events parsed.
+
+    Raises:
+        ProtocolError: the event was cut off by the end of the stream (§5.2); a browser drops
+            it, so it must not be applied.
+        MalformedEvent: the event breaks the Datastar grammar (§6).
+    """
+    if isinstance(item, Comment):
+        return item
+    if not item.terminated:
+        raise ProtocolError(
+            "the stream ended inside an event (no blank line after it); a browser drops such "
+            "an event, so vt did not apply it",
+            section="5.2",
+            raw=item.raw,
+        )
+    return parse_event(item)
+
+
 def _data_groups(sse: ServerSentEvent, known: frozenset[str], section: str) -> dict[str, list[str]]:
     """Split data lines at their first space into key -> values, as the Datastar client does."""
     groups: dict[str, list[str]] = {}
@@ -227,7 +248,8 @@ def _parse_patch_elements(sse: ServerSentEvent) -> PatchElements:
     groups = _data_groups(sse, _ELEMENT_KEYS, "6.1")
     mode_text = _single(sse, groups, "mode", "6.1")
     try:
-        mode = PatchMode(mode_text.strip()) if mode_text is not None else PatchMode.OUTER
+        # Matched exactly, as the browser does: `data: mode  inner` is not a mode.
+        mode = PatchMode(mode_text) if mode_text is not None else PatchMode.OUTER
     except ValueError:
         raise MalformedEvent(
             f"{sse.event}: unknown mode {mode_text!r}; expected one of "
@@ -245,13 +267,13 @@ def _parse_patch_elements(sse: ServerSentEvent) -> PatchElements:
             section="6.2",
             raw=sse.raw,
         )
-    elements = "\n".join(groups.get("elements", ()))
-    if not elements and mode is not PatchMode.REMOVE:
+    if "elements" not in groups and mode is not PatchMode.REMOVE:
         raise MalformedEvent(
             f"{sse.event}: mode {mode.value!r} without any `elements` line",
             section="6.1",
             raw=sse.raw,
         )
+    elements = "\n".join(groups.get("elements", ()))
     namespace = (_single(sse, groups, "namespace", "6.1") or "html").strip()
     if namespace not in _NAMESPACES:
         raise MalformedEvent(

@@ -3,11 +3,17 @@
 Also the cookie policy: Via's session cookie is `Secure`, and Python's cookie jar never sends a
 Secure cookie over plain http. Browsers treat loopback (`localhost`, 127.0.0.0/8, ::1) as a
 secure context and do send it there; vt's jar does the same, and only there.
+
+httpx copies a client's cookies into a fresh jar with the default policy for every request,
+which would drop that rule; so a session's client keeps no cookies itself, and its jar is
+applied by an auth flow (`_JarAuth`) that sets `Cookie` on each request and stores each
+response's `Set-Cookie`, redirects included.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Generator, Mapping
 from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import Any
 
@@ -21,6 +27,7 @@ __all__ = [
     "Request",
     "loopback_cookie_jar",
     "new_transport",
+    "session_client",
     "stream_timeout",
 ]
 
@@ -33,8 +40,11 @@ Request = httpx.Request
 
 def is_loopback(host: str) -> bool:
     """True for `localhost` and loopback IP addresses (with or without a port)."""
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    name = name.strip("[]").lower()
+    if host.startswith("["):
+        name = host[1 : host.find("]")] if "]" in host else host[1:]  # [::1]:80
+    else:
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host  # host:port, or ::1
+    name = name.lower()
     if name == "localhost" or name.endswith(".localhost"):
         return True
     try:
@@ -55,6 +65,44 @@ class _LoopbackSecurePolicy(DefaultCookiePolicy):
 def loopback_cookie_jar() -> CookieJar:
     """A fresh cookie jar with the loopback Secure-cookie policy."""
     return CookieJar(policy=_LoopbackSecurePolicy())
+
+
+class _RefuseAll(DefaultCookiePolicy):
+    """A policy that stores nothing: the session client's own jar stays empty."""
+
+    def set_ok(self, cookie: Cookie, request: Any) -> bool:
+        return False
+
+
+class _JarAuth(httpx.Auth):
+    """Applies a session's cookie jar (with its loopback policy) to every request."""
+
+    def __init__(self, jar: CookieJar) -> None:
+        self.cookies = httpx.Cookies(jar)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        self.cookies.set_cookie_header(request)
+        response = yield request
+        self.cookies.extract_cookies(response)
+
+
+def session_client(
+    transport: httpx.AsyncHTTPTransport,
+    jar: CookieJar,
+    *,
+    headers: Mapping[str, str],
+    timeout: float,
+) -> httpx.AsyncClient:
+    """An httpx client for one session: the shared pool, this session's jar, no redirects."""
+    return httpx.AsyncClient(
+        transport=transport,
+        auth=_JarAuth(jar),
+        cookies=CookieJar(policy=_RefuseAll()),
+        headers=dict(headers),
+        timeout=request_timeout(timeout),
+        follow_redirects=False,
+        trust_env=False,
+    )
 
 
 def new_transport() -> httpx.AsyncHTTPTransport:

@@ -41,7 +41,7 @@ def read_page(document: Document, raw: str) -> PageInfo:
         PageBootstrapError: no `meta[data-signals]` with a string `via_tab` (§2.3).
     """
     seed: dict[str, Any] = {}
-    for found in document.data_signals():
+    for found, _ in document.data_signals():
         seed.update(found)
     tab_id = seed.get(TAB_KEY)
     if not isinstance(tab_id, str) or not tab_id:

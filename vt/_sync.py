@@ -21,11 +21,12 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from ._client import DEFAULT_TIMEOUT, AsyncClient, AsyncSession, AsyncTab
+from ._client import DEFAULT_TIMEOUT, AsyncClient, AsyncSession
 from ._dom import Document, Element, Script
-from ._events import StreamItem
+from ._events import Event, StreamItem
 from ._exceptions import ProtocolError, UsageError
 from ._signals import Signals
+from ._tab import AsyncTab, ResponseInfo
 from ._timeline import Timeline
 
 __all__ = ["Client", "Session", "Tab"]
@@ -48,13 +49,25 @@ class _Proxy:
         return self._portal.call(fn)
 
 
+def _unwrap(value: Any) -> Any:
+    """A sync twin's async object (also inside a list or tuple), so that sync tabs can be
+    passed where the async method takes async ones."""
+    if isinstance(value, _Proxy):
+        return value._async
+    if isinstance(value, list | tuple) and any(isinstance(v, _Proxy) for v in value):
+        return type(value)(_unwrap(v) for v in value)
+    return value
+
+
 def _blocking(
     method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]],
 ) -> Callable[Concatenate[_Proxy, P], R]:
     """Make the sync twin of an async method: same arguments, same result, blocking."""
 
     def call(self: _Proxy, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        result: R = self._portal.call(partial(method, self._async, *args, **kwargs))
+        args_ = [_unwrap(a) for a in args]
+        kwargs_ = {k: _unwrap(v) for k, v in kwargs.items()}
+        result: R = self._portal.call(partial(method, self._async, *args_, **kwargs_))
         return result
 
     call.__name__ = method.__name__
@@ -77,12 +90,18 @@ class Tab(_Proxy):
     reconnect = _blocking(AsyncTab.reconnect)
     action = _blocking(AsyncTab.action)
     post = _blocking(AsyncTab.post)
+    fetch = _blocking(AsyncTab.fetch)
     upload = _blocking(AsyncTab.upload)
+    click = _blocking(AsyncTab.click)
+    press = _blocking(AsyncTab.press)
+    type = _blocking(AsyncTab.type)
     close = _blocking(AsyncTab.close)
     reload = _blocking(AsyncTab.reload)
     expect_text = _blocking(AsyncTab.expect_text)
     expect_signal = _blocking(AsyncTab.expect_signal)
     expect_event = _blocking(AsyncTab.expect_event)
+    expect_console = _blocking(AsyncTab.expect_console)
+    expect_script = _blocking(AsyncTab.expect_script)
     expect_quiet = _blocking(AsyncTab.expect_quiet)
     wait_until = _blocking(AsyncTab.wait_until)
 
@@ -104,6 +123,16 @@ class Tab(_Proxy):
     def connected(self) -> bool:
         """True while the stream is open."""
         return self._async.connected
+
+    @property
+    def session(self) -> Session:
+        """The session (cookie jar) this tab belongs to."""
+        return Session(self._portal, self._async.session)
+
+    @property
+    def responses(self) -> list[ResponseInfo]:
+        """Status and headers of every request the tab made, in order."""
+        return self._read(lambda: list(self._async.responses))
 
     @property
     def signals(self) -> Signals:
@@ -164,6 +193,14 @@ class Tab(_Proxy):
         """Elements matching a CSS selector, from a snapshot of the replica."""
         return self.document.select(selector)
 
+    def select_one(self, selector: str) -> Element | None:
+        """The first element matching a CSS selector, from a snapshot of the replica."""
+        return self.document.select_one(selector)
+
+    def apply(self, event: Event, *, note: str = "") -> None:
+        """Apply one event to the replica as the browser would, and record it."""
+        self._read(lambda: self._async.apply(event, note=note))
+
     def save_artifacts(self) -> Path:
         """Write the transcript and page snapshot; return the transcript's path."""
         return self._read(self._async.save_artifacts)
@@ -196,8 +233,10 @@ class Session(_Proxy):
     request = _blocking(AsyncSession.request)
 
 
-class Client(AbstractContextManager["Client"]):
+class Client(_Proxy, AbstractContextManager["Client"]):
     """The sync twin of `AsyncClient`; takes the same arguments. Use as a context manager."""
+
+    _async: AsyncClient
 
     def __init__(
         self,
@@ -209,13 +248,16 @@ class Client(AbstractContextManager["Client"]):
         accept_encoding: str = "identity",
     ) -> None:
         self._stack = ExitStack()
-        self._portal = self._stack.enter_context(start_blocking_portal())
-        self._async = AsyncClient(
-            base_url,
-            timeout=timeout,
-            artifacts_dir=artifacts_dir,
-            strict=strict,
-            accept_encoding=accept_encoding,
+        portal = self._stack.enter_context(start_blocking_portal())
+        super().__init__(
+            portal,
+            AsyncClient(
+                base_url,
+                timeout=timeout,
+                artifacts_dir=artifacts_dir,
+                strict=strict,
+                accept_encoding=accept_encoding,
+            ),
         )
         try:
             self._stack.enter_context(self._portal.wrap_async_context_manager(self._async))
@@ -251,8 +293,33 @@ class Client(AbstractContextManager["Client"]):
         """The default deadline of waits and requests."""
         return self._async.timeout
 
+    def url(self, path: str) -> str:
+        """An absolute URL for a path on the server."""
+        return self._async.url(path)
+
     def new_session(self, name: str | None = None) -> Session:
         """A new session (its own cookie jar)."""
         if self._closed:
             raise UsageError("the client is closed; make a new vt.Client")
         return Session(self._portal, self._portal.call(self._async.new_session, name))
+
+    def open_tabs(
+        self,
+        count: int,
+        path: str = "/",
+        *,
+        name: str = "user",
+        ready: bool = True,
+        concurrency: int = 64,
+    ) -> list[Tab]:
+        """Open `count` sessions with one tab each (see `AsyncClient.open_tabs`)."""
+        tabs = self._portal.call(
+            partial(
+                self._async.open_tabs, count, path, name=name, ready=ready, concurrency=concurrency
+            )
+        )
+        return [Tab(self._portal, tab) for tab in tabs]
+
+    expect_all = _blocking(AsyncClient.expect_all)
+    expect_converged = _blocking(AsyncClient.expect_converged)
+    expect_none = _blocking(AsyncClient.expect_none)

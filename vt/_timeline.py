@@ -7,7 +7,8 @@ last action), which is what a reader of a failed wait wants to see.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["ActionRef", "Entry", "Timeline"]
@@ -26,21 +27,41 @@ class ActionRef:
         return f"{self.tab} {self.name}"
 
 
-@dataclass(frozen=True, slots=True)
 class Entry:
     """One thing that happened on a tab.
 
     `kind` is one of: ``page``, ``connect``, ``event``, ``ready``, ``heartbeat``, ``comment``,
-    ``end``, ``action``, ``response``, ``console``, ``script``, ``error``. `item` is the typed
-    event (or other object) behind the entry, when there is one; `after` the last action fired
-    anywhere in the client before this entry.
+    ``end``, ``action``, ``response``, ``gesture``, ``console``, ``script``, ``error``. `item`
+    is the typed event (or other object) behind the entry, when there is one; `after` the last
+    action fired anywhere in the client before this entry. `text` is a one-line description,
+    written when first read (most entries are never read).
     """
 
-    at: float
-    kind: str
-    text: str
-    item: Any = field(default=None, repr=False)
-    after: ActionRef | None = field(default=None, repr=False)
+    __slots__ = ("_text", "after", "at", "item", "kind")
+
+    def __init__(
+        self,
+        at: float,
+        kind: str,
+        text: str | Callable[[], str],
+        item: Any = None,
+        after: ActionRef | None = None,
+    ) -> None:
+        self.at = at
+        self.kind = kind
+        self._text = text
+        self.item = item
+        self.after = after
+
+    def __repr__(self) -> str:
+        return f"Entry(at={self.at:.3f}, kind={self.kind!r}, text={self.text!r})"
+
+    @property
+    def text(self) -> str:
+        """The one-line description."""
+        if not isinstance(self._text, str):
+            self._text = self._text()
+        return self._text
 
 
 class Timeline:
@@ -54,8 +75,14 @@ class Timeline:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def add(self, kind: str, text: str, item: Any = None, after: ActionRef | None = None) -> Entry:
-        """Record an entry stamped now."""
+    def add(
+        self,
+        kind: str,
+        text: str | Callable[[], str],
+        item: Any = None,
+        after: ActionRef | None = None,
+    ) -> Entry:
+        """Record an entry stamped now; `text` may be a function, called when first read."""
         entry = Entry(time.monotonic(), kind, text, item, after)
         self.entries.append(entry)
         return entry

@@ -1,0 +1,126 @@
+"""The page replica: Datastar's morph on lxml, element views, text and canonical HTML."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vt import Document, PatchElements, PatchMode, canonical_html
+from vt._replica import Replica
+
+TAGS = ("div", "p", "span", "ul", "li", "b")
+IDS = ("a", "b", "c", "d", "e")
+
+
+@st.composite
+def trees(draw: st.DrawFn, depth: int = 3) -> str:
+    """Small HTML fragments with text, classes and (unique) ids from a shared pool."""
+    used: set[str] = set()
+
+    def node(level: int) -> str:
+        if level == 0 or draw(st.booleans()):
+            return draw(st.sampled_from(["", "x", "y z", " "]))
+        tag = draw(st.sampled_from(TAGS))
+        attrs = ""
+        element_id = draw(st.none() | st.sampled_from(IDS))
+        if element_id is not None and element_id not in used:
+            used.add(element_id)
+            attrs += f' id="{element_id}"'
+        if draw(st.booleans()):
+            attrs += f' class="{draw(st.sampled_from(["k", "m"]))}"'
+        children = "".join(node(level - 1) for _ in range(draw(st.integers(0, 3))))
+        return f"<{tag}{attrs}>{children}</{tag}>"
+
+    return "".join(node(depth) for _ in range(draw(st.integers(1, 3))))
+
+
+@settings(max_examples=300, deadline=None)
+@given(old=trees(), new=trees())
+def test_morph_gives_the_new_markup_when_nothing_opts_out(old: str, new: str) -> None:
+    replica = Replica.from_html(f'<div id="root">{old}</div><p id="after">after</p>')
+    result = replica.apply(PatchElements(f'<div id="root">{new}</div>'))
+    assert result.errors == []
+    assert replica.document.canonical() == canonical_html(
+        f'<div id="root">{new}</div><p id="after">after</p>'
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(old=trees(), new=trees())
+def test_inner_morph_gives_the_new_children(old: str, new: str) -> None:
+    replica = Replica.from_html(f'<section class="s">{old}</section>')
+    replica.apply(PatchElements(new, selector="section", mode=PatchMode.INNER))
+    assert replica.document.canonical() == canonical_html(f'<section class="s">{new}</section>')
+
+
+def test_morph_updates_matched_elements_in_place() -> None:
+    document = Document.parse('<ul id="l"><li id="a">A</li><li id="b">B</li></ul>')
+    a = document.get_by_id("a")
+    b = document.get_by_id("b")
+    assert a is not None
+    assert b is not None
+
+    document.apply(PatchElements('<ul id="l"><li id="b">B2</li><li id="a">A2</li></ul>'))
+
+    # The views follow the elements: they were moved and updated, not recreated.
+    assert (a.text, b.text) == ("A2", "B2")
+    assert [li.id for li in document.select("li")] == ["b", "a"]
+    assert a.parent is not None
+    assert a.parent.id == "l"
+
+
+def test_replace_mode_recreates_the_element() -> None:
+    document = Document.parse('<div id="x">old</div>')
+    old = document.get_by_id("x")
+    assert old is not None
+
+    document.apply(PatchElements('<div id="x">new</div>', mode=PatchMode.REPLACE))
+
+    assert old.text == "old"  # the old view shows the detached element
+    assert old.parent is None
+    assert document.text("#x") == "new"
+
+
+def test_whole_document_patch_morphs_head_and_body() -> None:
+    document = Document.parse("<html><head><title>a</title></head><body><p>a</p></body></html>")
+    result = document.apply(
+        PatchElements("<html><head><title>b</title></head><body><p>b</p></body></html>")
+    )
+    assert result.errors == []
+    assert document.text("title") == "b"
+    assert document.canonical() == "<p>b</p>"
+
+
+def test_text_reads_like_a_reader_sees_it() -> None:
+    document = Document.parse(
+        "<body><article><p><strong>alice: </strong>hi  there</p><p>b</p>"
+        "<script>var x</script></article></body>"
+    )
+    assert document.text("article") == "alice: hi there b"
+    assert [p.text for p in document.select("article p")] == ["alice: hi there", "b"]
+
+
+def test_element_closest_and_contains() -> None:
+    document = Document.parse('<form id="f"><div><input id="i"></div></form><p id="p"></p>')
+    field = document.get_by_id("i")
+    form = document.get_by_id("f")
+    assert field is not None
+    assert form is not None
+    assert field.closest("form") == form
+    assert field.closest("p") is None
+    assert form.contains(field)
+    assert not field.contains(form)
+
+
+def test_canonical_html_ignores_attribute_order_and_whitespace_runs() -> None:
+    a = canonical_html('<div  b="2" a="1">\n  hello   world \n<br>\n</div>')
+    b = canonical_html('<div a="1" b="2"> hello world <br/></div>')
+    assert a == b == '<div a="1" b="2"> hello world <br></br></div>'
+    assert canonical_html("<pre>a\n\n b</pre>") != canonical_html("<pre>a\n b</pre>")
+    assert canonical_html("<p>a</p>") != canonical_html("<p>b</p>")
+    assert canonical_html("<p><b>a:</b> b</p>") != canonical_html("<p><b>a:</b>b</p>")
+
+
+def test_page_data_effect_self_removal_runs_on_load() -> None:
+    document = Document.parse('<body><div data-effect="el.remove()">gone</div><p>kept</p></body>')
+    assert document.canonical() == "<p>kept</p>"
