@@ -78,7 +78,10 @@ forged_ids = st.one_of(
 )
 action_names = st.one_of(
     st.sampled_from(["Inc", "Panic", "Fail", "Upload", "Redirect", "Push", "Nope", "inc"]),
-    st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCXYZ_0123456789.-~", min_size=1, max_size=20),
+    # Dot-only names are path segments ("." and "..") that the client normalises away.
+    st.text(
+        alphabet="abcdefghijklmnopqrstuvwxyzABCXYZ_0123456789.-~", min_size=1, max_size=20
+    ).filter(lambda name: name.strip(".") != ""),
 )
 content_types = st.sampled_from(
     [

@@ -131,7 +131,11 @@ async def test_a_leak_names_the_tabs_that_received_the_marker(chat_client: vt.As
 
     (message,) = failures
     assert "received 'secret-7', which no tab of this group should have." in message
-    assert message.startswith("user1/1, user2/1 received")
+    # The check fails at the first leak; which tabs had it by then is a race, so the message
+    # names one or both of them, and only them.
+    named = message.split(" received ", 1)[0].split(", ")
+    assert named
+    assert set(named) <= {"user1/1", "user2/1"}
 
 
 async def test_quiet_failure_lists_what_arrived(serve: Serve) -> None:
