@@ -210,8 +210,9 @@ SCOPE_ACTIONS: dict[str, tuple[str, str]] = {
 def create_app(**options: Any) -> App:
     """The probe app; `options` go to `App`.
 
-    Cookies are insecure by default: vt's loopback Secure-cookie policy does not survive
-    httpx 0.28's per-request cookie merge (reported), so a Secure cookie would not come back.
+    Cookies are insecure by default (a plain-http test server), so the tests do not depend on
+    the client's loopback Secure-cookie policy; `test_10_01_page_document` checks Via's Secure
+    default itself.
     """
     options.setdefault("heartbeat", 30.0)
     options.setdefault("insecure_cookies", True)
