@@ -109,12 +109,13 @@ def _artifacts_dir(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture
 def vt_app() -> Any:
-    """The ASGI app under test. Override this fixture (in a conftest) to return yours."""
-    pytest.fail(NO_APP_MESSAGE, pytrace=False)
+    """The ASGI app under test: None until you override this fixture (in a conftest) to
+    return yours. It may be parametrized indirectly to run a test against several apps."""
+    return None
 
 
 @pytest.fixture
-def vt_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+def vt_server(request: pytest.FixtureRequest, vt_app: Any) -> Iterator[Any]:
     """The server under test, with a `.url`: `vt_app` on a free loopback port, or the
     `--vt-base-url` server. A served app lives for one test, so state never leaks between
     tests; its error log is attached to the test report if the test fails."""
@@ -122,10 +123,11 @@ def vt_server(request: pytest.FixtureRequest) -> Iterator[Any]:
     if base_url:
         yield RemoteServer(base_url.rstrip("/"))
         return
+    if vt_app is None:
+        pytest.fail(NO_APP_MESSAGE, pytrace=False)
     from vt import LiveServer
 
-    app = request.getfixturevalue("vt_app")
-    with LiveServer(app) as server:
+    with LiveServer(vt_app) as server:
         yield server
     if server.errors:
         request.node.add_report_section(

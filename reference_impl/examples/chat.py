@@ -1,9 +1,10 @@
 """The live chatroom of the seed tutorial (`shared/seed/chatroom-tutorial.txt`), in Python.
 
-It takes the shape of Via's shipped chat example: the room is one app-scoped event log
-(`StateAppEvents`), folded into the newest 50 messages. `Send` appends; after the fold, every
-tab whose last render read the room (in every session, the sender's too) re-renders. `name`
-and `draft` are tab signals bound to inputs.
+As the tutorial builds it, with the simplest shape that works: the room is ONE app-scoped list.
+`Send` appends to it under the key's lock, trims it to the newest 50 and clears the sender's
+draft; every tab whose last render read the list, in every session, re-renders. `name` and
+`draft` are tab signals bound to inputs. (`chat_events.py` is the same room in the event-log
+shape of Via's shipped example.)
 
     python -m reference_impl.examples.chat --port 3000
 """
@@ -12,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference_impl import App, Composition, Ctx, SignalStr, StateAppEvents, action, h
+from reference_impl import App, Composition, Ctx, SignalStr, StateApp, action, h
 from reference_impl.serve import main_for
 
-from .messages import WINDOW, Message, compose, keep_newest, log_view, message_from
+from .messages import WINDOW, Message, compose, log_view, message_from
 
 __all__ = ["WINDOW", "Message", "Room", "create_app", "main"]
 
@@ -23,9 +24,9 @@ __all__ = ["WINDOW", "Message", "Room", "create_app", "main"]
 class Room(Composition):
     """The chatroom page."""
 
-    # App-scoped: ONE log shared by every session and every tab; the value is the window.
-    log = StateAppEvents[Message, list[Message]]("log", list, keep_newest)
-    # Tab-local client signals, two-way bound to inputs.
+    # App-scoped: ONE log shared by every session and every tab.
+    log = StateApp[list[Message]]("log", list)
+    # Tab-local client signals, two-way bound to inputs. Name rides along on each message.
     name = SignalStr("name", init="Anon")
     draft = SignalStr("draft")
 
@@ -33,15 +34,18 @@ class Room(Composition):
         return h.main(
             h.class_("container"),
             h.h1("Via Chat"),
-            log_view(self.log.read(ctx)),
+            log_view(self.log.read(ctx)),  # reading the log subscribes this tab to it
             compose(self.name, self.draft, self.send),
         )
 
     @action("Send")
     def send(self, ctx: Ctx) -> None:
-        message = message_from(ctx, self.name, self.draft)
-        if message is not None:
-            self.log.append(ctx, message)
+        message = message_from(ctx, self.name, self.draft)  # trims, defaults, clears the draft
+        if message is None:
+            return
+        self.log.append(ctx, message)
+        # Keep a recent window so the room can't grow forever.
+        self.log.update(ctx, lambda log: log[-WINDOW:])
 
 
 def create_app(**options: Any) -> App:

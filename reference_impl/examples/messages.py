@@ -1,7 +1,8 @@
 """What the chat examples share: a message, the newest-window fold, and the view parts.
 
-`chat`, `rooms` and `chat_persist` differ in where the log lives (one event log, a map of
-rooms, an event log backed by SQLite); the message, the window and the markup are the same.
+`chat`, `chat_events`, `rooms` and `chat_persist` differ in where the log lives (one app-wide
+list, one event log, a map of rooms, an event log backed by SQLite); the message, the window and
+the markup are the same.
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
 """The chat under concurrent load: 50 sessions each firing 20 concurrent `Send`s.
 
-Completeness is read on the server: the room's event log (`StateAppEvents` keeps every event;
-only the folded value is the newest 50) must hold all 1,000 messages exactly once. Convergence
-is read over the wire: every tab's page replica must show the same newest 50, in log order.
+Both shapes of the room are loaded: Via's event log (`chat_events`), whose log keeps every
+event, so completeness is read on the server (all 1,000 messages, exactly once); and the
+tutorial's app-scoped list (`chat`), which keeps only the newest 50, so completeness is checked
+with a burst the size of the window. Convergence is read over the wire: every tab's page replica
+shows the same newest 50, in the server's order.
 """
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 import anyio
@@ -14,7 +17,7 @@ import pytest
 
 import vt
 from reference_impl import App
-from reference_impl.examples import chat
+from reference_impl.examples import chat, chat_events
 
 pytestmark = pytest.mark.anyio
 
@@ -22,18 +25,8 @@ SESSIONS = 50
 SENDS = 20
 
 
-@pytest.fixture
-def vt_app() -> App:
-    return chat.create_app()
-
-
-async def test_1000_concurrent_sends_are_all_logged_and_every_tab_converges(
-    vt_async_client: vt.AsyncClient, vt_server: Any
-) -> None:
-    app: App = vt_server.app
-    tabs = [await vt_async_client.new_session(f"s{i}").open("/") for i in range(SESSIONS)]
-    for tab in tabs:
-        await tab.ready()
+async def _fire(tabs: list[vt.AsyncTab], sends: int) -> set[tuple[str, str]]:
+    """Every tab sends `sends` messages, all at once; returns what was sent."""
     statuses: list[int] = []
 
     async def send(i: int, j: int) -> None:
@@ -42,21 +35,79 @@ async def test_1000_concurrent_sends_are_all_logged_and_every_tab_converges(
 
     with anyio.fail_after(60):
         async with anyio.create_task_group() as group:
-            for j in range(SENDS):
-                for i in range(SESSIONS):
+            for j in range(sends):
+                for i in range(len(tabs)):
                     group.start_soon(send, i, j)
+    assert statuses == [200] * (len(tabs) * sends)
+    return {(f"s{i}", f"m{i}-{j}") for i in range(len(tabs)) for j in range(sends)}
 
-    assert statuses == [200] * (SESSIONS * SENDS)
-    log = await anyio.to_thread.run_sync(
-        lambda: app.call_threadsafe(lambda: chat.Room.log.events(app))
-    )
-    sent = {(f"s{i}", f"m{i}-{j}") for i in range(SESSIONS) for j in range(SENDS)}
-    assert len(log) == len(sent)  # none lost, none doubled
-    assert {(m.sender, m.body) for m in log} == sent
-    newest = [f"{m.sender}: {m.body}" for m in log[-chat.WINDOW :]]
+
+async def _open(client: vt.AsyncClient, count: int) -> list[vt.AsyncTab]:
+    tabs = [await client.new_session(f"s{i}").open("/") for i in range(count)]
+    for tab in tabs:
+        await tab.ready()
+    return tabs
+
+
+async def _converge(tabs: list[vt.AsyncTab], newest: list[str]) -> None:
     for tab in tabs:
         await tab.wait_until(
             lambda t=tab: [p.text for p in t.select("article p")] == newest,
-            description="show the newest 50 messages of the log",
+            description=f"show the newest {len(newest)} messages of the log",
             timeout=20,
         )
+
+
+def _on_server(app: App, read: Any) -> Any:
+    return anyio.to_thread.run_sync(lambda: app.call_threadsafe(read))
+
+
+@pytest.fixture
+def vt_app(request: pytest.FixtureRequest) -> App:
+    """The tutorial's room, or the example a test names with indirect parametrization."""
+    example: ModuleType = getattr(request, "param", chat)
+    app: App = example.create_app()
+    return app
+
+
+@pytest.mark.parametrize("vt_app", [chat_events], indirect=True, ids=["event-log"])
+async def test_1000_concurrent_sends_are_all_logged_and_every_tab_converges(
+    vt_async_client: vt.AsyncClient, vt_server: Any
+) -> None:
+    example = chat_events
+    app: App = vt_server.app
+    tabs = await _open(vt_async_client, SESSIONS)
+
+    sent = await _fire(tabs, SENDS)
+
+    log = await _on_server(app, lambda: example.Room.log.events(app))
+    assert len(log) == len(sent)  # none lost, none doubled
+    assert {(m.sender, m.body) for m in log} == sent
+    await _converge(tabs, [f"{m.sender}: {m.body}" for m in log[-example.WINDOW :]])
+
+
+async def test_1000_concurrent_sends_converge_on_the_tutorial_room(
+    vt_async_client: vt.AsyncClient, vt_server: Any
+) -> None:
+    app: App = vt_server.app
+    tabs = await _open(vt_async_client, SESSIONS)
+
+    sent = await _fire(tabs, SENDS)
+
+    window = await _on_server(app, lambda: list(app.state[chat.Room.log.key]))
+    assert len(window) == chat.WINDOW
+    assert {(m.sender, m.body) for m in window} <= sent
+    await _converge(tabs, [f"{m.sender}: {m.body}" for m in window])
+
+
+async def test_a_window_sized_burst_loses_no_message_in_the_tutorial_room(
+    vt_async_client: vt.AsyncClient, vt_server: Any
+) -> None:
+    app: App = vt_server.app
+    tabs = await _open(vt_async_client, chat.WINDOW)
+
+    sent = await _fire(tabs, 1)
+
+    window = await _on_server(app, lambda: list(app.state[chat.Room.log.key]))
+    assert sorted((m.sender, m.body) for m in window) == sorted(sent)  # all 50, once each
+    await _converge(tabs, [f"{m.sender}: {m.body}" for m in window])

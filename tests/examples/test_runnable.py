@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = pytest.mark.anyio
 
-EXAMPLES = ["counter", "scopes", "chat", "rooms", "chat_persist", "presence"]
+EXAMPLES = ["counter", "scopes", "chat", "chat_events", "rooms", "chat_persist", "presence"]
 
 
 def free_port() -> int:
