@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import logging
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import uvicorn
 
 from .app import App
 
-__all__ = ["Server", "main_for", "serve"]
+__all__ = ["Server", "demo_app", "main_for", "serve"]
 
 LOOPBACK = "127.0.0.1"
 
@@ -39,6 +40,16 @@ def serve(app: App, *, port: int = 3000, host: str = LOOPBACK, log_level: str = 
         app, host=host, port=port, log_level=log_level, lifespan="on", timeout_graceful_shutdown=5
     )
     Server(app, config).run()
+
+
+def demo_app(mounts: Mapping[str, type[Any]], **options: Any) -> App:
+    """An `App` for a local demo: these mounts, and insecure cookies (the demo is served over
+    plain http) unless `options` say otherwise. Other options go to `App`."""
+    options.setdefault("insecure_cookies", True)
+    app = App(**options)
+    for route, composition in mounts.items():
+        app.mount(route, composition)
+    return app
 
 
 def main_for(

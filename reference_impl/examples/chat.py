@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from reference_impl import App, Composition, Ctx, SignalStr, StateApp, action, h
-from reference_impl.serve import main_for
+from reference_impl.serve import demo_app, main_for
 
 from .messages import WINDOW, Message, compose, log_view, message_from
 
@@ -50,10 +50,7 @@ class Room(Composition):
 
 def create_app(**options: Any) -> App:
     """A fresh chat app (its own log); options go to `App` (e.g. `heartbeat=0.05`)."""
-    options.setdefault("insecure_cookies", True)  # a local demo over plain http
-    app = App(**options)
-    app.mount("/", Room)
-    return app
+    return demo_app({"/": Room}, **options)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from reference_impl import App, Composition, Ctx, SignalStr, StateAppEvents, action, h
-from reference_impl.serve import main_for
+from reference_impl.serve import demo_app, main_for
 
 from .messages import WINDOW, Message, compose, keep_newest, log_view, message_from
 
@@ -22,6 +22,8 @@ __all__ = ["WINDOW", "Message", "Room", "create_app", "main"]
 
 class Room(Composition):
     """The chatroom page."""
+
+    title = "Via Chat"
 
     # App-scoped: ONE log shared by every session and every tab; the value is the window.
     log = StateAppEvents[Message, list[Message]]("log", list, keep_newest)
@@ -32,7 +34,7 @@ class Room(Composition):
     def view(self, ctx: Ctx) -> h.Node:
         return h.main(
             h.class_("container"),
-            h.h1("Via Chat"),
+            h.h1(self.title),
             log_view(self.log.read(ctx)),
             compose(self.name, self.draft, self.send),
         )
@@ -41,15 +43,16 @@ class Room(Composition):
     def send(self, ctx: Ctx) -> None:
         message = message_from(ctx, self.name, self.draft)
         if message is not None:
+            self.record(ctx, message)
             self.log.append(ctx, message)
+
+    def record(self, ctx: Ctx, message: Message) -> None:
+        """Keep a message somewhere before it joins the log (nowhere here; see chat_persist)."""
 
 
 def create_app(**options: Any) -> App:
     """A fresh chat app (its own log); options go to `App` (e.g. `heartbeat=0.05`)."""
-    options.setdefault("insecure_cookies", True)  # a local demo over plain http
-    app = App(**options)
-    app.mount("/", Room)
-    return app
+    return demo_app({"/": Room}, **options)
 
 
 def main(argv: list[str] | None = None) -> None:

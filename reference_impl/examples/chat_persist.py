@@ -17,14 +17,15 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from reference_impl import App, Composition, Ctx, SignalStr, StateAppEvents, action, h
-from reference_impl.serve import main_for
+from reference_impl import App, Ctx
+from reference_impl.serve import demo_app, main_for
 
-from .messages import Message, compose, keep_newest, log_view, message_from
+from .chat_events import Room
+from .messages import Message
 
 __all__ = ["MessageStore", "PersistentRoom", "create_app", "main"]
 
-LOG = StateAppEvents[Message, list[Message]]("log", list, keep_newest)
+LOG = Room.log
 
 
 class MessageStore:
@@ -60,27 +61,13 @@ class MessageStore:
         return [Message(sender, body) for sender, body in rows]
 
 
-class PersistentRoom(Composition):
-    """The chatroom page; `Send` stores the message, then appends it to the log."""
+class PersistentRoom(Room):
+    """The event-log chatroom, storing each message on disk before it joins the log."""
 
-    log = LOG
-    name = SignalStr("name", init="Anon")
-    draft = SignalStr("draft")
+    title = "Via Chat (persistent)"
 
-    def view(self, ctx: Ctx) -> h.Node:
-        return h.main(
-            h.class_("container"),
-            h.h1("Via Chat (persistent)"),
-            log_view(self.log.read(ctx)),
-            compose(self.name, self.draft, self.send),
-        )
-
-    @action("Send")
-    def send(self, ctx: Ctx) -> None:
-        message = message_from(ctx, self.name, self.draft)
-        if message is not None:
-            store(ctx.app).add(message)  # on disk first: a crash never shows a lost message
-            self.log.append(ctx, message)
+    def record(self, ctx: Ctx, message: Message) -> None:
+        store(ctx.app).add(message)  # on disk first: a crash never shows a lost message
 
 
 def store(app: App) -> MessageStore:
@@ -93,11 +80,9 @@ def store(app: App) -> MessageStore:
 def create_app(db: str | Path, **options: Any) -> App:
     """A chat app backed by the SQLite file `db` (created if missing); its log is rehydrated
     from the file when the server starts. Options go to `App`."""
-    options.setdefault("insecure_cookies", True)  # a local demo over plain http
-    app = App(**options)
+    app = demo_app({"/": PersistentRoom}, **options)
     app.state["_store"] = MessageStore(db)
     app.on_startup(lambda: LOG.load(app, store(app).all()))
-    app.mount("/", PersistentRoom)
     return app
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from reference_impl import App, Composition, Ctx, SignalInt, StateTab, action, h, on
-from reference_impl.serve import main_for
+from reference_impl.serve import demo_app, main_for
 
 __all__ = ["Counter", "create_app", "main"]
 
@@ -39,10 +39,7 @@ class Counter(Composition):
 
 def create_app(**options: Any) -> App:
     """A counter app; options go to `App`."""
-    options.setdefault("insecure_cookies", True)  # a local demo over plain http
-    app = App(**options)
-    app.mount("/", Counter)
-    return app
+    return demo_app({"/": Counter}, **options)
 
 
 def main(argv: list[str] | None = None) -> None:

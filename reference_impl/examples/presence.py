@@ -15,7 +15,7 @@ from typing import Any
 
 from reference_impl import App, Composition, Ctx, SignalStr, StateApp, StateAppEvents, action, h
 from reference_impl import on as on_
-from reference_impl.serve import main_for
+from reference_impl.serve import demo_app, main_for
 
 from .messages import Message, keep_newest, log_view, message_from
 
@@ -104,10 +104,7 @@ class Presence(Composition):
 
 def create_app(**options: Any) -> App:
     """A presence app; options go to `App`."""
-    options.setdefault("insecure_cookies", True)  # a local demo over plain http
-    app = App(**options)
-    app.mount("/", Presence)
-    return app
+    return demo_app({"/": Presence}, **options)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from reference_impl import App, Composition, Ctx, SignalStr, StateApp, action, h, on
-from reference_impl.serve import main_for
+from reference_impl.serve import demo_app, main_for
 
 from .messages import Message, compose, keep_newest, log_view, message_from
 
@@ -76,11 +76,7 @@ class RoomPage(Composition):
 
 def create_app(**options: Any) -> App:
     """A rooms app; options go to `App`."""
-    options.setdefault("insecure_cookies", True)  # a local demo over plain http
-    app = App(**options)
-    app.mount("/", Lobby)
-    app.mount("/rooms/{room}", RoomPage)
-    return app
+    return demo_app({"/": Lobby, "/rooms/{room}": RoomPage}, **options)
 
 
 def main(argv: list[str] | None = None) -> None:

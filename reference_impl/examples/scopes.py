@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reference_impl import App, Composition, Ctx, StateApp, StateSess, StateTab, action, h, on
-from reference_impl.serve import main_for
+from reference_impl.serve import demo_app, main_for
 
 __all__ = ["Scopes", "create_app", "main"]
 
@@ -56,10 +56,7 @@ class Scopes(Composition):
 
 def create_app(**options: Any) -> App:
     """A scopes app; options go to `App`."""
-    options.setdefault("insecure_cookies", True)  # a local demo over plain http
-    app = App(**options)
-    app.mount("/", Scopes)
-    return app
+    return demo_app({"/": Scopes}, **options)
 
 
 def main(argv: list[str] | None = None) -> None:
