@@ -409,7 +409,7 @@ class AsyncTab:
         if isinstance(event, PatchSignals) and event.is_heartbeat:
             self.timeline.add("heartbeat", "patch-signals {}" + note, event, after)
         elif isinstance(event, PatchSignals | PatchElements | UnknownEvent):
-            self.timeline.add("event", lambda: event.describe() + note, event, after)
+            self.timeline.add("event", event.describe() + note if note else None, event, after)
         if before is not None and self.id_or_none != before:
             new = self.id_or_none
             self.timeline.add(
@@ -949,7 +949,7 @@ class AsyncTab:
         start = len(self.events)
         with anyio.move_on_after(window):
             while True:
-                changed = self.client._changed
+                changed = self.client._changed()
                 if any(accept(e) for e in self.events[start:]):
                     break
                 await changed.wait()
