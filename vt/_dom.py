@@ -608,7 +608,7 @@ _NO_TEXT = frozenset({"script", "style", "template"})
 def _text_of(root: HtmlElement) -> str:
     """The text of a subtree as a reader sees it (what innerText implies): spaces at block
     boundaries, script and style content left out, whitespace runs collapsed."""
-    if _HAS_COMMENTS(root):
+    if next(root.iter(etree.Comment, etree.ProcessingInstruction), None) is not None:
         return _normalize("".join(_text_parts(root)))
     parts: list[str] = []
     # iterwalk runs in C but skips comments (and their tails): only for subtrees without any.
@@ -631,9 +631,6 @@ def _text_of(root: HtmlElement) -> str:
         if node.tail and node is not root:
             parts.append(node.tail)
     return _normalize("".join(parts))
-
-
-_HAS_COMMENTS = etree.XPath("boolean(descendant::comment() | descendant::processing-instruction())")
 
 
 def _text_parts(el: HtmlElement) -> Iterator[str]:
