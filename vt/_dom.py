@@ -485,11 +485,6 @@ def _insert(parent: HtmlElement, index: int, payload: HtmlElement) -> int:
     return index + len(children)
 
 
-def _append_text(el: HtmlElement, text: str) -> None:
-    """Append text after the last child of `el` (or as its text when it has none)."""
-    _append_text_at(el, len(el), text)
-
-
 def _append_text_at(parent: HtmlElement, index: int, text: str | None) -> None:
     """Add text at the position just before child `index` of `parent`."""
     if not text:
