@@ -22,6 +22,7 @@ from ._client import AsyncClient, AsyncSession
 from ._dom import ApplyResult, Document, Element, Script, canonical_html
 from ._events import (
     Event,
+    EventLog,
     PatchElements,
     PatchMode,
     PatchSignals,
@@ -68,6 +69,7 @@ __all__ = [
     "ElementNotInteractive",
     "Entry",
     "Event",
+    "EventLog",
     "is_ready",
     "LiveServer",
     "MalformedEvent",

@@ -40,6 +40,7 @@ from ._bindings import (
 from ._dom import Document, Element, Script
 from ._events import (
     Event,
+    EventLog,
     PatchElements,
     PatchMode,
     PatchSignals,
@@ -135,7 +136,7 @@ class AsyncTab:
         self.replica = Replica.from_html("")
         self.timeline = Timeline()
         self.responses: list[ResponseInfo] = []
-        self.events: list[StreamItem] = []
+        self.events = EventLog()
         self.protocol_errors: list[ProtocolError] = []
         self.failures: list[Exception] = []  # vt's own errors while reading the stream
         self.transcripts: list[bytearray] = []
@@ -395,21 +396,28 @@ class AsyncTab:
             else:
                 self.timeline.add("comment", f": {item.text}", item, after)
             return
-        self._apply(item, after, "")
+        self._apply(item, after, "", raw.raw)
 
     def apply(self, event: Event, *, after: ActionRef | None = None, note: str = "") -> None:
         """Apply one event to the replica, as the browser would, and record it."""
         self._apply(event, after, note)
         self._changed()
 
-    def _apply(self, event: Event, after: ActionRef | None, note: str) -> None:
-        self.events.append(event)
+    def _apply(
+        self, event: Event, after: ActionRef | None, note: str, raw: bytes | None = None
+    ) -> None:
+        # A stream event is kept as its bytes: no object per event (see `EventLog`).
+        kept: Event | bytes = event if raw is None else raw
+        if raw is None:
+            self.events.append(event)
+        else:
+            self.events.append_raw(raw)
         before = self.id_or_none
         result = self.replica.apply(event)
         if isinstance(event, PatchSignals) and event.is_heartbeat:
-            self.timeline.add("heartbeat", "patch-signals {}" + note, event, after)
+            self.timeline.add("heartbeat", "patch-signals {}" + note, kept, after)
         elif isinstance(event, PatchSignals | PatchElements | UnknownEvent):
-            self.timeline.add("event", event.describe() + note if note else None, event, after)
+            self.timeline.add("event", event.describe() + note if note else None, kept, after)
         if before is not None and self.id_or_none != before:
             new = self.id_or_none
             self.timeline.add(

@@ -37,7 +37,7 @@ class Entry:
     for an event it is written from the event when first read (most entries never are).
     """
 
-    __slots__ = ("_text", "after", "at", "item", "kind")
+    __slots__ = ("_item", "_text", "after", "at", "kind")
 
     def __init__(
         self,
@@ -50,11 +50,20 @@ class Entry:
         self.at = at
         self.kind = kind
         self._text = text
-        self.item = item
+        self._item = item
         self.after = after
 
     def __repr__(self) -> str:
         return f"Entry(at={self.at:.3f}, kind={self.kind!r}, text={self.text!r})"
+
+    @property
+    def item(self) -> Any:
+        """The typed event (or other object) behind the entry, or None."""
+        if isinstance(self._item, bytes):  # an event kept as its bytes (see `EventLog`)
+            from ._events import read_raw
+
+            self._item = read_raw(self._item)
+        return self._item
 
     @property
     def text(self) -> str:
@@ -92,7 +101,7 @@ class Timeline:
         after: ActionRef | None = None,
     ) -> None:
         """Record an entry stamped now; with `text` None, the item's `describe()` is the
-        text, written when first read."""
+        text, written when first read. An event may be given as its raw bytes."""
         self._times.append(time.monotonic())
         self._kinds.append(kind)
         self._texts.append(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import vt
 from vt import ActionRef, PatchSignals, Timeline
 
 
@@ -35,3 +36,26 @@ def test_render_shows_times_relative_to_the_origin() -> None:
     for n in range(5):
         many.add("comment", f": {n}")
     assert many.render(limit=2).splitlines()[0] == "    ... 3 earlier entries"
+
+
+def test_an_event_log_reads_kept_bytes_back_into_the_same_events() -> None:
+    from vt import EventLog, PatchElements, SSEDecoder, read_item
+
+    raw = (
+        b"event: datastar-patch-elements\ndata: selector #a\ndata: mode inner\n"
+        b"data: elements <b>x</b>\n\n: ready\n\nevent: datastar-patch-signals\n"
+        b"data: signals {}\n\n"
+    )
+    decoded = SSEDecoder().feed(raw)
+    log = EventLog()
+    for item in decoded:
+        log.append_raw(item.raw)
+    log.append(PatchSignals({"n": 1}))
+
+    assert len(log) == 4
+    assert log[0] == PatchElements("<b>x</b>", selector="#a", mode=vt.PatchMode.INNER)
+    assert log[1] == read_item(decoded[1])
+    assert log[-2] == PatchSignals({})
+    assert log[3] == PatchSignals({"n": 1})
+    assert log[0] is log[0]  # read once, then kept
+    assert [type(e).__name__ for e in log[1:3]] == ["Comment", "PatchSignals"]
