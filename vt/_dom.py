@@ -274,7 +274,7 @@ class Document:
     def apply(self, patch: PatchElements) -> ApplyResult:
         """Apply one patch in place, as Datastar 1.0 does; see the module docstring."""
         result = ApplyResult()
-        markers = _Markers.of(patch.elements)
+        markers = _Markers.of(patch.raw or patch.elements.encode())
         if markers.morph:
             self._plain_body = False
         if patch.selector is None:
@@ -507,12 +507,14 @@ class _Markers:
     morph: bool  # something that makes a morph go node by node
 
     @classmethod
-    def of(cls, html: str) -> _Markers:
-        text = html.lower()  # tag and attribute names are case-insensitive
-        scripts = "<script" in text
-        signals = "data-signals" in text
-        morph = scripts or signals or "data-ignore-morph" in text or "data-preserve-attr" in text
-        return cls(scripts, "data-effect" in text, signals, morph)
+    def of(cls, raw: bytes) -> _Markers:
+        """Scan the event's bytes (or the elements, encoded): lower-casing ASCII bytes is
+        ten times cheaper than lower-casing text."""
+        text = raw.lower()  # tag and attribute names are case-insensitive
+        scripts = b"<script" in text
+        signals = b"data-signals" in text
+        morph = scripts or signals or b"data-ignore-morph" in text or b"data-preserve-attr" in text
+        return cls(scripts, b"data-effect" in text, signals, morph)
 
 
 # -- data-signals attributes (specs/protocol.md §6.5) ----------------------------------------

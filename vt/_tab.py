@@ -325,9 +325,12 @@ class AsyncTab:
         async def read() -> None:
             reason = "server ended the stream"
             decoder = SSEDecoder()
+            # Without a content encoding the raw body is the stream: skip httpx's decoders.
+            encoded = response.headers.get("content-encoding", "identity") != "identity"
+            chunks = response.aiter_bytes() if encoded else response.aiter_raw()
             try:
                 with scope:
-                    async for chunk in response.aiter_bytes():
+                    async for chunk in chunks:
                         transcript.extend(chunk)
                         for item in decoder.feed(chunk):
                             self._receive(item, number)
