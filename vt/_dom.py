@@ -34,7 +34,7 @@ from lxml.cssselect import CSSSelector
 from ._events import PatchElements, PatchMode
 from ._exceptions import UsageError
 from ._js import NOT_A_LITERAL, parse_literal
-from ._morph import Morph, morph_by_result, needs_node_by_node
+from ._morph import Morph, morph_by_result, morph_element_by_result, needs_node_by_node
 from ._tree import (
     HtmlElement,
     attributes,
@@ -292,8 +292,13 @@ class Document:
                         f"PatchElementsNoTargetsFound: no element with id {child.get('id', '')!r}"
                     )
                     continue
-                wrapper = new_element("div")
                 child.tail = None
+                if patch.mode is PatchMode.OUTER and self._morph_plainly(target, child, markers):
+                    # Via's case: one container, re-rendered; no wrapper, one subtree move.
+                    if markers.scripts or markers.effects:
+                        self._run_scripts([target], result)
+                    continue
+                wrapper = new_element("div")
                 wrapper.append(child)
                 self._apply_to([target], wrapper, patch.mode, markers, result)
             return result
@@ -408,6 +413,13 @@ class Document:
         # Datastar runs the new scripts found in the target after the morph (`execute`).
         if (markers.scripts or markers.effects) and target.getroottree().getroot() is self._root:
             self._run_scripts([target], result)
+
+    def _morph_plainly(self, target: HtmlElement, new: HtmlElement, markers: _Markers) -> bool:
+        """Outer-morph `target` into `new` by result, if nothing needs node-by-node work."""
+        if self.node_by_node:
+            return False
+        known_plain = self._plain_body and not markers.morph and self._in_body(target)
+        return morph_element_by_result(target, new, checked=known_plain)
 
     def _in_body(self, el: HtmlElement) -> bool:
         return el.tag == "body" or any(a.tag == "body" for a in el.iterancestors())

@@ -37,6 +37,7 @@ __all__ = [
     "Morph",
     "children_of",
     "morph_by_result",
+    "morph_element_by_result",
     "needs_node_by_node",
 ]
 
@@ -71,28 +72,39 @@ def morph_by_result(
     for `Morph` to do the work. Views of the target's descendants do not survive this path.
     `checked` says the caller already knows neither side holds such things.
     """
-    if not checked and (_MATTERS(old) or _MATTERS(content) or _IGNORED_ANCESTOR(old)):
-        return False
-    source = content
     if not inner:
         if len(content) != 1 or (content.text or "").strip():
             return False
-        source = content[0]
-        old_id = old.get("id")
-        if source.tag != old.tag or (old_id and old_id != source.get("id")):
-            return False
-        for name, _ in attributes(old):
-            if source.get(name) is None:
-                del old.attrib[name]
-        for name, value in attributes(source):
-            if old.get(name) != value:
-                old.set(name, value)
+        return morph_element_by_result(old, content[0], checked=checked)
+    if not checked and (_MATTERS(old) or _MATTERS(content) or _IGNORED_ANCESTOR(old)):
+        return False
+    _adopt_children(old, content)
+    return True
+
+
+def morph_element_by_result(old: HtmlElement, new: HtmlElement, *, checked: bool = False) -> bool:
+    """`morph_by_result` for an outer morph of `old` into the single element `new`."""
+    old_id = old.get("id")
+    if new.tag != old.tag or (old_id and old_id != new.get("id")):
+        return False
+    if not checked and (_MATTERS(old) or _MATTERS(new) or _IGNORED_ANCESTOR(old)):
+        return False
+    for name, _ in attributes(old):
+        if new.get(name) is None:
+            del old.attrib[name]
+    for name, value in attributes(new):
+        if old.get(name) != value:
+            old.set(name, value)
+    _adopt_children(old, new)
+    return True
+
+
+def _adopt_children(old: HtmlElement, source: HtmlElement) -> None:
     for child in list(old):
         old.remove(child)
     old.text = source.text
     for child in list(source):
         old.append(child)  # moved, with its tail
-    return True
 
 
 class _Text:
