@@ -121,7 +121,8 @@ class AsyncTab:
 
     * `replica` (`document`, `signals`, `console`, `scripts`): the page as the browser holds
       it, patched by every event; `console` and `scripts` are what a browser would log and run;
-    * `events`: every event and comment received, typed, in order (stream and responses);
+    * `events`: every event and comment received, typed, in order (stream and responses; an
+      `EventLog`, which keeps stream events as their bytes until read);
     * `responses`: status and headers of every request the tab made;
     * `transcripts`: the raw bytes of each stream connection (`transcript`: the last one);
     * `timeline`: everything above with times, for failure messages;
