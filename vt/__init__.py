@@ -1,14 +1,14 @@
 """vt: test server-driven web UIs (Via, Datastar) over the wire.
 
-Spawn sessions and tabs against a live server, fire actions, and assert on each tab's typed
-patch stream and on the page the tab would show after applying it:
+Spawn sessions and tabs against a live server, act as a user would, and assert on each tab's
+typed patch stream and on the page the tab would show after applying it:
 
     async with vt.AsyncClient(url) as client:
         alice = await client.new_session("alice").open("/")
-        bob = await client.new_session("bob").open("/")
-        await bob.ready()
-        await alice.action("Send", name="alice", draft="hello bob")
-        await bob.expect_text("article", "alice: hello bob")
+        readers = await client.open_tabs(50)            # 50 sessions, streams ready
+        await alice.type("input[data-bind=draft]", "hello")
+        await alice.press("input[data-bind=draft]", "Enter")  # runs its data-on:keydown
+        await client.expect_all(readers, "article", "hello")
 
 `vt.Client` is the same API, blocking. The pytest plugin (`vt.pytest_plugin`) provides the
 `vt_server`, `vt_client` and `vt_async_client` fixtures; the `vt` command runs scenarios.
@@ -22,6 +22,7 @@ from ._client import AsyncClient, AsyncSession
 from ._dom import ApplyResult, Document, Element, Script, canonical_html
 from ._events import (
     Event,
+    EventLog,
     PatchElements,
     PatchMode,
     PatchSignals,
@@ -68,6 +69,7 @@ __all__ = [
     "ElementNotInteractive",
     "Entry",
     "Event",
+    "EventLog",
     "is_ready",
     "LiveServer",
     "MalformedEvent",

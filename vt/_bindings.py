@@ -46,6 +46,20 @@ __all__ = [
 ]
 
 ON_PREFIX = "data-on:"
+# Fetch options vt honours (headers) or may ignore (they change timing and retries only).
+_FETCH_OPTIONS = frozenset(
+    {
+        "headers",
+        "openWhenHidden",
+        "requestCancellation",
+        "retry",
+        "retryInterval",
+        "retryMaxCount",
+        "retryMaxWait",
+        "retryMaxWaitMs",
+        "retryScaler",
+    }
+)
 _METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -273,6 +287,13 @@ def _operand(part: str) -> Operand:
             parsed = parse_literal(",".join(args[1:]))
             if not isinstance(parsed, dict):
                 raise ExpressionError(f"`{text}`: the options must be an object literal")
+            unsupported = sorted(set(parsed) - _FETCH_OPTIONS)
+            if unsupported:
+                raise ExpressionError(
+                    f"`{text}`: vt does not send requests with {unsupported} (it sends the "
+                    f"signals as Datastar's default does; options it honours or ignores: "
+                    f"{sorted(_FETCH_OPTIONS)})"
+                )
             options = parsed
         return Fetch(match.group(1).upper(), url, options)
     if match := _CONFIRM.match(text):

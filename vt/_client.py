@@ -70,7 +70,7 @@ class AsyncClient:
         self.last_action: ActionRef | None = None
         self._transport: _http.AsyncHTTPTransport | None = None
         self._tg: anyio.abc.TaskGroup | None = None
-        self._changed = anyio.Event()
+        self._change: anyio.Event | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -186,8 +186,17 @@ class AsyncClient:
     # -- internal plumbing used by sessions and tabs ----------------------------------------------
 
     def _notify(self) -> None:
-        event, self._changed = self._changed, anyio.Event()
-        event.set()
+        # Streams notify on every chunk; an event is only made when a waiter asks for one.
+        event, self._change = self._change, None
+        if event is not None:
+            event.set()
+
+    def _changed(self) -> anyio.Event:
+        """The event the next change sets (take it before checking a condition, so that no
+        change between the check and the wait is missed)."""
+        if self._change is None:
+            self._change = anyio.Event()
+        return self._change
 
     def _start(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
         assert self._tg is not None

@@ -27,16 +27,25 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeAlias
 
-import lxml.html
 from cssselect import SelectorError
 from lxml import etree
 from lxml.cssselect import CSSSelector
-from lxml.html import HtmlElement
 
 from ._events import PatchElements, PatchMode
 from ._exceptions import UsageError
 from ._js import NOT_A_LITERAL, parse_literal
-from ._morph import Morph, children_of, detach, is_element
+from ._morph import Morph, morph_by_result, morph_element_by_result, needs_node_by_node
+from ._tree import (
+    HtmlElement,
+    attributes,
+    detach,
+    elements,
+    is_element,
+    new_element,
+    parse_document,
+    parse_fragment,
+    serialize,
+)
 
 __all__ = [
     "ApplyResult",
@@ -83,10 +92,11 @@ class ApplyResult:
 
 
 class Element:
-    """A read-only view of one element of a `Document`.
+    """A read-only view of one element of a `Document`, as it is now.
 
-    The view follows the element while patches morph it in place; an element that a patch
-    replaced or removed is detached, and its view then shows the old content.
+    A patch that replaces or removes the element detaches it, and the view then shows the old
+    content: select again after patches (a morph target itself keeps its identity; see
+    `Document.node_by_node` for its descendants).
     """
 
     __slots__ = ("_el",)
@@ -129,7 +139,7 @@ class Element:
         """The element's text as a reader sees it: whitespace runs collapsed to one space,
         block elements (`p`, `div`, `li`...) separated by a space, scripts and styles left out.
         """
-        return _normalize("".join(_text_parts(self._el)))
+        return _text_of(self._el)
 
     @property
     def html(self) -> str:
@@ -176,23 +186,33 @@ class Element:
 
 
 class Document:
-    """An HTML document that patch events are applied to, in place."""
+    """An HTML document that patch events are applied to, in place.
 
-    __slots__ = ("_known_scripts", "_root")
+    A morph whose result is simply the new markup (nothing opts out, no scripts, no
+    `data-signals`) is applied by its result, keeping the target element but not its
+    descendants; set `node_by_node` to run every morph node by node, as Datastar does, so that
+    `Element` views of matched descendants follow them too.
+    """
+
+    __slots__ = ("_ids", "_known_scripts", "_plain_body", "_root", "node_by_node")
 
     def __init__(self, root: HtmlElement) -> None:
         self._root = root
         # The scripts a browser has already run: those of the page and every one a patch
         # added since. A morph that keeps a script element does not run it again (§7.4).
         self._known_scripts: set[HtmlElement] = set(root.iter("script"))
+        self.node_by_node = False
+        self._ids: dict[str, HtmlElement] = {}
+        # False once the body may hold something a morph must handle node by node (sticky:
+        # a false "maybe" only costs the checks).
+        body = root.find("body")
+        self._plain_body = body is not None and not needs_node_by_node(body)
 
     @classmethod
     def parse(cls, html: str) -> Document:
         """Parse a whole page (what a page GET returns)."""
-        if not html.strip():
-            html = "<html><head></head><body></body></html>"
-        root = lxml.html.document_fromstring(html)
-        document = cls(root)
+        document = cls(parse_document(html))
+        root = document._root
         document._remove_self_removing([root])
         return document
 
@@ -222,13 +242,11 @@ class Document:
     def with_attribute_prefix(self, prefix: str) -> list[Element]:
         """Every element with an attribute whose name starts with `prefix` (CSS cannot say
         "an attribute named data-on:click__anything")."""
-        found = _WITH_ATTR_PREFIX(self._root, p=prefix)
-        assert isinstance(found, list)
-        return [Element(el) for el in found]
+        return [Element(el) for el in elements(_WITH_ATTR_PREFIX(self._root, p=prefix))]
 
     def text(self, selector: str = "body") -> str:
         """The normalised text of every match of `selector`, joined by one space."""
-        return " ".join(el.text for el in self.select(selector))
+        return " ".join(_text_of(el) for el in _query(selector, self._root))
 
     def html(self, selector: str | None = None) -> str:
         """The whole document's HTML, or the outer HTML of every match of `selector`."""
@@ -248,7 +266,7 @@ class Document:
         found: list[SignalsPatch] = []
         for el in self._root.iter():
             if is_element(el):
-                found.extend(_signals_of(el, el.attrib.items()))
+                found.extend(_signals_of(el, attributes(el)))
         return found
 
     # -- patching ----------------------------------------------------------------------------
@@ -256,13 +274,16 @@ class Document:
     def apply(self, patch: PatchElements) -> ApplyResult:
         """Apply one patch in place, as Datastar 1.0 does; see the module docstring."""
         result = ApplyResult()
+        markers = _Markers.of(patch.raw or patch.elements.encode())
+        if markers.morph:
+            self._plain_body = False
         if patch.selector is None:
             if patch.mode not in _BY_ID_MODES:
                 result.errors.append(
                     f"PatchElementsExpectedSelector: mode {patch.mode.value!r} needs a selector"
                 )
                 return result
-            for child in self._content(patch):
+            for child in list(self._content(patch)):
                 if not is_element(child):
                     continue  # text between top-level elements is ignored when targeting by id
                 target = self._target_for(child)
@@ -271,10 +292,15 @@ class Document:
                         f"PatchElementsNoTargetsFound: no element with id {child.get('id', '')!r}"
                     )
                     continue
-                wrapper = lxml.html.Element("div")
                 child.tail = None
+                if patch.mode is PatchMode.OUTER and self._morph_plainly(target, child, markers):
+                    # Via's case: one container, re-rendered; no wrapper, one subtree move.
+                    if markers.scripts or markers.effects:
+                        self._run_scripts([target], result)
+                    continue
+                wrapper = new_element("div")
                 wrapper.append(child)
-                self._apply_to([target], wrapper, patch.mode, result)
+                self._apply_to([target], wrapper, patch.mode, markers, result)
             return result
         try:
             targets = _query(patch.selector, self._root)
@@ -290,40 +316,30 @@ class Document:
             for target in targets:
                 detach(target)
             return result
-        wrapper = lxml.html.Element("div")
-        for node in self._content(patch):
-            if isinstance(node, str):
-                _append_text(wrapper, node)
-            else:
-                wrapper.append(node)
-        self._apply_to(targets, wrapper, patch.mode, result)
+        self._apply_to(targets, self._content(patch), patch.mode, markers, result)
         return result
 
-    def _content(self, patch: PatchElements) -> list[HtmlElement | str]:
-        """The payload's top-level nodes, parsed as the browser parses them (§7.1)."""
+    def _content(self, patch: PatchElements) -> HtmlElement:
+        """The payload, parsed as the browser parses it (§7.1): a detached element whose text
+        and children are the payload's top-level nodes."""
         html = patch.elements
-        scanned = _SVG_BLOCKS.sub("", html)
-        whole = [tag for tag in ("html", "head", "body") if f"</{tag}>" in scanned]
-        if whole:
-            root = lxml.html.document_fromstring(html)
-            if "html" in whole:
-                return [root]
-            return [part for part in root if part.tag in whole]
+        # Datastar looks for these end tags case-sensitively, ignoring any inside <svg>.
+        if "</html>" in html or "</head>" in html or "</body>" in html:
+            scanned = _SVG_BLOCKS.sub("", html)
+            whole = [tag for tag in ("html", "head", "body") if f"</{tag}>" in scanned]
+            if whole:
+                root = parse_document(html)
+                holder = new_element("div")
+                for part in [root] if "html" in whole else [p for p in root if p.tag in whole]:
+                    holder.append(part)
+                return holder
         wrapper_tag = _NAMESPACE_WRAPPERS.get(patch.namespace)
         if wrapper_tag is not None:
             html = f"<{wrapper_tag}>{html}</{wrapper_tag}>"
-        holder = _parse_fragment(html)
+        holder = parse_fragment(html)
         if wrapper_tag is not None and len(holder) and holder[0].tag == wrapper_tag:
             holder = holder[0]
-        nodes: list[HtmlElement | str] = []
-        for node in children_of(holder):
-            nodes.append(node if isinstance(node, HtmlElement) else node.value)
-        for node in nodes:
-            if isinstance(node, HtmlElement):
-                node.tail = None
-        for child in list(holder):
-            holder.remove(child)
-        return nodes
+        return holder
 
     def _target_for(self, child: HtmlElement) -> HtmlElement | None:
         if child.tag == "html":
@@ -338,12 +354,13 @@ class Document:
         targets: list[HtmlElement],
         content: HtmlElement,
         mode: PatchMode,
+        markers: _Markers,
         result: ApplyResult,
     ) -> None:
         for target in targets:
             fresh = copy.deepcopy(content) if len(targets) > 1 else content
             if mode in (PatchMode.OUTER, PatchMode.INNER):
-                self._morph(target, fresh, mode is PatchMode.INNER, result)
+                self._morph(target, fresh, mode is PatchMode.INNER, markers, result)
                 continue
             inserted = [child for child in fresh if is_element(child)]
             parent = target.getparent()
@@ -366,23 +383,46 @@ class Document:
                 parent.remove(target)
                 last = _insert(parent, index, fresh)
                 _append_text_at(parent, last, tail)
-            for el in inserted:
-                result.signals.extend(_signals_in(el))
-            self._run_scripts(inserted, result)
+            if markers.signals:
+                for el in inserted:
+                    result.signals.extend(_signals_in(el))
+            if markers.scripts or markers.effects:
+                self._run_scripts(inserted, result)
 
     def _morph(
-        self, target: HtmlElement, content: HtmlElement, inner: bool, result: ApplyResult
+        self,
+        target: HtmlElement,
+        content: HtmlElement,
+        inner: bool,
+        markers: _Markers,
+        result: ApplyResult,
     ) -> None:
         def on_attr(el: HtmlElement, name: str, value: str) -> None:
             result.signals.extend(_signals_of(el, [(name, value)]))
 
         def on_insert(el: HtmlElement) -> None:
-            result.signals.extend(_signals_in(el))
+            if markers.signals:
+                result.signals.extend(_signals_in(el))
 
-        Morph(on_attr, on_insert).run(target, content, inner=inner)
+        # Nothing in the body or the patch needs node-by-node work: skip the checks too.
+        known_plain = self._plain_body and not markers.morph and self._in_body(target)
+        if self.node_by_node or not morph_by_result(
+            target, content, inner=inner, checked=known_plain
+        ):
+            Morph(on_attr, on_insert).run(target, content, inner=inner)
         # Datastar runs the new scripts found in the target after the morph (`execute`).
-        if target.getroottree().getroot() is self._root:
+        if (markers.scripts or markers.effects) and target.getroottree().getroot() is self._root:
             self._run_scripts([target], result)
+
+    def _morph_plainly(self, target: HtmlElement, new: HtmlElement, markers: _Markers) -> bool:
+        """Outer-morph `target` into `new` by result, if nothing needs node-by-node work."""
+        if self.node_by_node:
+            return False
+        known_plain = self._plain_body and not markers.morph and self._in_body(target)
+        return morph_element_by_result(target, new, checked=known_plain)
+
+    def _in_body(self, el: HtmlElement) -> bool:
+        return el.tag == "body" or any(a.tag == "body" for a in el.iterancestors())
 
     def _run_scripts(self, roots: Iterable[HtmlElement], result: ApplyResult) -> None:
         """Record every script under `roots` that has not run yet; then self-removal."""
@@ -404,27 +444,40 @@ class Document:
         doomed = [
             el
             for root in roots
-            for el in root.iter()
-            if is_element(el) and _SELF_REMOVING.match(el.get("data-effect") or "")
+            for el in elements(_WITH_EFFECT(root))
+            if _SELF_REMOVING.match(el.get("data-effect") or "")
         ]
         for el in doomed:
             detach(el)
 
     def _by_id(self, element_id: str) -> HtmlElement | None:
-        found = _BY_ID(self._root, id=element_id)
-        assert isinstance(found, list)
-        return found[0] if found else None
+        # Via patches the same tab container over and over: remember where an id was found
+        # and check it is still there (with duplicate ids, a browser would pick the first in
+        # document order; the cache may keep an earlier find).
+        cached = self._ids.get(element_id)
+        if (
+            cached is not None
+            and cached.get("id") == element_id
+            and cached.getroottree().getroot() is self._root
+        ):
+            return cached
+        found = elements(_BY_ID(self._root, id=element_id))
+        if not found:
+            return None
+        if len(self._ids) >= 64:
+            self._ids.clear()
+        self._ids[element_id] = found[0]
+        return found[0]
 
 
-_BY_ID = etree.XPath("//*[@id=$id]")
+_BY_ID = etree.XPath("descendant::*[@id=$id][1]")
+_WITH_EFFECT = etree.XPath("descendant-or-self::*[@data-effect]")
 _WITH_ATTR_PREFIX = etree.XPath("//*[@*[starts-with(name(), $p)]]")
 
 
 def _query(selector: str, root: HtmlElement) -> list[HtmlElement]:
     """Elements under `root` (itself included) matching a CSS selector, in document order."""
-    found = _compile(selector)(root)
-    assert isinstance(found, list)
-    return found
+    return elements(_compile(selector)(root))
 
 
 @lru_cache(maxsize=512)
@@ -435,15 +488,6 @@ def _compile(selector: str) -> CSSSelector:
         raise UsageError(f"invalid CSS selector {selector!r}: {exc}") from None
 
 
-def _parse_fragment(html: str) -> HtmlElement:
-    """Parse patch elements into a detached `<div>` holding them (text included)."""
-    if not html:
-        return lxml.html.Element("div")
-    wrapper = lxml.html.fragment_fromstring(html, create_parent="div")
-    assert isinstance(wrapper, HtmlElement)
-    return wrapper
-
-
 def _insert(parent: HtmlElement, index: int, payload: HtmlElement) -> int:
     """Move the payload's text and children into `parent` at `index`; return the next index."""
     _append_text_at(parent, index, payload.text)
@@ -451,11 +495,6 @@ def _insert(parent: HtmlElement, index: int, payload: HtmlElement) -> int:
     for offset, child in enumerate(children):
         parent.insert(index + offset, child)
     return index + len(children)
-
-
-def _append_text(el: HtmlElement, text: str) -> None:
-    """Append text after the last child of `el` (or as its text when it has none)."""
-    _append_text_at(el, len(el), text)
 
 
 def _append_text_at(parent: HtmlElement, index: int, text: str | None) -> None:
@@ -469,6 +508,27 @@ def _append_text_at(parent: HtmlElement, index: int, text: str | None) -> None:
         prev.tail = (prev.tail or "") + text
 
 
+@dataclass(frozen=True, slots=True)
+class _Markers:
+    """What a patch's markup may bring that needs more than moving elements, from a scan of
+    its text (conservative: a false positive only costs a slower path)."""
+
+    scripts: bool
+    effects: bool
+    signals: bool
+    morph: bool  # something that makes a morph go node by node
+
+    @classmethod
+    def of(cls, raw: bytes) -> _Markers:
+        """Scan the event's bytes (or the elements, encoded): lower-casing ASCII bytes is
+        ten times cheaper than lower-casing text."""
+        text = raw.lower()  # tag and attribute names are case-insensitive
+        scripts = b"<script" in text
+        signals = b"data-signals" in text
+        morph = scripts or signals or b"data-ignore-morph" in text or b"data-preserve-attr" in text
+        return cls(scripts, b"data-effect" in text, signals, morph)
+
+
 # -- data-signals attributes (specs/protocol.md §6.5) ----------------------------------------
 
 _SIGNALS_PREFIXES = ("data-signals:", "data-signals-")
@@ -478,7 +538,7 @@ def _signals_in(root: HtmlElement) -> list[SignalsPatch]:
     found: list[SignalsPatch] = []
     for el in root.iter():
         if is_element(el):
-            found.extend(_signals_of(el, el.attrib.items()))
+            found.extend(_signals_of(el, attributes(el)))
     return found
 
 
@@ -554,8 +614,36 @@ _BLOCKS = frozenset(
 _NO_TEXT = frozenset({"script", "style", "template"})
 
 
+def _text_of(root: HtmlElement) -> str:
+    """The text of a subtree as a reader sees it (what innerText implies): spaces at block
+    boundaries, script and style content left out, whitespace runs collapsed."""
+    if next(root.iter(etree.Comment, etree.ProcessingInstruction), None) is not None:
+        return _normalize("".join(_text_parts(root)))
+    parts: list[str] = []
+    # iterwalk runs in C but skips comments (and their tails): only for subtrees without any.
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, node in walker:
+        tag = node.tag
+        if event == "start":
+            if not isinstance(tag, str):
+                continue  # a comment: its tail still counts, at its end
+            if tag in _NO_TEXT:
+                walker.skip_subtree()
+                continue
+            if tag in _BLOCKS:
+                parts.append(" ")
+            if node.text:
+                parts.append(node.text)
+            continue
+        if isinstance(tag, str) and tag in _BLOCKS:
+            parts.append(" ")
+        if node.tail and node is not root:
+            parts.append(node.tail)
+    return _normalize("".join(parts))
+
+
 def _text_parts(el: HtmlElement) -> Iterator[str]:
-    """Text pieces of a subtree, with spaces at block boundaries (what innerText implies)."""
+    """Text pieces of a subtree, with spaces at block boundaries (comments' tails included)."""
     tag = el.tag if isinstance(el.tag, str) else ""
     if tag in _NO_TEXT:
         return
@@ -577,12 +665,7 @@ def _normalize(text: str) -> str:
 
 
 def _serialize(el: HtmlElement) -> str:
-    tail = el.tail
-    el.tail = None
-    try:
-        return str(lxml.html.tostring(el, encoding="unicode"))
-    finally:
-        el.tail = tail
+    return serialize(el)
 
 
 def _escape_text(text: str) -> str:
@@ -603,10 +686,10 @@ def canonical_html(markup: str) -> str:
     document (`<html>…`) is reduced to its body's content.
     """
     if re.search(r"<(html|body)[\s>]", markup, re.IGNORECASE):
-        root = lxml.html.document_fromstring(markup)
+        root = parse_document(markup)
         body = root.find("body")
         return "" if body is None else _canonical_children(body)
-    return _canonical_children(_parse_fragment(markup))
+    return _canonical_children(parse_fragment(markup))
 
 
 _WHITESPACE = re.compile(r"\s+")
@@ -634,5 +717,5 @@ def _canonical_text(parts: list[str], text: str | None, verbatim: bool) -> None:
 
 
 def _canonical_element(el: HtmlElement, verbatim: bool) -> str:
-    attrs = "".join(f' {k}="{_escape_attr(str(v))}"' for k, v in sorted(el.attrib.items()))
+    attrs = "".join(f' {k}="{_escape_attr(v)}"' for k, v in sorted(attributes(el)))
     return f"<{el.tag}{attrs}>{_canonical_children(el, verbatim)}</{el.tag}>"

@@ -11,15 +11,17 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, overload
 
 from ._exceptions import MalformedEvent, ProtocolError
-from ._sse import Comment, ServerSentEvent
+from ._sse import Comment, ServerSentEvent, SSEDecoder
 
 __all__ = [
     "Event",
+    "EventLog",
     "PatchElements",
     "PatchMode",
     "PatchSignals",
@@ -167,6 +169,66 @@ def parse_event(sse: ServerSentEvent) -> Event:
     if sse.event == PATCH_SIGNALS:
         return _parse_patch_signals(sse)
     return UnknownEvent(sse.event, sse.data, raw=sse.raw)
+
+
+class EventLog(Sequence[StreamItem]):
+    """Every event (and comment) a tab received, in order: a read-only sequence.
+
+    A stream's events are kept as their raw bytes and read again into typed events when
+    first accessed: with thousands of tabs, keeping one object per event is what keeps the
+    garbage collector busy. Reading is deterministic (a stream event's bytes always give the
+    same event), so the typed events equal those that were applied; an event's `id` is the
+    one its own bytes carry.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self) -> None:
+        self._items: list[bytes | StreamItem] = []
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> StreamItem: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[StreamItem]: ...
+
+    def __getitem__(self, index: int | slice) -> StreamItem | list[StreamItem]:
+        if isinstance(index, slice):
+            return [self._typed(i) for i in range(*index.indices(len(self._items)))]
+        if index < 0:
+            index += len(self._items)
+        if not 0 <= index < len(self._items):
+            raise IndexError("event index out of range")
+        return self._typed(index)
+
+    def __repr__(self) -> str:
+        return f"<EventLog {len(self._items)} items>"
+
+    def append(self, item: StreamItem) -> None:
+        """Record a typed item."""
+        self._items.append(item)
+
+    def append_raw(self, raw: bytes) -> None:
+        """Record a well-formed stream event by its bytes (read again when accessed)."""
+        self._items.append(raw)
+
+    def _typed(self, index: int) -> StreamItem:
+        item = self._items[index]
+        if isinstance(item, bytes):
+            item = self._items[index] = read_raw(item)
+        return item
+
+
+def read_raw(raw: bytes) -> StreamItem:
+    """The typed item of one complete event's (or comment's) bytes."""
+    decoder = SSEDecoder()
+    items = decoder.feed(raw) + decoder.close()
+    if len(items) != 1:
+        raise ValueError(f"expected the bytes of one event, got {len(items)} items: {raw!r}")
+    return read_item(items[0])
 
 
 def read_item(item: ServerSentEvent | Comment) -> StreamItem:

@@ -25,16 +25,86 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
-from typing import TypeAlias, TypeGuard
+from typing import TypeAlias
 
-import lxml.html
 from lxml import etree
-from lxml.html import HtmlElement
 
-__all__ = ["IGNORE_MORPH", "PRESERVE_ATTR", "Morph", "children_of", "detach", "is_element"]
+from ._tree import HtmlElement, attributes, detach, is_element, new_element
+
+__all__ = [
+    "IGNORE_MORPH",
+    "PRESERVE_ATTR",
+    "Morph",
+    "children_of",
+    "morph_by_result",
+    "morph_element_by_result",
+    "needs_node_by_node",
+]
 
 IGNORE_MORPH = "data-ignore-morph"
 PRESERVE_ATTR = "data-preserve-attr"
+
+
+# What can make a morph's result differ from the new markup, or its side effects from a fresh
+# insert: elements that opt out or keep attributes, scripts (a kept one does not run again) and
+# data-signals (an unchanged one is not applied again).
+_MATTERS = etree.XPath(
+    "descendant-or-self::*[@data-ignore-morph or @data-preserve-attr or self::script"
+    " or @*[starts-with(name(), 'data-signals')]]"
+)
+_IGNORED_ANCESTOR = etree.XPath("ancestor::*[@data-ignore-morph]")
+
+
+def needs_node_by_node(el: HtmlElement) -> bool:
+    """True when `el` or its subtree holds something a morph must handle node by node."""
+    return bool(_MATTERS(el))
+
+
+def morph_by_result(
+    old: HtmlElement, content: HtmlElement, *, inner: bool, checked: bool = False
+) -> bool:
+    """Apply a morph by its result, at C speed, when nothing in it needs node-by-node work.
+
+    When neither side has `data-ignore-morph`, `data-preserve-attr`, scripts or
+    `data-signals`, and (outer) the new markup is one element that the morph would match to
+    the target, the morph's result is exactly the new markup: the target keeps its identity
+    and takes the new attributes and children. Returns False (and changes nothing) otherwise,
+    for `Morph` to do the work. Views of the target's descendants do not survive this path.
+    `checked` says the caller already knows neither side holds such things.
+    """
+    if not inner:
+        if len(content) != 1 or (content.text or "").strip():
+            return False
+        return morph_element_by_result(old, content[0], checked=checked)
+    if not checked and (_MATTERS(old) or _MATTERS(content) or _IGNORED_ANCESTOR(old)):
+        return False
+    _adopt_children(old, content)
+    return True
+
+
+def morph_element_by_result(old: HtmlElement, new: HtmlElement, *, checked: bool = False) -> bool:
+    """`morph_by_result` for an outer morph of `old` into the single element `new`."""
+    old_id = old.get("id")
+    if new.tag != old.tag or (old_id and old_id != new.get("id")):
+        return False
+    if not checked and (_MATTERS(old) or _MATTERS(new) or _IGNORED_ANCESTOR(old)):
+        return False
+    for name, _ in attributes(old):
+        if new.get(name) is None:
+            del old.attrib[name]
+    for name, value in attributes(new):
+        if old.get(name) != value:
+            old.set(name, value)
+    _adopt_children(old, new)
+    return True
+
+
+def _adopt_children(old: HtmlElement, source: HtmlElement) -> None:
+    for child in list(old):
+        old.remove(child)
+    old.text = source.text
+    for child in list(source):
+        old.append(child)  # moved, with its tail
 
 
 class _Text:
@@ -53,16 +123,11 @@ _Node: TypeAlias = HtmlElement | _Text
 _GIVEN_UP = _Text("")
 
 
-def is_element(node: object) -> TypeGuard[HtmlElement]:
-    """True for an element (not text, a comment or a processing instruction)."""
-    return isinstance(node, HtmlElement) and isinstance(node.tag, str)
-
-
 def _kind(node: _Node) -> int:
     """The DOM nodeType: 1 element, 3 text, 7 processing instruction, 8 comment."""
     if isinstance(node, _Text):
         return 3
-    if node.tag is etree.Comment:
+    if isinstance(node, etree._Comment):
         return 8
     return 1 if isinstance(node.tag, str) else 7
 
@@ -89,21 +154,6 @@ def children_of(parent: HtmlElement) -> list[_Node]:
         if child.tail:
             nodes.append(_Text(child.tail))
     return nodes
-
-
-def detach(el: HtmlElement) -> None:
-    """Take an element out of its tree, leaving its tail text where it was."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    tail, el.tail = el.tail, None
-    if tail:
-        previous = el.getprevious()
-        if previous is None:
-            parent.text = (parent.text or "") + tail
-        else:
-            previous.tail = (previous.tail or "") + tail
-    parent.remove(el)
 
 
 class _Frame:
@@ -280,7 +330,7 @@ class Morph:
                 continue
             if new_child in self._id_map:
                 assert isinstance(new_child, HtmlElement)
-                empty = lxml.html.Element(new_child.tag)
+                empty = new_element(new_child.tag)
                 self._put(frame, empty, cursor)
                 self._morph_node(empty, new_child)
                 cursor = frame.next[empty]
@@ -352,19 +402,21 @@ class Morph:
         if old.get(IGNORE_MORPH) is not None and new.get(IGNORE_MORPH) is not None:
             return
         preserved = (new.get(PRESERVE_ATTR) or "").split(" ")
-        for name, value in new.attrib.items():
+        for name, value in attributes(new):
             if old.get(name) != value and name not in preserved:
                 old.set(name, value)
                 self._on_attr(old, name, value)
-        for name in list(old.attrib):
-            if name not in new.attrib and name not in preserved:
+        for name, _ in attributes(old):
+            if new.get(name) is None and name not in preserved:
                 del old.attrib[name]
         if old.tag == "template" and new.tag == "template":
             for child in list(old):
                 old.remove(child)
             old.text = new.text
             for child in new:
-                old.append(_clone(child))
+                clone = copy.deepcopy(child)
+                clone.tail = child.tail
+                old.append(clone)
         elif not _equal(old, new):
             self._morph_children(old, new)
 

@@ -168,12 +168,7 @@ class Tab(_Proxy):
     def timeline(self) -> Timeline:
         """The tab's timeline (a copy)."""
 
-        def copy() -> Timeline:
-            timeline = Timeline()
-            timeline.entries = list(self._async.timeline.entries)
-            return timeline
-
-        return self._read(copy)
+        return self._read(self._async.timeline.copy)
 
     @property
     def transcript(self) -> bytes:

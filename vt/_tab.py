@@ -40,6 +40,7 @@ from ._bindings import (
 from ._dom import Document, Element, Script
 from ._events import (
     Event,
+    EventLog,
     PatchElements,
     PatchMode,
     PatchSignals,
@@ -120,7 +121,8 @@ class AsyncTab:
 
     * `replica` (`document`, `signals`, `console`, `scripts`): the page as the browser holds
       it, patched by every event; `console` and `scripts` are what a browser would log and run;
-    * `events`: every event and comment received, typed, in order (stream and responses);
+    * `events`: every event and comment received, typed, in order (stream and responses; an
+      `EventLog`, which keeps stream events as their bytes until read);
     * `responses`: status and headers of every request the tab made;
     * `transcripts`: the raw bytes of each stream connection (`transcript`: the last one);
     * `timeline`: everything above with times, for failure messages;
@@ -135,7 +137,7 @@ class AsyncTab:
         self.replica = Replica.from_html("")
         self.timeline = Timeline()
         self.responses: list[ResponseInfo] = []
-        self.events: list[StreamItem] = []
+        self.events = EventLog()
         self.protocol_errors: list[ProtocolError] = []
         self.failures: list[Exception] = []  # vt's own errors while reading the stream
         self.transcripts: list[bytearray] = []
@@ -324,9 +326,12 @@ class AsyncTab:
         async def read() -> None:
             reason = "server ended the stream"
             decoder = SSEDecoder()
+            # Without a content encoding the raw body is the stream: skip httpx's decoders.
+            encoded = response.headers.get("content-encoding", "identity") != "identity"
+            chunks = response.aiter_bytes() if encoded else response.aiter_raw()
             try:
                 with scope:
-                    async for chunk in response.aiter_bytes():
+                    async for chunk in chunks:
                         transcript.extend(chunk)
                         for item in decoder.feed(chunk):
                             self._receive(item, number)
@@ -395,21 +400,28 @@ class AsyncTab:
             else:
                 self.timeline.add("comment", f": {item.text}", item, after)
             return
-        self._apply(item, after, "")
+        self._apply(item, after, "", raw.raw)
 
     def apply(self, event: Event, *, after: ActionRef | None = None, note: str = "") -> None:
         """Apply one event to the replica, as the browser would, and record it."""
         self._apply(event, after, note)
         self._changed()
 
-    def _apply(self, event: Event, after: ActionRef | None, note: str) -> None:
-        self.events.append(event)
+    def _apply(
+        self, event: Event, after: ActionRef | None, note: str, raw: bytes | None = None
+    ) -> None:
+        # A stream event is kept as its bytes: no object per event (see `EventLog`).
+        kept: Event | bytes = event if raw is None else raw
+        if raw is None:
+            self.events.append(event)
+        else:
+            self.events.append_raw(raw)
         before = self.id_or_none
         result = self.replica.apply(event)
         if isinstance(event, PatchSignals) and event.is_heartbeat:
-            self.timeline.add("heartbeat", "patch-signals {}" + note, event, after)
+            self.timeline.add("heartbeat", "patch-signals {}" + note, kept, after)
         elif isinstance(event, PatchSignals | PatchElements | UnknownEvent):
-            self.timeline.add("event", lambda: event.describe() + note, event, after)
+            self.timeline.add("event", event.describe() + note if note else None, kept, after)
         if before is not None and self.id_or_none != before:
             new = self.id_or_none
             self.timeline.add(
@@ -949,7 +961,7 @@ class AsyncTab:
         start = len(self.events)
         with anyio.move_on_after(window):
             while True:
-                changed = self.client._changed
+                changed = self.client._changed()
                 if any(accept(e) for e in self.events[start:]):
                     break
                 await changed.wait()

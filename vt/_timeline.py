@@ -7,7 +7,7 @@ last action), which is what a reader of a failed wait wants to see.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from array import array
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,59 +33,100 @@ class Entry:
     `kind` is one of: ``page``, ``connect``, ``event``, ``ready``, ``heartbeat``, ``comment``,
     ``end``, ``action``, ``response``, ``gesture``, ``console``, ``script``, ``error``. `item`
     is the typed event (or other object) behind the entry, when there is one; `after` the last
-    action fired anywhere in the client before this entry. `text` is a one-line description,
-    written when first read (most entries are never read).
+    action fired anywhere in the client before this entry. `text` is a one-line description;
+    for an event it is written from the event when first read (most entries never are).
     """
 
-    __slots__ = ("_text", "after", "at", "item", "kind")
+    __slots__ = ("_item", "_text", "after", "at", "kind")
 
     def __init__(
         self,
         at: float,
         kind: str,
-        text: str | Callable[[], str],
+        text: str | None,
         item: Any = None,
         after: ActionRef | None = None,
     ) -> None:
         self.at = at
         self.kind = kind
         self._text = text
-        self.item = item
+        self._item = item
         self.after = after
 
     def __repr__(self) -> str:
         return f"Entry(at={self.at:.3f}, kind={self.kind!r}, text={self.text!r})"
 
     @property
+    def item(self) -> Any:
+        """The typed event (or other object) behind the entry, or None."""
+        if isinstance(self._item, bytes):  # an event kept as its bytes (see `EventLog`)
+            from ._events import read_raw
+
+            self._item = read_raw(self._item)
+        return self._item
+
+    @property
     def text(self) -> str:
         """The one-line description."""
-        if not isinstance(self._text, str):
-            self._text = self._text()
+        if self._text is None:
+            self._text = str(self.item.describe()) if self.item is not None else ""
         return self._text
 
 
 class Timeline:
-    """An append-only list of `Entry` for one tab."""
+    """Everything that happened on one tab, in order, as `Entry` rows.
 
-    __slots__ = ("entries",)
+    Stored as columns (times in an `array`, the rest in lists), so that recording an event
+    allocates no object: with thousands of tabs, one object per event is what keeps the
+    garbage collector busy. `entries` builds the `Entry` objects when they are read.
+    """
+
+    __slots__ = ("_afters", "_items", "_kinds", "_texts", "_times")
 
     def __init__(self) -> None:
-        self.entries: list[Entry] = []
+        self._times = array("d")
+        self._kinds: list[str] = []
+        self._texts: list[str | None] = []
+        self._items: list[Any] = []
+        self._afters: list[ActionRef | None] = []
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self._kinds)
 
     def add(
         self,
         kind: str,
-        text: str | Callable[[], str],
+        text: str | None,
         item: Any = None,
         after: ActionRef | None = None,
-    ) -> Entry:
-        """Record an entry stamped now; `text` may be a function, called when first read."""
-        entry = Entry(time.monotonic(), kind, text, item, after)
-        self.entries.append(entry)
-        return entry
+    ) -> None:
+        """Record an entry stamped now; with `text` None, the item's `describe()` is the
+        text, written when first read. An event may be given as its raw bytes."""
+        self._times.append(time.monotonic())
+        self._kinds.append(kind)
+        self._texts.append(text)
+        self._items.append(item)
+        self._afters.append(after)
+
+    @property
+    def entries(self) -> list[Entry]:
+        """Every entry, in order (built on each read)."""
+        return [
+            Entry(at, kind, text, item, after)
+            for at, kind, text, item, after in zip(
+                self._times, self._kinds, self._texts, self._items, self._afters, strict=True
+            )
+        ]
+
+    def copy(self) -> Timeline:
+        """An independent copy (entries added later to one do not show in the other)."""
+        other = Timeline()
+        other._times = array("d", self._times)
+        other._kinds = list(self._kinds)
+        other._texts = list(self._texts)
+        other._items = list(self._items)
+        other._afters = list(self._afters)
+        return other
 
     def since(self, at: float) -> list[Entry]:
         """Entries at or after monotonic time `at`."""

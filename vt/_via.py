@@ -7,11 +7,11 @@ can then assert "a toast saying X", "a redirect to Y" or "a reload".
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
 from ._dom import Script
+from ._js import parse_string
 
 __all__ = ["ScriptKind", "classify_script"]
 
@@ -53,10 +53,5 @@ def classify_script(script: Script) -> ScriptKind:
 
 
 def _js_string(literal: str) -> str:
-    if literal.startswith("'"):
-        literal = '"' + literal[1:-1].replace("\\'", "'").replace('"', '\\"') + '"'
-    try:
-        value = json.loads(literal)
-    except ValueError:
-        return literal[1:-1]
-    return value if isinstance(value, str) else literal
+    value = parse_string(literal)
+    return value if value is not None else literal[1:-1]

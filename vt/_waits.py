@@ -51,19 +51,22 @@ async def wait_for(
     and explaining the tabs `failing()` returns (default: all of them).
     """
     limit = client.timeout if timeout is None else timeout
-    deadline = anyio.current_time() + limit
-    while True:
-        changed = client._changed  # taken before checking: no wake-up can be missed
-        for tab in tabs:
-            tab._raise_pending()
-        result = check()
-        if result is not None and result is not False:
-            return result
-        remaining = deadline - anyio.current_time()
-        if remaining <= 0:
-            break
-        with anyio.move_on_after(remaining):
+    # One deadline for the whole wait (a cancel scope per wake-up would be garbage per chunk).
+    with anyio.move_on_after(limit):
+        while True:
+            changed = client._changed()  # taken before checking: no wake-up can be missed
+            for tab in tabs:
+                tab._raise_pending()
+            result = check()
+            if result is not None and result is not False:
+                return result
             await changed.wait()
+    # The deadline passed: one last look, so a change in the final instant still counts.
+    for tab in tabs:
+        tab._raise_pending()
+    result = check()
+    if result is not None and result is not False:
+        return result
     shown = failing() if failing is not None else tabs
     headline = f"did not {description} within {limit:g}s."
     if len(shown) < len(tabs):
@@ -242,7 +245,7 @@ async def expect_none(tabs: Sequence[AsyncTab], marker: str, window: float = 0.3
 
     with anyio.move_on_after(window):
         while not leaked:
-            changed = client._changed
+            changed = client._changed()
             look()
             if leaked:
                 break

@@ -58,6 +58,7 @@ def test_an_assignment_after_and_is_a_javascript_syntax_error() -> None:
         ("@post(url)", "`@post(url)`: the URL must be a string literal"),
         ("@post('/a', opts)", "the options must be an object literal"),
         ("a || @post('/a')", "`a || @post('/a')` is not something"),
+        ("@post('/a', {contentType: 'form'})", "vt does not send requests with ['contentType']"),
     ],
 )
 def test_what_vt_cannot_read_is_an_error_naming_the_part(expression: str, part: str) -> None:

@@ -35,9 +35,13 @@ def trees(draw: st.DrawFn, depth: int = 3) -> str:
 
 
 @settings(max_examples=300, deadline=None)
-@given(old=trees(), new=trees())
-def test_morph_gives_the_new_markup_when_nothing_opts_out(old: str, new: str) -> None:
+@given(old=trees(), new=trees(), node_by_node=st.booleans())
+def test_morph_gives_the_new_markup_when_nothing_opts_out(
+    old: str, new: str, node_by_node: bool
+) -> None:
+    # Node by node (Datastar's algorithm) and by result (the fast path) must agree.
     replica = Replica.from_html(f'<div id="root">{old}</div><p id="after">after</p>')
+    replica.document.node_by_node = node_by_node
     result = replica.apply(PatchElements(f'<div id="root">{new}</div>'))
     assert result.errors == []
     assert replica.document.canonical() == canonical_html(
@@ -46,15 +50,26 @@ def test_morph_gives_the_new_markup_when_nothing_opts_out(old: str, new: str) ->
 
 
 @settings(max_examples=200, deadline=None)
-@given(old=trees(), new=trees())
-def test_inner_morph_gives_the_new_children(old: str, new: str) -> None:
+@given(old=trees(), new=trees(), node_by_node=st.booleans())
+def test_inner_morph_gives_the_new_children(old: str, new: str, node_by_node: bool) -> None:
     replica = Replica.from_html(f'<section class="s">{old}</section>')
+    replica.document.node_by_node = node_by_node
     replica.apply(PatchElements(new, selector="section", mode=PatchMode.INNER))
     assert replica.document.canonical() == canonical_html(f'<section class="s">{new}</section>')
 
 
-def test_morph_updates_matched_elements_in_place() -> None:
+def test_a_morph_keeps_the_target_element() -> None:
+    document = Document.parse('<div id="t" class="a"><p>old</p></div>')
+    target = document.get_by_id("t")
+    assert target is not None
+    document.apply(PatchElements('<div id="t" class="b"><p>new</p></div>'))
+    assert target.text == "new"
+    assert target.get("class") == "b"
+
+
+def test_node_by_node_morph_updates_matched_elements_in_place() -> None:
     document = Document.parse('<ul id="l"><li id="a">A</li><li id="b">B</li></ul>')
+    document.node_by_node = True
     a = document.get_by_id("a")
     b = document.get_by_id("b")
     assert a is not None

@@ -131,11 +131,8 @@ async def test_a_leak_names_the_tabs_that_received_the_marker(chat_client: vt.As
 
     (message,) = failures
     assert "received 'secret-7', which no tab of this group should have." in message
-    # The check fails at the first leak; which tabs had it by then is a race, so the message
-    # names one or both of them, and only them.
-    named = message.split(" received ", 1)[0].split(", ")
-    assert named
-    assert set(named) <= {"user1/1", "user2/1"}
+    # It fails at the first leak, naming every tab that had received the marker by then.
+    assert re.match(r"user[12]/1(, user[12]/1)? received 'secret-7'", message)
 
 
 async def test_quiet_failure_lists_what_arrived(serve: Serve) -> None:

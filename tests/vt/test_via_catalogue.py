@@ -240,3 +240,15 @@ async def test_chat_fan_out_reaches_every_reader_and_no_one_else(serve: Serve) -
         await client.expect_all(readers, "article", "r1: hi all")
         await client.expect_converged(readers, "article")
         await elsewhere.expect_none(strangers, "hi all", 0.3)
+
+
+def test_chat_fan_out_sync(serve: Serve) -> None:
+    """The same fan-out assertions from the sync client (one implementation underneath)."""
+    with vt.Client(serve(chat.create_app()), timeout=3) as client:
+        readers = client.open_tabs(3)
+        readers[0].type("input[placeholder='message…']", "sync hello")
+        readers[0].press("input[placeholder='message…']", "Enter")
+        lines = client.expect_all(readers, "article", "Anon: sync hello")
+        assert [line.text for line in lines] == ["Anon: sync hello"] * 3
+        assert "sync hello" in client.expect_converged(readers, "article")
+        client.expect_none(readers, "never sent", 0.2)
