@@ -52,15 +52,22 @@ def event(
     """`data-on:<name>` firing the action, with optional guards and modifiers.
 
     `when` is a Datastar expression that must be true (for example a key test); `confirm`
-    asks the user first; `set_signals` assigns signals before posting.
+    asks the user first; `set_signals` assigns signals before posting, only when the guards
+    pass.
     """
-    expr = post(target)
-    if set_signals:
-        expr = "".join(f"${k}={json.dumps(v)};" for k, v in set_signals.items()) + expr
-    if confirm is not None:
-        expr = f"confirm({json.dumps(confirm)})&&{expr}"
-    if when:
-        expr = f"{when}&&{expr}"
+    guards = ([when] if when else []) + (
+        [f"confirm({json.dumps(confirm)})"] if confirm is not None else []
+    )
+    assigns = [f"${k}={json.dumps(v)}" for k, v in (set_signals or {}).items()]
+    if not assigns:
+        body = post(target)
+    elif guards:
+        # `g&&$x=1;@post(…)` would not compile (an assignment cannot follow &&), and the post
+        # would escape the guard; a parenthesised comma sequence keeps both under it.
+        body = f"({','.join([*assigns, post(target)])})"
+    else:
+        body = ";".join([*assigns, post(target)])  # Via's `$key=<json>;` prefix form
+    expr = "&&".join([*guards, body])
     mods = [
         m
         for m, on in (

@@ -37,6 +37,7 @@ __all__ = [
     "ExpressionError",
     "Fetch",
     "KeyGuard",
+    "Sequence",
     "bind_path",
     "bindings_of",
     "describe_effects",
@@ -126,8 +127,19 @@ class KeyGuard:
         return f"evt.key {'===' if self.equal else '!=='} {self.key!r}"
 
 
+@dataclass(frozen=True, slots=True)
+class Sequence:
+    """`($x=1,@post('/url'))`: a parenthesised comma sequence; every part runs, in order."""
+
+    parts: tuple[Fetch | Assign, ...]
+
+    def describe(self) -> str:
+        """`($x = 1, @post('/url'))`."""
+        return "(" + ", ".join(p.describe() for p in self.parts) + ")"
+
+
 Effect: TypeAlias = Fetch | Assign | Confirm
-Operand: TypeAlias = Fetch | Assign | Confirm | KeyGuard
+Operand: TypeAlias = Fetch | Assign | Confirm | KeyGuard | Sequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +289,16 @@ def _operand(part: str) -> Operand:
     text = part.strip()
     while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
         text = text[1:-1].strip()
+        items = _split(text, ",")
+        if len(items) > 1:
+            # A comma sequence runs every part (JavaScript's comma operator); the guarded
+            # form `cond&&($x=1,@post(...))` assigns and posts only when `cond` holds.
+            parts = [_operand(item) for item in items]
+            if not all(isinstance(p, Fetch | Assign) for p in parts):
+                raise ExpressionError(
+                    f"`({text})`: vt reads comma sequences of assignments and actions only"
+                )
+            return Sequence(tuple(p for p in parts if isinstance(p, Fetch | Assign)))
     if match := _FETCH.match(text):
         args = _split(match.group(2), ",")
         url = parse_string(args[0]) if args else None
@@ -444,19 +466,36 @@ def _fire(binding: Binding, key: str | None, once: set[tuple[Element, str]], out
     effects: list[Effect] = []
     reasons: list[str] = []
     for operands in statements:
-        for operand in operands:
+        for index, operand in enumerate(operands):
             if isinstance(operand, KeyGuard):
                 if not operand.passes(key):
                     seen = "has no key" if key is None else f"has key {key!r}"
                     reasons.append(f"the event {seen}; the expression needs {operand.describe()}")
                     break
+            elif isinstance(operand, Sequence):
+                effects.extend(operand.parts)
             else:
                 effects.append(operand)
+                last = index == len(operands) - 1
+                if isinstance(operand, Assign) and not last and not _truthy(operand.value):
+                    # `a&&($x='')&&@post(...)`: the assignment's value is falsy, so
+                    # JavaScript's && stops there and the rest never runs.
+                    reasons.append(
+                        f"{operand.describe()} has a falsy value, which ends the && chain"
+                    )
+                    break
     if effects:
         out.fired.append((binding, effects))
     if reasons:
         out.blocked.append((binding, "; ".join(reasons)))
     return "stop" in binding.modifiers
+
+
+def _truthy(value: Any) -> bool:
+    """JavaScript truthiness of a literal (objects and arrays, even empty, are truthy)."""
+    if isinstance(value, dict | list):
+        return True
+    return bool(value)
 
 
 def describe_effects(effects: Iterable[Effect]) -> str:

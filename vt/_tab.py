@@ -261,6 +261,12 @@ class AsyncTab:
         if reconnect:
             await self.connect()
 
+    @property
+    def page_url(self) -> str:
+        """The page's URL. Requests from the page send it as `Referer`, as a browser's
+        same-origin requests do; Via rebuilds a stale tab's page from it (§5.5.3)."""
+        return self.client.url(self.path)
+
     async def fork(self, path: str | None = None) -> AsyncTab:
         """Open another tab in the same session (shares cookies, so `StateSess` too)."""
         return await self.session.open(path if path is not None else self.path)
@@ -271,7 +277,7 @@ class AsyncTab:
         response = await self.session.http.post(
             self.client.url(self.close_url),
             content=tab_id.encode(),
-            headers={"Content-Type": "text/plain;charset=UTF-8"},
+            headers={"Content-Type": "text/plain;charset=UTF-8", "Referer": self.page_url},
         )
         self._record_response("POST", response)
         self.timeline.add("action", f"close beacon -> {response.status_code}")
@@ -294,6 +300,7 @@ class AsyncTab:
             "Accept": "text/event-stream",
             "Cache-Control": "no-store",
             "Datastar-Request": "true",
+            "Referer": self.page_url,
         }
         request = self.session.http.build_request(
             "GET", url, headers=headers, timeout=_http.stream_timeout(self.client.timeout)
@@ -557,6 +564,7 @@ class AsyncTab:
     ) -> ActionResult:
         ref = self.client._record_action(self, name)
         self.timeline.add("action", f"{name}", None, ref)
+        headers = {"Referer": self.page_url, **headers}
         request = self.session.http.build_request(method, url, headers=headers, **kwargs)
         response = await self.session.http.send(request, stream=True)
         events: list[StreamItem] = []

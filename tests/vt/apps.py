@@ -142,7 +142,15 @@ class Form(Composition):
                 id="reset",
             ),
             h.button(
-                "Broken", on.click(self.send, confirm="Sure?", set_signals={"x": 1}), id="broken"
+                "Guarded",
+                on.click(self.send, confirm="Sure?", set_signals={"draft": "guarded"}),
+                id="guarded",
+            ),
+            h.button(
+                "Broken",
+                # What the runtime once wrote for confirm + set_signals: not valid JavaScript.
+                h.attr("data-on:click", "confirm('Sure?')&&$x=1;@post('/_action/Send')"),
+                id="broken",
             ),
             h.p("plain", id="plain"),
         )

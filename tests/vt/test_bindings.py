@@ -11,6 +11,7 @@ from vt._bindings import (
     ExpressionError,
     Fetch,
     KeyGuard,
+    Sequence,
     bind_path,
     dispatch,
     field_value,
@@ -43,11 +44,36 @@ def test_string_literals_may_hold_separators() -> None:
 
 
 def test_an_assignment_after_and_is_a_javascript_syntax_error() -> None:
-    # What the runtime's on.event(..., when=..., set_signals=...) writes: a browser cannot
-    # compile it, so vt must not pretend the click works.
+    # A browser cannot compile it, so vt must not pretend the click works.
     with pytest.raises(ExpressionError, match="syntax error"):
         parse_expression("evt.key==='Enter'&&$x=1;@post('/_action/Send')")
     assert parse_expression("evt.key==='Enter'&&($x=1)") == [[KeyGuard("Enter"), Assign(("x",), 1)]]
+
+
+def test_a_comma_sequence_under_a_guard_runs_whole() -> None:
+    assert parse_expression("confirm('Sure?')&&($x=1,@post('/a'))") == [
+        [Confirm("Sure?"), Sequence((Assign(("x",), 1), Fetch("POST", "/a")))]
+    ]
+    with pytest.raises(ExpressionError, match="comma sequences of assignments and actions"):
+        parse_expression("(confirm('a'),@post('/a'))")
+
+
+def test_the_runtime_writes_expressions_vt_reads() -> None:
+    from reference_impl import on
+
+    attr = on.click("Send", when="evt.key==='Enter'", confirm="Sure?", set_signals={"d": ""})
+    assert parse_expression(str(attr.value)) == [
+        [
+            KeyGuard("Enter"),
+            Confirm("Sure?"),
+            Sequence((Assign(("d",), ""), Fetch("POST", "/_action/Send"))),
+        ]
+    ]
+    unguarded = on.click("Send", set_signals={"d": "x"})
+    assert parse_expression(str(unguarded.value)) == [
+        [Assign(("d",), "x")],
+        [Fetch("POST", "/_action/Send")],
+    ]
 
 
 @pytest.mark.parametrize(
@@ -77,6 +103,8 @@ PAGE = """
   <input id="draft" data-bind="draft" data-on:keydown="evt.key==='Enter'&&@post('/_action/Send')">
   <input id="via" data-on:input.debounce.200ms="@post('/_action/Search')">
   <button id="once" data-on:click__once="@post('/_action/Once')">once</button>
+  <button id="falsy" data-on:click="evt.key!=='x'&&($n=0)&&@post('/_action/Never')">0</button>
+  <button id="seq" data-on:click="($n=0,@post('/_action/Both'))">seq</button>
 </body>
 """
 
@@ -95,6 +123,17 @@ def test_a_click_bubbles_then_reaches_outside_and_window_listeners() -> None:
         Assign(("open",), False),
         Assign(("clicks",), 1),
     ]
+
+
+def test_a_falsy_assignment_ends_the_and_chain_as_in_javascript() -> None:
+    found = effects("click", "#falsy")
+    assert Fetch("POST", "/_action/Never") not in found
+    assert Assign(("n",), 0) in found
+
+
+def test_a_comma_sequence_runs_every_part() -> None:
+    found = effects("click", "#seq")
+    assert found[:2] == [Assign(("n",), 0), Fetch("POST", "/_action/Both")]
 
 
 def test_stop_ends_propagation_and_outside_skips_its_own_element() -> None:

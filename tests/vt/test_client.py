@@ -137,6 +137,27 @@ async def test_an_action_on_a_closed_tab_gets_a_reload_script(serve: Serve) -> N
         assert tab.select("body script") == []  # it removed itself, as in a browser
 
 
+async def test_a_stale_tab_is_rebootstrapped_by_the_runtime_and_adopts_its_new_id(
+    serve: Serve,
+) -> None:
+    async with vt.AsyncClient(serve(app_for(Counter)), timeout=3) as client:
+        tab = await client.new_session().open("/")
+        await tab.ready()
+        stale = tab.id
+        await tab.close()  # the server forgets the tab; its id is stale but recoverable
+
+        await tab.connect()  # with the stale id, and the page URL as Referer
+        await tab.ready()
+
+        assert tab.id != stale
+        assert tab.id.startswith("/_")
+        assert tab.select_one(f'[id="{stale}"]') is None
+        assert tab.text(f'[id="{tab.id}"] #count') == "0"
+        assert tab.responses[-1].status == 200
+        await tab.action("Inc")
+        await tab.expect_text("#count", "1")
+
+
 async def test_drop_then_reconnect_resyncs_the_newest_view(serve: Serve) -> None:
     async with vt.AsyncClient(serve(app_for(Counter)), timeout=3) as client:
         tab = await client.new_session().open("/")

@@ -106,10 +106,17 @@ async def test_clicking_an_element_without_bindings_is_an_error(form_tab: vt.Asy
 
 
 async def test_an_expression_a_browser_cannot_compile_is_refused(form_tab: vt.AsyncTab) -> None:
-    # The runtime writes `confirm("Sure?")&&$x=1;@post(...)` for confirm + set_signals:
-    # a JavaScript syntax error, so the button is dead in a browser (a runtime bug).
+    # `confirm('Sure?')&&$x=1;@post(...)` is a JavaScript syntax error (an assignment cannot
+    # follow &&), so the button is dead in a browser: vt must not pretend the click works.
     with pytest.raises(vt.ElementNotInteractive, match="JavaScript syntax error"):
         await form_tab.click("#broken")
+
+
+async def test_guarded_assignments_run_with_the_action(form_tab: vt.AsyncTab) -> None:
+    # on.click(..., confirm=..., set_signals=...) writes `confirm("Sure?")&&($draft="guarded",
+    # @post('/_action/Send'))`: the assignment and the post both sit under the guard.
+    await form_tab.click("#guarded")
+    await form_tab.expect_text("#log", "send 'guarded'")
 
 
 async def test_a_click_waits_for_its_element(form_tab: vt.AsyncTab) -> None:
