@@ -44,6 +44,7 @@ from ._tree import (
     new_element,
     parse_document,
     parse_fragment,
+    parse_fragment_shared,
     serialize,
 )
 
@@ -336,7 +337,7 @@ class Document:
         wrapper_tag = _NAMESPACE_WRAPPERS.get(patch.namespace)
         if wrapper_tag is not None:
             html = f"<{wrapper_tag}>{html}</{wrapper_tag}>"
-        holder = parse_fragment(html)
+        holder = parse_fragment(html) if wrapper_tag else parse_fragment_shared(html)
         if wrapper_tag is not None and len(holder) and holder[0].tag == wrapper_tag:
             holder = holder[0]
         return holder

@@ -7,6 +7,8 @@ needs (CSS selectors through cssselect, HTML serialisation) works on plain eleme
 
 from __future__ import annotations
 
+import re
+from collections import OrderedDict
 from typing import Any, TypeGuard
 
 from lxml import etree
@@ -20,6 +22,7 @@ __all__ = [
     "new_element",
     "parse_document",
     "parse_fragment",
+    "parse_fragment_shared",
     "serialize",
 ]
 
@@ -51,6 +54,36 @@ def parse_fragment(html: str) -> HtmlElement:
     holder = etree.Element("body")
     holder.text = html or None
     return holder
+
+
+# A fan-out sends every tab the same view, each in its own `<div id="TAB">`: parsed once with
+# the id left out, it is copied (a C-level tree copy, about a third of a parse) for each tab.
+_LEADING_ID = re.compile(r'<[A-Za-z][A-Za-z0-9-]*\s+id="([^"&<>]*)"')
+_TEMPLATES: OrderedDict[str, HtmlElement] = OrderedDict()
+_TEMPLATE_LIMIT = 32
+
+
+def parse_fragment_shared(html: str) -> HtmlElement:
+    """`parse_fragment`, sharing the parse between payloads that differ only in the id of
+    their first element (the same markup for many tabs). The result is a private copy."""
+    match = _LEADING_ID.match(html)
+    if match is None:
+        return parse_fragment(html)
+    key = html[: match.start(1)] + html[match.end(1) :]
+    master = _TEMPLATES.get(key)
+    if master is None:
+        master = parse_fragment(key)
+        _TEMPLATES[key] = master
+        if len(_TEMPLATES) > _TEMPLATE_LIMIT:
+            _TEMPLATES.popitem(last=False)
+    else:
+        _TEMPLATES.move_to_end(key)
+    # lxml's __copy__ copies the whole subtree in C; copy.deepcopy adds Python overhead.
+    fresh: HtmlElement = master.__copy__()  # type: ignore[attr-defined]
+    if len(fresh) and fresh.text is None and fresh[0].get("id") == "":
+        fresh[0].set("id", match.group(1))
+        return fresh
+    return parse_fragment(html)  # the parser moved that element: no sharing for this one
 
 
 def attributes(el: HtmlElement) -> list[tuple[str, str]]:

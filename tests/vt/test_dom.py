@@ -139,3 +139,35 @@ def test_canonical_html_ignores_attribute_order_and_whitespace_runs() -> None:
 def test_page_data_effect_self_removal_runs_on_load() -> None:
     document = Document.parse('<body><div data-effect="el.remove()">gone</div><p>kept</p></body>')
     assert document.canonical() == "<p>kept</p>"
+
+
+def test_tabs_given_the_same_view_share_its_parse_but_not_its_tree() -> None:
+    # A fan-out sends each tab the same markup in its own container; the replica parses it
+    # once and copies it: each tab still gets its own id and a tree of its own.
+    view = '<main><h1>Room</h1><p class="m">hello</p></main>'
+    docs = {
+        tab: Document.parse(f'<body><div id="{tab}">old</div></body>') for tab in ("/_a", "/_b")
+    }
+    for tab, doc in docs.items():
+        doc.apply(PatchElements(elements=f'<div id="{tab}">{view}</div>'))
+
+    for tab, doc in docs.items():
+        expected = Document.parse(f'<body><div id="{tab}">{view}</div></body>')
+        assert doc.canonical() == expected.canonical()
+    first = docs["/_a"].select_one("p")
+    assert first is not None
+    docs["/_a"].apply(PatchElements(elements='<p class="m" id="x">changed</p>', selector="p"))
+    assert docs["/_b"].text("p") == "hello"
+
+
+@settings(max_examples=100, deadline=None)
+@given(tree=trees(), element_id=st.sampled_from(["t1", "t/2", "{x}_3"]))
+def test_a_shared_parse_equals_a_direct_parse(tree: str, element_id: str) -> None:
+    from vt._tree import parse_fragment, parse_fragment_shared, serialize
+
+    markup = f'<section id="{element_id}">{tree}</section>{tree}'
+    shared = parse_fragment_shared(markup)
+    again = parse_fragment_shared(markup)  # the second comes from the shared parse
+    direct = parse_fragment(markup)
+    assert serialize(shared) == serialize(direct) == serialize(again)
+    assert shared is not again
