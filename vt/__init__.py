@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 
-from ._client import AsyncClient, AsyncSession
+from ._client import AsyncClient, AsyncSession, ClientOptions
 from ._dom import ApplyResult, Document, Element, Script, canonical_html
 from ._events import (
     Event,
@@ -63,6 +63,7 @@ __all__ = [
     "canonical_html",
     "classify_script",
     "Client",
+    "ClientOptions",
     "Comment",
     "Document",
     "Element",

@@ -21,7 +21,7 @@ Timing modifiers (`__debounce`, `__throttle`, `__delay`) do not delay anything h
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -343,43 +343,13 @@ def _operand(part: str) -> Operand:
     )
 
 
-def _split(text: str, separator: str) -> list[str]:
-    """Split at `separator` outside strings, parentheses, brackets and braces."""
-    parts: list[str] = []
-    depth = 0
-    quote = ""
-    start = 0
-    index = 0
-    size = len(text)
-    while index < size:
-        ch = text[index]
-        if quote:
-            if ch == "\\":
-                index += 2
-                continue
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"`":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif depth == 0 and text.startswith(separator, index):
-            parts.append(text[start:index])
-            index += len(separator)
-            start = index
-            continue
-        index += 1
-    parts.append(text[start:])
-    return parts
-
-
-def _balanced(text: str) -> bool:
+def _structure(text: str) -> Iterator[tuple[int, int]]:
+    """(index, depth) of every character outside string literals, depth counting the open
+    brackets after that character; a last `(len(text), -1)` if a string literal is left open."""
     depth = 0
     quote = ""
     escaped = False
-    for ch in text:
+    for index, ch in enumerate(text):
         if quote:
             if escaped:
                 escaped = False
@@ -387,15 +357,38 @@ def _balanced(text: str) -> bool:
                 escaped = True
             elif ch == quote:
                 quote = ""
-        elif ch in "'\"`":
+            continue
+        if ch in "'\"`":
             quote = ch
-        elif ch in "([{":
+            continue
+        if ch in "([{":
             depth += 1
         elif ch in ")]}":
             depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0 and not quote
+        yield index, depth
+    if quote:
+        yield len(text), -1
+
+
+def _split(text: str, separator: str) -> list[str]:
+    """Split at `separator` outside strings, parentheses, brackets and braces."""
+    parts: list[str] = []
+    start = 0
+    for index, depth in _structure(text):
+        if index >= start and depth == 0 and text.startswith(separator, index):
+            parts.append(text[start:index])
+            start = index + len(separator)
+    parts.append(text[start:])
+    return parts
+
+
+def _balanced(text: str) -> bool:
+    """True when every bracket closes after it opens and no string literal is left open."""
+    depth = 0
+    for _, depth in _structure(text):
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 # -- dispatching one event ---------------------------------------------------------------------

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urljoin
 
 import anyio
@@ -36,6 +36,15 @@ from ._waits import expect_all, expect_converged, expect_none
 __all__ = ["AsyncClient", "AsyncSession"]
 
 DEFAULT_TIMEOUT = 5.0
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword options of `AsyncClient` (and of `Client`, which passes them on)."""
+
+    timeout: float
+    artifacts_dir: str | Path | None
+    strict: bool
+    accept_encoding: str
 
 
 class AsyncClient:

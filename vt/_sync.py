@@ -17,11 +17,11 @@ from contextlib import AbstractContextManager, ExitStack
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, Unpack
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from ._client import DEFAULT_TIMEOUT, AsyncClient, AsyncSession
+from ._client import AsyncClient, AsyncSession, ClientOptions
 from ._dom import Document, Element, Script
 from ._events import Event, StreamItem
 from ._exceptions import ProtocolError, UsageError
@@ -233,27 +233,10 @@ class Client(_Proxy, AbstractContextManager["Client"]):
 
     _async: AsyncClient
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        artifacts_dir: str | Path | None = None,
-        strict: bool = True,
-        accept_encoding: str = "identity",
-    ) -> None:
+    def __init__(self, base_url: str, **options: Unpack[ClientOptions]) -> None:
         self._stack = ExitStack()
         portal = self._stack.enter_context(start_blocking_portal())
-        super().__init__(
-            portal,
-            AsyncClient(
-                base_url,
-                timeout=timeout,
-                artifacts_dir=artifacts_dir,
-                strict=strict,
-                accept_encoding=accept_encoding,
-            ),
-        )
+        super().__init__(portal, AsyncClient(base_url, **options))
         try:
             self._stack.enter_context(self._portal.wrap_async_context_manager(self._async))
         except BaseException:
