@@ -11,6 +11,8 @@ import anyio
 import httpx
 import pytest
 
+from tests.deadline import deadline
+
 pytestmark = pytest.mark.anyio
 
 EXAMPLES = ["counter", "scopes", "chat", "chat_events", "rooms", "chat_persist", "presence"]
@@ -33,7 +35,7 @@ async def test_example_serves_from_the_command_line(name: str, tmp_path: Path) -
     async with await anyio.open_process(argv) as process:
         try:
             assert process.stderr is not None
-            with anyio.fail_after(20):
+            with deadline(20, "'Uvicorn running on' in the example's log", lambda: log):
                 async for chunk in process.stderr:
                     log += chunk
                     if b"Uvicorn running on" in log:
@@ -46,7 +48,7 @@ async def test_example_serves_from_the_command_line(name: str, tmp_path: Path) -
             assert ready.status_code == 200
         finally:
             process.send_signal(signal.SIGINT)  # graceful: drain, then stop
-            with anyio.fail_after(15):
+            with deadline(15, "exit after SIGINT", lambda: log):
                 code = await process.wait()
                 assert process.stderr is not None
                 async for chunk in process.stderr:

@@ -15,6 +15,7 @@ from probe_app import app_recorder, on_server
 
 import vt
 from reference_impl import App
+from tests.deadline import deadline
 
 pytestmark = pytest.mark.anyio
 
@@ -66,7 +67,7 @@ async def stream_raw(
 ) -> tuple[httpx.Response, bytes]:
     """Open a stream with plain httpx and read raw bytes until `until` shows up (or it ends)."""
     data = b""
-    with anyio.fail_after(limit):
+    with deadline(limit, f"{until!r} on {url}", lambda: data):
         async with client.stream("GET", url, headers=headers) as response:
             async for chunk in response.aiter_raw():
                 data += chunk
@@ -176,7 +177,7 @@ async def test_10_05_brotli_stream_has_no_plaintext_ready(
     plain = b""
     raw = b""
     url = vt_async_client.url(sse_url(tab.id))
-    with anyio.fail_after(5):
+    with deadline(5, "heartbeat in the decompressed stream", lambda: plain):
         async with tab.session.http.stream(
             "GET", url, headers={"Accept-Encoding": "gzip, br;q=0"}
         ) as response:

@@ -14,6 +14,7 @@ from probe_app import app_recorder, on_server
 import vt
 from reference_impl import App, Composition, Ctx, h
 from reference_impl.tabs import safe_redirect
+from tests.deadline import deadline
 
 pytestmark = pytest.mark.anyio
 
@@ -234,7 +235,7 @@ async def test_a_newer_stream_supersedes_the_older_one(vt_async_client: vt.Async
     body = httpx.QueryParams({"datastar": json.dumps({"via_tab": tab.id})})
     data = b""
 
-    with anyio.fail_after(5):
+    with deadline(5, "the new count on the newer stream", lambda: data):
         async with tab.session.http.stream(
             "GET", vt_async_client.url(f"/_sse?{body}"), headers={"Accept-Encoding": "identity"}
         ) as second:
