@@ -1,9 +1,10 @@
 """The SDK level of the conformance suite: Datastar SDKs' `/test` endpoint, checked as data.
 
 Every official Datastar SDK can serve `/test`, which reads the `events` array from the request's
-signals and sends each event with the SDK (`specs/sdk-cases/README.md` §S1–§S3). The cases are
-JSON files in `specs/sdk-cases/`: the signals to send and the events expected back, as decoded
-Datastar events (type, id, retry, data lines grouped by key).
+signals and sends each event with the SDK (`specs/sdk-cases/README.md` §S1–§S3; every §S number
+below is a section of that file). The cases are JSON files in `specs/sdk-cases/`: the signals
+to send and the events expected back, as decoded Datastar events (type, id, retry, data lines
+grouped by key).
 
 Two halves:
 
@@ -53,6 +54,7 @@ SDK_CASES_DIR = Path(__file__).resolve().parent.parent / "specs" / "sdk-cases"
 
 # The ADR's field order within one event: `event`, then `id`, then `retry`, then the data lines.
 _FIELD_RANK = {"event": 0, "id": 1, "retry": 2, "data": 3}
+_HEADERS_RULE = "specs/sdk-cases/README.md §S3.0"
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
@@ -72,7 +74,10 @@ class ExpectedEvent:
 
 @dataclass(frozen=True, slots=True)
 class SDKCase:
-    """One SDK case: send `signals` to `/test` with `method`, expect `expect` back, in order."""
+    """One SDK case: send `signals` to `/test` with `method`, expect `expect` back, in order.
+
+    `headers` are sent on top of (or instead of) the runner's own request headers.
+    """
 
     name: str
     method: str
@@ -80,6 +85,7 @@ class SDKCase:
     expect: tuple[ExpectedEvent, ...]
     about: str = ""
     section: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
     path: Path | None = field(default=None, compare=False)
 
 
@@ -150,6 +156,7 @@ def _load_case(path: Path) -> SDKCase:
             expect=expect,
             about=spec.get("about", ""),
             section=spec.get("section", ""),
+            headers={str(k): str(v) for k, v in spec.get("headers", {}).items()},
             path=path,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -221,13 +228,16 @@ def _compare_one(want: ExpectedEvent, got: WireEvent) -> list[str]:
     if got.id != want.id:
         problems.append(f"id is {got.id!r}, expected {want.id!r}")
     if got.retry != want.retry:
-        # §S3: `retry:` is written only when it differs from the default of 1000 ms.
+        # §S3.0: `retry:` is written only when it differs from the default of 1000 ms.
         problems.append(f"retry is {got.retry!r}, expected {want.retry!r}")
+    unknown = sorted({name for name in got.fields if name not in _FIELD_RANK})
+    if unknown:
+        problems.append(f"unexpected field(s) {unknown}; §S3.0 writes only event, id, retry, data")
     ranks = [_FIELD_RANK.get(name, -1) for name in got.fields]
     if ranks != sorted(ranks):
         problems.append(
-            f"fields written in the order {list(got.fields)}; §S3 requires event, id, retry, "
-            "then data"
+            f"fields written in the order {list(got.fields)}; §S3.0 requires event, id, "
+            "retry, then data"
         )
     for key in sorted(set(want.data) | set(got.data)):
         wanted, found = want.data.get(key), got.data.get(key)
@@ -299,22 +309,27 @@ async def _run_one(client: httpx.AsyncClient, url: str, case: SDKCase) -> SDKCas
     headers = {"Datastar-Request": "true", "Accept": "text/event-stream"}
     try:
         if case.method == "GET":
+            headers.update(case.headers)
             response = await client.get(url, params={"datastar": payload}, headers=headers)
         else:
             headers["Content-Type"] = "application/json"
+            headers.update(case.headers)
             response = await client.post(url, content=payload.encode(), headers=headers)
     except httpx.HTTPError as exc:
         return SDKCaseResult(case.name, case.method, (f"request failed: {exc!r}",))
     body = response.content
     problems: list[str] = []
     if response.status_code != 200:
-        problems.append(f"status {response.status_code}, expected 200 (§S3)")
+        problems.append(f"status {response.status_code}, expected 200 ({_HEADERS_RULE})")
     content_type = response.headers.get("content-type", "")
     if not content_type.startswith("text/event-stream"):
-        problems.append(f"Content-Type {content_type!r}, expected text/event-stream (§S3)")
+        problems.append(
+            f"Content-Type {content_type!r}, expected text/event-stream ({_HEADERS_RULE})"
+        )
     if "no-cache" not in response.headers.get("cache-control", ""):
         problems.append(
-            f"Cache-Control {response.headers.get('cache-control')!r}, expected no-cache (§S3)"
+            f"Cache-Control {response.headers.get('cache-control')!r}, expected no-cache "
+            f"({_HEADERS_RULE})"
         )
     try:
         actual = decode_wire_events(body)

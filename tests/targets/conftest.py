@@ -1,0 +1,50 @@
+"""Fixtures for the SDK targets: each runs once per test session, on a free loopback port.
+
+A target whose toolchain is missing is skipped with the reason, or fails when the environment
+requires it (`VT_GO_REQUIRED=1`, `VT_NODE_REQUIRED=1`; CI sets both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import pytest
+
+from targets.launch import TARGETS, Target, started
+
+TARGET_NAMES = [target.name for target in TARGETS]
+BY_NAME = {target.name: target for target in TARGETS}
+
+
+def require(target: Target) -> None:
+    """Skip (or fail, when required) a test of a target that cannot run here."""
+    reason = target.unavailable()
+    if reason is None:
+        return
+    if target.required():
+        pytest.fail(f"{reason}, and {target.required_env}=1 requires it")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def target_url_of() -> Iterator[Callable[[str], str]]:
+    """`url_of(name)`: the base URL of that target, started on first use and stopped (with
+    every other one started) when the session ends."""
+    with ExitStack() as stack:
+        urls: dict[str, str] = {}
+
+        def url_of(name: str) -> str:
+            target = BY_NAME[name]
+            require(target)
+            if name not in urls:
+                urls[name] = stack.enter_context(started(target))
+            return urls[name]
+
+        yield url_of
+
+
+@pytest.fixture(params=TARGET_NAMES)
+def target_url(request: pytest.FixtureRequest, target_url_of: Callable[[str], str]) -> str:
+    """The base URL of one running SDK target (the test runs once per target)."""
+    return target_url_of(request.param)
