@@ -11,20 +11,11 @@ from contextlib import ExitStack
 
 import pytest
 
-from targets.launch import TARGETS, Target, started
+from targets.launch import TARGETS, started
+from tests.targets.support import require
 
 TARGET_NAMES = [target.name for target in TARGETS]
 BY_NAME = {target.name: target for target in TARGETS}
-
-
-def require(target: Target) -> None:
-    """Skip (or fail, when required) a test of a target that cannot run here."""
-    reason = target.unavailable()
-    if reason is None:
-        return
-    if target.required():
-        pytest.fail(f"{reason}, and {target.required_env}=1 requires it")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

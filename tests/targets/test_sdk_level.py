@@ -12,6 +12,7 @@ import anyio
 import pytest
 
 from targets.launch import TARGETS, expected_failures
+from tests.targets.support import require
 from vt._sdk import SDKCaseResult, format_results, load_sdk_cases, run_sdk_cases
 
 CASES = load_sdk_cases()
@@ -57,3 +58,11 @@ def test_every_expected_failure_names_a_case() -> None:
         assert not unknown, (
             f"targets/expected-failures.toml [{target.name}] names no case: {unknown}"
         )
+
+
+def test_implementations_table_is_current() -> None:
+    from targets.implementations import main
+
+    for target in TARGETS:
+        require(target)  # a table written where every target ran cannot be checked without one
+    assert main(["--check"]) == 0, "specs/IMPLEMENTATIONS.md is stale: run scripts/implementations"
