@@ -10,6 +10,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 
 import httpx
 import pytest
@@ -137,3 +138,25 @@ async def test_pages_are_the_same_bytes_in_every_target(
     reference = pages["datastar-py"]
     for name, page in pages.items():
         assert page == reference, f"{name}'s page differs from datastar-py's:\n{page}"
+
+
+async def test_one_message_reaches_fifty_open_streams(target_url: str) -> None:
+    token = uuid.uuid4().hex[:8]
+    limits = httpx.Limits(max_connections=None)
+    async with (
+        httpx.AsyncClient(timeout=10.0, trust_env=False, limits=limits) as readers,
+        AsyncExitStack() as stack,
+    ):
+        streams = []
+        for _ in range(50):
+            response = await stack.enter_async_context(
+                readers.stream("GET", target_url + "/stream", headers=HEADERS)
+            )
+            assert response.status_code == 200
+            streams.append(_Stream(response))
+        for stream in streams:
+            await stream.until(lambda _: True, "the stream's first #messages list")
+        async with _client() as writer:
+            assert (await _send(writer, target_url, "ann", f"all-{token}")).status_code == 200
+        for n, stream in enumerate(streams):
+            await stream.until(lambda s: f"all-{token}" in s, f"all-{token} on stream {n}")
