@@ -38,7 +38,8 @@ def _params() -> list[object]:
 def _results_of(name: str, url_of: Callable[[str], str]) -> dict[str, SDKCaseResult]:
     # The whole level runs once per target; each test reads its own case's result.
     if name not in _results:
-        results = anyio.run(lambda: run_sdk_cases(url_of(name), cases=CASES))
+        # A generous timeout: the machine is shared, and a slow answer is not a wrong one.
+        results = anyio.run(lambda: run_sdk_cases(url_of(name), cases=CASES, timeout=15.0))
         _results[name] = {result.case: result for result in results}
     return _results[name]
 
