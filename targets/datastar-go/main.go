@@ -36,16 +36,16 @@ type testEvent struct {
 	Keys          []string        `json:"keys"`
 	OnlyIfMissing *bool           `json:"onlyIfMissing"`
 
-	Script     string             `json:"script"`
-	AutoRemove *bool              `json:"autoRemove"`
+	Script     string            `json:"script"`
+	AutoRemove *bool             `json:"autoRemove"`
 	Attributes orderedAttributes `json:"attributes"`
 
 	EventID       string `json:"eventId"`
 	RetryDuration int    `json:"retryDuration"`
 }
 
-// orderedAttributes keeps a JSON object's keys in document order: a script tag's attributes
-// are written in the order the case gives them.
+// orderedAttributes keeps a JSON object's keys and values in document order, as the
+// alternating key, value list that the SDK's WithExecuteScriptAttributeKVs takes.
 type orderedAttributes []string
 
 func (a *orderedAttributes) UnmarshalJSON(b []byte) error {
@@ -62,7 +62,7 @@ func (a *orderedAttributes) UnmarshalJSON(b []byte) error {
 		if err := dec.Decode(&value); err != nil {
 			return err
 		}
-		*a = append(*a, fmt.Sprintf(`%s="%v"`, keyToken, value))
+		*a = append(*a, fmt.Sprint(keyToken), fmt.Sprint(value))
 	}
 	return nil
 }
@@ -164,7 +164,7 @@ func sendTestEvent(sse *datastar.ServerSentEventGenerator, ev testEvent) error {
 			opts = append(opts, datastar.WithExecuteScriptAutoRemove(*ev.AutoRemove))
 		}
 		if len(ev.Attributes) > 0 {
-			opts = append(opts, datastar.WithExecuteScriptAttributes(ev.Attributes...))
+			opts = append(opts, datastar.WithExecuteScriptAttributeKVs(ev.Attributes...))
 		}
 		if ev.EventID != "" {
 			opts = append(opts, datastar.WithExecuteScriptEventID(ev.EventID))
