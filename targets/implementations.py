@@ -84,9 +84,9 @@ def render(runs: list[TargetRun]) -> str:
         else:
             parts = [f"{len(run.passed)} passed", f"{len(run.failed)} failed"]
             if run.expected:
-                parts.append(f"{len(run.expected)} expected failures")
+                parts.append(_count(len(run.expected), "expected failure"))
             if run.unexpected_passes:
-                parts.append(f"{len(run.unexpected_passes)} unexpected passes")
+                parts.append(_count(len(run.unexpected_passes), "unexpected pass"))
             verdict = ", ".join(parts)
         lines.append(f"| `targets/{name}` | {STACKS[name]} | {verdict} |")
     details = [run for run in runs if run.expected or run.failed or run.unexpected_passes]
@@ -105,6 +105,10 @@ def render(runs: list[TargetRun]) -> str:
             lines.append(f"- FAILED `{result.case}`: {problems}")
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "es" if noun.endswith("s") else "s")
 
 
 def main(argv: list[str] | None = None) -> int:
