@@ -1,4 +1,4 @@
-"""The scripts the runtime pushes to a tab: script events (§6.4), toasts and redirects.
+"""The scripts the runtime pushes to a tab: script events, toasts and redirects (§6.4).
 
 Each is a self-removing `<script>` appended to `body`, as Via sends them; none of them does I/O.
 """
@@ -17,7 +17,8 @@ def script_event(body: str, nonce: str | None) -> str:
 
 
 def safe_redirect(url: str) -> bool:
-    """Via's rule: only http, https and relative URLs; never `//host`, `\\\\host` or blank."""
+    """Via's rule (§6.4.3): only http, https and relative URLs; never `//host`, `\\\\host`
+    or blank."""
     stripped = "".join(ch for ch in url if ord(ch) > 0x20).lower()
     if not stripped or stripped.startswith(("//", "\\\\", "/\\", "\\/")):
         return False

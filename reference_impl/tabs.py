@@ -207,7 +207,7 @@ class Ctx:
         self.exec_script("location.reload()")
 
     def redirect(self, url: str) -> bool:
-        """Navigate this tab to `url`; unsafe schemes are dropped (returns False, §4.3)."""
+        """Navigate this tab to `url`; unsafe schemes are dropped (returns False, §6.4.3)."""
         if not safe_redirect(url):
             log.warning("redirect to %r dropped: only http(s) and relative URLs", url)
             return False
