@@ -25,7 +25,8 @@ FAULTS: dict[str, str] = {
 
 @dataclass(slots=True)
 class Options:
-    """Runtime configuration; every field mirrors a Via option (named in its comment).
+    """Runtime configuration; every field but the test-only `faults` mirrors a Via option
+    (named in its comment).
 
     Sizes are bytes, durations seconds. `App(**overrides)` sets fields by name.
     """

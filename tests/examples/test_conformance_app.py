@@ -275,6 +275,11 @@ def test_every_fault_has_a_test_here() -> None:
     assert tested == set(FAULTS)
 
 
+def test_an_unknown_fault_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown faults \\['drop-redy'\\]"):
+        conformance.create_app(["drop-redy"])
+
+
 @faulty("drop-ready")
 async def test_fault_drop_ready(vt_async_client: vt.AsyncClient) -> None:
     tab = await vt_async_client.new_session().open("/counter")
