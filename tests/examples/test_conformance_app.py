@@ -262,6 +262,23 @@ async def test_ticker_ticks_until_stopped(vt_async_client: vt.AsyncClient) -> No
     assert tab.text("#ticks") == stopped_at
 
 
+async def test_closing_the_tab_stops_its_ticker(
+    vt_async_client: vt.AsyncClient, vt_app: App
+) -> None:
+    tab = await vt_async_client.new_session().open("/ticker")
+    await tab.ready()
+    await tab.action("Start")
+    await tab.expect_text("#ticker-status", "running")
+    ticker = await anyio.to_thread.run_sync(
+        lambda: vt_app.call_threadsafe(lambda: vt_app.tabs[tab.id].composition.ticker)
+    )
+    assert not ticker.done
+
+    await tab.close()  # the close beacon disposes the tab (§4.4)
+
+    assert await anyio.to_thread.run_sync(lambda: vt_app.call_threadsafe(lambda: ticker.done))
+
+
 # -- faults: each breaks the spec in the one way it names -----------------------------------
 
 
