@@ -113,7 +113,7 @@ def render_cost(samples: int = 300) -> float:
     mount = Mount.of("/", chat.Room)
     # A full window, as the served room holds after the benchmark's warm-up messages.
     app.state[chat.Room.log.key] = [Message("bench", f"warm-up message {n}") for n in range(WINDOW)]
-    ctx = Ctx(app, mount, Session("0" * 64), "/_" + "0" * 64, {})
+    ctx = Ctx(app.hub, mount, Session("0" * 64), "/_" + "0" * 64, {})
     times = []
     for _ in range(samples):
         start = time.perf_counter()

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Options"]
+__all__ = ["FAULTS", "Options"]
 
 DEFAULT_HEARTBEAT = 25.0
+
+# Test-only: deliberately broken variants, for the conformance suite's mutation check. Each
+# breaks `specs/protocol.md` (or the conformance app, `specs/conformance-app.md`) in one way.
+FAULTS: dict[str, str] = {
+    "drop-ready": "the stream never sends `: ready` (§5.3.1)",
+    "app-state-per-session": "StateApp values are kept per session, not per app (§8)",
+    "bad-json-500": "a malformed action body is answered 500, not 404 (§4.2)",
+    "unescaped-markup": "views do not escape text: user input becomes markup",
+    "foreign-tab-accepted": "a tab id of another session is accepted (§4.2, §5.1.2)",
+    "forget-queued-render": "the render queued before the stream is ready is dropped (§5.4.4)",
+    "reorder-chat": "the conformance app's chats show the newest message first",
+    "skip-resync": "a reconnecting stream gets no resync (§5.5.2)",
+}
 
 
 @dataclass(slots=True)
 class Options:
-    """Runtime configuration; every field mirrors a Via option (named in its comment).
+    """Runtime configuration; every field but the test-only `faults` mirrors a Via option
+    (named in its comment).
 
     Sizes are bytes, durations seconds. `App(**overrides)` sets fields by name.
     """
@@ -40,3 +54,6 @@ class Options:
     # document's nonce (deviation, specs/deviations.md); random per process when None.
     csp_secret: bytes | None = None
     head: str = ""  # AppendToHead: raw markup added to every page's <head>
+    # Test-only (no Via option): deliberately broken variants, for the conformance suite's
+    # mutation check; names from FAULTS. Never set outside that check.
+    faults: frozenset[str] = field(default_factory=frozenset)

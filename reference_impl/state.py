@@ -21,19 +21,16 @@ an update awaits.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import math
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from . import data
 from .html import Attr
-
-if TYPE_CHECKING:
-    from .app import App
-    from .tabs import Ctx
+from .hub import HasHub, Hub, Reducer, hub_of
+from .sessions import Session
 
 __all__ = [
     "Signal",
@@ -47,10 +44,41 @@ __all__ = [
     "StateAppEvents",
     "StateSess",
     "StateTab",
+    "TabScope",
 ]
 
 T = TypeVar("T")
 E = TypeVar("E")
+
+
+class TabScope(Protocol):
+    """What a handle needs of the tab it is used in (a `Ctx` is one): the tab's signals and
+    state, its session, the app's hub, and the read/write notes that drive fan-out (§8)."""
+
+    @property
+    def signals(self) -> dict[str, Any]:
+        """The tab's signal values, by wire key."""
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The tab's `StateTab` values, by wire key."""
+
+    @property
+    def session(self) -> Session:
+        """The tab's session (its `StateSess` values)."""
+
+    @property
+    def hub(self) -> Hub[Any]:
+        """The app's hub (its `StateApp` values, locks and logs)."""
+
+    def note_read(self, scope: str, key: str) -> None:
+        """A render read this key."""
+
+    def note_write(self, scope: str, key: str) -> None:
+        """An action wrote this key."""
+
+    def mark_signal(self, key: str) -> None:
+        """An action wrote this signal."""
 
 
 def _fresh(default: T | Callable[[], T]) -> T:
@@ -84,12 +112,12 @@ class Signal(Generic[T]):
         """A fresh initial value."""
         return _fresh(self.init)
 
-    def read(self, ctx: Ctx) -> T:
+    def read(self, ctx: TabScope) -> T:
         """The tab's current value (what the client last sent, or what the server wrote)."""
         value: T = ctx.signals.get(self.key, self.init)
         return value
 
-    def write(self, ctx: Ctx, value: T) -> None:
+    def write(self, ctx: TabScope, value: T) -> None:
         """Set the value; the tab gets a patch-signals with it at the end of the action."""
         ctx.signals[self.key] = value
         ctx.mark_signal(self.key)
@@ -203,10 +231,10 @@ class _State(Generic[T]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.key!r})"
 
-    def _store(self, ctx: Ctx) -> dict[str, Any]:
+    def _store(self, ctx: TabScope) -> dict[str, Any]:
         raise NotImplementedError
 
-    def read(self, ctx: Ctx) -> T:
+    def read(self, ctx: TabScope) -> T:
         """The current value; reading during a render subscribes the tab to this key."""
         store = self._store(ctx)
         if self.key not in store:
@@ -215,19 +243,19 @@ class _State(Generic[T]):
         value: T = store[self.key]
         return value
 
-    def _changed(self, ctx: Ctx) -> None:
+    def _changed(self, ctx: TabScope) -> None:
         ctx.note_write(self.scope, self.key)
 
-    def update(self, ctx: Ctx, fn: Callable[[T], T]) -> None:
+    def update(self, ctx: TabScope, fn: Callable[[T], T]) -> None:
         """Replace the value with `fn(value)`; if `fn` raises, nothing changes or fans out."""
         store = self._store(ctx)
         current = store[self.key] if self.key in store else _fresh(self.default)
         store[self.key] = fn(current)
         self._changed(ctx)
 
-    async def update_async(self, ctx: Ctx, fn: Callable[[T], Awaitable[T]]) -> None:
+    async def update_async(self, ctx: TabScope, fn: Callable[[T], Awaitable[T]]) -> None:
         """`update` with an awaiting function, serialised per key so no update is lost."""
-        async with ctx.app.key_lock(self.scope, self.key):
+        async with ctx.hub.key_lock(self.scope, self.key):
             store = self._store(ctx)
             current = store[self.key] if self.key in store else _fresh(self.default)
             store[self.key] = await fn(current)
@@ -236,27 +264,27 @@ class _State(Generic[T]):
     # Typed operations (Via's `Op(ctx)`): each is one `update`. The value's type is the
     # caller's promise (a list for `append`, a number for `add`...), as in Via's generics.
 
-    def append(self, ctx: Ctx, *items: Any) -> None:
+    def append(self, ctx: TabScope, *items: Any) -> None:
         """Append to a list value."""
         self._op(ctx, lambda value: [*value, *items])
 
-    def add(self, ctx: Ctx, delta: float) -> None:
+    def add(self, ctx: TabScope, delta: float) -> None:
         """Add to a number value."""
         self._op(ctx, lambda value: value + delta)
 
-    def toggle(self, ctx: Ctx) -> None:
+    def toggle(self, ctx: TabScope) -> None:
         """Negate a boolean value."""
         self._op(ctx, lambda value: not value)
 
-    def put(self, ctx: Ctx, key: Any, value: Any) -> None:
+    def put(self, ctx: TabScope, key: Any, value: Any) -> None:
         """Set one key of a dict value."""
         self._op(ctx, lambda current: {**current, key: value})
 
-    def delete(self, ctx: Ctx, key: Any) -> None:
+    def delete(self, ctx: TabScope, key: Any) -> None:
         """Remove one key of a dict value (no error when absent)."""
         self._op(ctx, lambda current: {k: v for k, v in current.items() if k != key})
 
-    def _op(self, ctx: Ctx, fn: Callable[[Any], Any]) -> None:
+    def _op(self, ctx: TabScope, fn: Callable[[Any], Any]) -> None:
         self.update(ctx, fn)
 
 
@@ -265,10 +293,10 @@ class StateTab(_State[T]):
 
     scope = "tab"
 
-    def _store(self, ctx: Ctx) -> dict[str, Any]:
+    def _store(self, ctx: TabScope) -> dict[str, Any]:
         return ctx.state
 
-    def write(self, ctx: Ctx, value: T) -> None:
+    def write(self, ctx: TabScope, value: T) -> None:
         """Set the value."""
         ctx.state[self.key] = value
         self._changed(ctx)
@@ -279,10 +307,10 @@ class StateSess(_State[T]):
 
     scope = "sess"
 
-    def _store(self, ctx: Ctx) -> dict[str, Any]:
+    def _store(self, ctx: TabScope) -> dict[str, Any]:
         return ctx.session.state
 
-    def write(self, ctx: Ctx, value: T) -> None:
+    def write(self, ctx: TabScope, value: T) -> None:
         """Set the value."""
         ctx.session.state[self.key] = value
         self._changed(ctx)
@@ -293,8 +321,12 @@ class StateApp(_State[T]):
 
     scope = "app"
 
-    def _store(self, ctx: Ctx) -> dict[str, Any]:
-        return ctx.app.state
+    def _store(self, ctx: TabScope) -> dict[str, Any]:
+        if ctx.hub.faulty("app-state-per-session"):
+            # A deliberately broken variant for the mutation check: one copy per session.
+            found: dict[str, Any] = ctx.session.state.setdefault("\0app-state", {})
+            return found
+        return ctx.hub.state
 
 
 class StateAppEvents(Generic[E, T]):
@@ -303,7 +335,8 @@ class StateAppEvents(Generic[E, T]):
     `append` records events; the fold runs soon after the action, asynchronously, and then
     every tab whose last render read the value re-renders, the writer included (its action
     frame does not contain the change, as in Via, §8). The log itself is kept whole:
-    `events(app)` is every event ever appended, in order, and `load` rehydrates it.
+    `events(app)` is every event ever appended, in order, and `load` rehydrates it. Where an
+    `app` is taken, the `App`, its hub or a tab will do.
     """
 
     scope = "app"
@@ -312,51 +345,36 @@ class StateAppEvents(Generic[E, T]):
         self.key = key
         self.initial = initial
         self.fold = fold
+        self.reducer = Reducer(initial, fold)
 
     def __repr__(self) -> str:
         return f"StateAppEvents({self.key!r})"
 
-    def read(self, ctx: Ctx) -> T:
+    def read(self, ctx: TabScope) -> T:
         """The folded value as of the last fold; reading in a render subscribes the tab."""
         ctx.note_read(self.scope, self.key)
-        return self.value(ctx.app)
+        return self.value(ctx.hub)
 
-    def value(self, app: App) -> T:
+    def value(self, app: Hub[Any] | HasHub) -> T:
         """The folded value, outside any render (no subscription)."""
-        store = app.state
-        if self.key not in store:
-            store[self.key] = self.initial()
-        value: T = store[self.key]
+        value: T = hub_of(app).folded_value(self.key, self.reducer)
         return value
 
-    def events(self, app: App) -> list[E]:
+    def events(self, app: Hub[Any] | HasHub) -> list[E]:
         """Every event appended so far, oldest first (a copy)."""
-        return list(app.event_log(self.key).events)
+        return list(hub_of(app).event_log(self.key).events)
 
-    def append(self, ctx: Ctx, *events: E) -> None:
+    def append(self, ctx: TabScope, *events: E) -> None:
         """Record events; they are folded and fanned out after the action returns."""
         if events:
-            ctx.app.event_log(self.key).events.extend(events)
-            ctx.app.schedule_fold(self)
+            ctx.hub.append_events(self.key, events, self.reducer)
 
-    def load(self, app: App, events: Iterable[E]) -> None:
+    def load(self, app: Hub[Any] | HasHub, events: Iterable[E]) -> None:
         """Rehydrate: append `events` and fold them now, with no fan-out (app start-up)."""
-        app.event_log(self.key).events.extend(events)
-        self.fold_pending(app)
+        hub = hub_of(app)
+        hub.event_log(self.key).events.extend(events)
+        hub.fold(self.key, self.reducer)
 
-    def fold_pending(self, app: App) -> bool:
+    def fold_pending(self, app: Hub[Any] | HasHub) -> bool:
         """Fold the events not folded yet into the value; True if there were any."""
-        log = app.event_log(self.key)
-        if log.folded == len(log.events):
-            return False
-        value = self.value(app)
-        for event in log.events[log.folded :]:
-            value = self.fold(value, event)
-        log.folded = len(log.events)
-        app.state[self.key] = value
-        return True
-
-
-def new_lock() -> asyncio.Lock:
-    """A per-key lock (kept here so the lock type is chosen in one place)."""
-    return asyncio.Lock()
+        return hub_of(app).fold(self.key, self.reducer)

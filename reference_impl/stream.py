@@ -20,7 +20,7 @@ from .compress import Compressor
 from .sse import HEADERS, READY, patch_signals
 
 if TYPE_CHECKING:
-    from .app import App
+    from .options import Options
     from .tabs import Ctx
 
 __all__ = ["StreamResponse"]
@@ -35,13 +35,14 @@ class StreamResponse(Response):
 
     `opening()` gives the bytes sent before the first drain (a resync or a re-bootstrap,
     §5.5); with `compress`, everything is brotli-compressed and `: ready` is left out, since
-    Via writes it raw, which would corrupt the compressed stream (§5.3).
+    Via writes it raw, which would corrupt the compressed stream (§5.3.2). `options` gives
+    the heartbeat interval (and the test-only faults).
     """
 
     def __init__(
         self,
-        app: App,
         tab: Ctx,
+        options: Options,
         *,
         opening: Callable[[], bytes] | None = None,
         compress: bool = False,
@@ -52,7 +53,7 @@ class StreamResponse(Response):
         super().__init__(status_code=200, headers=headers)
         # A stream has no length: drop the `content-length: 0` Starlette adds for no body.
         self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
-        self.app = app
+        self.options = options
         self.tab = tab
         self.opening = opening
         self.compressor = Compressor() if compress else None
@@ -77,9 +78,11 @@ class StreamResponse(Response):
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             opening = self.opening() if self.opening is not None else b""
-            if not await self._drain(send, closed, prefix=opening):
+            if "forget-queued-render" in self.options.faults:
+                tab.forget_render()
+            if not await self.drain(send, closed, prefix=opening):
                 return
-            if self.compressor is None:
+            if self.compressor is None and "drop-ready" not in self.options.faults:
                 await send({"type": "http.response.body", "body": READY, "more_body": True})
             await self._loop(send, closed, serial)
         finally:
@@ -102,8 +105,9 @@ class StreamResponse(Response):
             data = self.compressor.chunk(data)
         await send({"type": "http.response.body", "body": data, "more_body": True})
 
-    async def _drain(self, send: Send, closed: asyncio.Event, prefix: bytes = b"") -> bool:
-        """Write the queue; on failure put it back (§5.4). False when the stream must end."""
+    async def drain(self, send: Send, closed: asyncio.Event, prefix: bytes = b"") -> bool:
+        """Write `prefix` and the queue; on failure put the queue back (§5.4.3). False when
+        the stream must end (the write failed, or `closed` is set)."""
         tab = self.tab
         taken, data = tab.drain_bytes()
         data = prefix + data
@@ -130,14 +134,14 @@ class StreamResponse(Response):
 
     async def _loop(self, send: Send, closed: asyncio.Event, serial: int) -> None:
         tab = self.tab
-        interval = self.app.options.heartbeat
+        interval = self.options.heartbeat
         next_beat = time.monotonic() + interval
         while not self._ended(closed, serial):
             woken = await tab.wait_wake(max(0.0, next_beat - time.monotonic()))
             if self._ended(closed, serial):
                 return
             if woken:
-                if not await self._drain(send, closed):
+                if not await self.drain(send, closed):
                     return
                 continue
             # The heartbeat is a real event, not a comment (§5.3); it keeps the session alive.

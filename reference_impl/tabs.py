@@ -1,10 +1,7 @@
 """Tabs (Via's `Ctx`): one per page load, each with its own patch queue (specs/protocol.md §5.4).
 
-The queue coalesces like Via's: the newest full render replaces older ones, explicit elements
-append, signals merge last-wins, scripts concatenate and a redirect wins over everything. A
-drain takes the whole queue and writes render + explicit elements, then signals, then scripts;
-if the write fails the taken items go back in front of anything queued meanwhile
-(at-least-once).
+A tab lives under the app's `Hub` (registry, subscriptions, fan-out, app state) and talks only
+down to it; the wire handlers above create, register, run and dispose tabs.
 """
 
 from __future__ import annotations
@@ -14,25 +11,24 @@ import inspect
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import html as h
-from .jsonenc import encode_json, nest
-from .sse import patch_elements, patch_signals, script_tag
+from .hub import Hub, Subscription
+from .jsonenc import nest
+from .queue import PatchQueue
+from .scripts import safe_redirect, toast_script
+from .ticker import Ticker
 
 if TYPE_CHECKING:
     from starlette.datastructures import UploadFile
 
-    from .app import App
     from .compositions import Mount
     from .sessions import Session
 
-__all__ = ["ActionError", "Ctx", "PatchQueue", "Ticker"]
+__all__ = ["ActionError", "Ctx", "PatchQueue", "Ticker", "safe_redirect"]
 
 log = logging.getLogger("reference_impl")
-
-Subscription = tuple[str, str]  # (scope, wire key)
 
 
 class ActionError(Exception):
@@ -41,65 +37,6 @@ class ActionError(Exception):
     It is Via's "action returned an error" (§4.2); any other exception is a panic, shown as
     `Something went wrong` unless verbose errors are on.
     """
-
-
-@dataclass(slots=True)
-class PatchQueue:
-    """What a tab's stream still has to send."""
-
-    render: str | None = None
-    elements: list[str] = field(default_factory=list)
-    signals: dict[str, Any] = field(default_factory=dict)  # flat keys, nested when encoded
-    scripts: list[str] = field(default_factory=list)
-    redirect: str | None = None
-
-    def __bool__(self) -> bool:
-        return bool(
-            self.render is not None
-            or self.elements
-            or self.signals
-            or self.scripts
-            or self.redirect is not None
-        )
-
-    def take(self) -> PatchQueue:
-        """Empty this queue into a new one and return that."""
-        taken = PatchQueue(self.render, self.elements, self.signals, self.scripts, self.redirect)
-        self.render, self.redirect = None, None
-        self.elements, self.signals, self.scripts = [], {}, []
-        return taken
-
-    def restore(self, taken: PatchQueue) -> None:
-        """Put back items a failed write took; anything queued since then stays newer."""
-        if self.render is None:
-            self.render = taken.render
-        self.elements = taken.elements + self.elements
-        self.signals = {**taken.signals, **self.signals}
-        self.scripts = taken.scripts + self.scripts
-        if self.redirect is None:
-            self.redirect = taken.redirect
-
-    def encode(self, nonce: str | None) -> bytes:
-        """The SSE bytes of one drain: elements, signals, scripts; or the redirect alone."""
-        if self.redirect is not None:
-            # A redirect discards everything else in the snapshot (§5.4).
-            body = f"setTimeout(() => window.location.href = {encode_json(self.redirect)})"
-            return script_event(body, nonce).encode()
-        parts: list[str] = []
-        payload = "".join(([self.render] if self.render is not None else []) + self.elements)
-        if payload:
-            parts.append(patch_elements(payload))
-        if self.signals:
-            parts.append(patch_signals(nest(self.signals)))
-        if self.scripts:
-            joined = "".join(f"try{{{s}}}catch(e){{console.error(e)}};" for s in self.scripts)
-            parts.append(script_event(joined, nonce))
-        return "".join(parts).encode()
-
-
-def script_event(body: str, nonce: str | None) -> str:
-    """A script as Via sends it: a self-removing `<script>` appended to `body` (§6.4)."""
-    return patch_elements(script_tag(body, nonce), selector="body", mode="append")
 
 
 class Ctx:
@@ -112,7 +49,7 @@ class Ctx:
 
     def __init__(
         self,
-        app: App,
+        hub: Hub[Ctx],
         mount: Mount,
         session: Session,
         tab_id: str,
@@ -120,7 +57,7 @@ class Ctx:
         query: dict[str, str] | None = None,
         nonce: str | None = None,
     ) -> None:
-        self.app = app
+        self.hub = hub
         self.mount = mount
         self.session = session
         self.id = tab_id
@@ -156,9 +93,38 @@ class Ctx:
     def __repr__(self) -> str:
         return f"<Ctx {self.id}>"
 
+    @property
+    def app(self) -> Hub[Ctx]:
+        """The app's shared side (its `Hub`): `state`, `broadcast`, `broadcast_notify`,
+        `broadcast_signals`. Named as Via's `ctx.App`; the same object as `hub`."""
+        return self.hub
+
     def seed(self) -> dict[str, Any]:
         """The page's signal seed: `via_tab` and every typed signal, nested by dots (§2.3)."""
         return nest({"via_tab": self.id, **self.signals})
+
+    # -- the registry -------------------------------------------------------------------------
+
+    def register(self) -> None:
+        """Make this tab live: reachable by id and subscribed to what its render read."""
+        self.registered = True
+        self.hub.register(self, self.subscriptions)
+
+    async def dispose(self, reason: str) -> None:
+        """Forget this tab: end its stream and tickers, then run `on_dispose` (after any
+        running action: hooks are serialised with actions)."""
+        if self.disposed:
+            return
+        self.disposed = True
+        self.registered = False
+        self.hub.unregister(self, self.subscriptions)
+        for ticker in self.tickers:
+            ticker.stop()
+        self.interrupt()
+        hook = getattr(self.composition, "on_dispose", None)
+        if hook is not None:
+            await self.run(hook, "on_dispose", hook=True)
+        log.debug("disposed %s (%s)", self.id, reason)
 
     # -- rendering and subscriptions ----------------------------------------------------------
 
@@ -177,6 +143,11 @@ class Ctx:
         """Record a signal write: it is sent to this tab at the end of the action."""
         self._dirty_signals[key] = None
 
+    def mark_stale(self) -> None:
+        """A fan-out reached this tab: re-render it when its stream next drains (§8)."""
+        self.needs_render = True
+        self.wake()
+
     def view_html(self) -> str:
         """Render the whole view inside `<div id="TAB">` and update the subscriptions.
 
@@ -185,14 +156,15 @@ class Ctx:
         self._reads = set()
         try:
             node = self.composition.view(self)
-            markup = h.render(h.div(node, id=self.id))
+            escape_text = not self.hub.faulty("unescaped-markup")
+            markup = h.render(h.div(node, id=self.id), escape_text=escape_text)
         finally:
             reads, self._reads = self._reads, None
         new = frozenset(reads)
         if new != self.subscriptions:
             old, self.subscriptions = self.subscriptions, new
             if self.registered:
-                self.app.reindex(self, old, new)
+                self.hub.reindex(self, old, new)
         return markup
 
     def queue_render(self) -> None:
@@ -202,7 +174,7 @@ class Ctx:
             self.queue.render = self.view_html()
         except Exception:
             # A failing view never overwrites a good queued render (§5.4).
-            self.app.log_exception(f"view of {self.id} failed")
+            self.hub.log_exception(f"view of {self.id} failed")
 
     # -- pushes ---------------------------------------------------------------------------------
 
@@ -235,7 +207,7 @@ class Ctx:
         self.exec_script("location.reload()")
 
     def redirect(self, url: str) -> bool:
-        """Navigate this tab to `url`; unsafe schemes are dropped (returns False, §4.3)."""
+        """Navigate this tab to `url`; unsafe schemes are dropped (returns False, §6.4.3)."""
         if not safe_redirect(url):
             log.warning("redirect to %r dropped: only http(s) and relative URLs", url)
             return False
@@ -259,7 +231,7 @@ class Ctx:
         Ticks are serialised with actions and flushed at their end; the ticker stops when
         the tab is disposed.
         """
-        ticker = Ticker(self, interval, fn)
+        ticker = Ticker(interval, lambda: self.run(fn, "stream tick"))
         self.tickers.append(ticker)
         return ticker
 
@@ -284,12 +256,12 @@ class Ctx:
                 if isinstance(result, Exception):
                     raise result
             except Exception as exc:
-                self.app.log_exception(f"{what} on {self.id} raised")
+                self.hub.log_exception(f"{what} on {self.id} raised")
                 if hook:
                     pass
                 elif isinstance(exc, ActionError):
                     self.notify(str(exc))
-                elif self.app.options.verbose_errors:
+                elif self.hub.options.verbose_errors:
                     self.notify(f"panic: {exc}")
                 else:
                     self.notify("Something went wrong")
@@ -314,9 +286,7 @@ class Ctx:
             for key in self._dirty_signals:
                 self.queue.signals[key] = self.signals.get(key)
             self._dirty_signals.clear()
-            writes, self._writes = self._writes, set()
-            for scope, key in sorted(writes):
-                self.app.fan_out(scope, key, origin=self)
+            self._fan_out_writes()
         self.wake()
 
     def settle(self) -> None:
@@ -325,14 +295,20 @@ class Ctx:
         self._holding = 0
         self._dirty_view = False
         self._dirty_signals.clear()
+        self._fan_out_writes()
+
+    def _fan_out_writes(self) -> None:
+        """Hand the shared keys this run wrote to the hub's fan-out (§8), once each."""
         writes, self._writes = self._writes, set()
-        for scope, key in sorted(writes):
-            self.app.fan_out(scope, key, origin=self)
+        if writes:
+            self.hub.fan_out(writes, origin=self)
 
     def file(self, name: str) -> UploadFile | None:
         """The first file uploaded in field `name` by the running action, or None."""
         found = self.files.get(name)
         return found[0] if found else None
+
+    # -- waking the stream ----------------------------------------------------------------------
 
     def wake(self) -> None:
         """Tell the stream there is something to drain (unless an action holds wake-ups)."""
@@ -354,90 +330,14 @@ class Ctx:
         self._wake.clear()
         return True
 
+    def forget_render(self) -> None:
+        """Drop the queued and pending render: the `forget-queued-render` fault (§5.3)."""
+        self.queue.render = None
+        self.needs_render = False
+
     def drain_bytes(self) -> tuple[PatchQueue, bytes]:
         """Take the queue (rendering first if a fan-out asked for it) and encode it."""
         if self.needs_render:
             self.queue_render()
         taken = self.queue.take()
         return taken, taken.encode(self.nonce) if taken else b""
-
-
-class Ticker:
-    """A periodic tick on a tab (made by `Ctx.stream`): pause, resume, stop, set_interval."""
-
-    def __init__(self, tab: Ctx, interval: float, fn: Callable[[Ctx], Any]) -> None:
-        if interval <= 0:
-            raise ValueError("a stream's interval must be positive")
-        self.tab = tab
-        self.interval = interval
-        self.fn = fn
-        self.paused = False
-        self.stopped = False
-        self.ticks = 0
-        self._changed = asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(self._loop())
-
-    def pause(self) -> None:
-        """Stop ticking until `resume()`."""
-        self.paused = True
-        self._changed.set()
-
-    def resume(self) -> None:
-        """Tick again, one interval from now."""
-        self.paused = False
-        self._changed.set()
-
-    def set_interval(self, interval: float) -> None:
-        """Change the interval; the next tick is one new interval from now."""
-        if interval <= 0:
-            raise ValueError("a stream's interval must be positive")
-        self.interval = interval
-        self._changed.set()
-
-    def stop(self) -> None:
-        """Stop for good."""
-        self.stopped = True
-        self._task.cancel()
-
-    async def _loop(self) -> None:
-        while not self.stopped and not self.tab.disposed:
-            self._changed.clear()
-            try:
-                # A timer, not synchronisation: the tick is due when the interval passes
-                # with no pause or interval change in between.
-                timeout = None if self.paused else self.interval
-                async with asyncio.timeout(timeout):
-                    await self._changed.wait()
-                continue  # paused, resumed or re-timed: start the wait again
-            except TimeoutError:
-                pass
-            self.ticks += 1
-            await self.tab.run(self.fn, "stream tick")
-
-
-def safe_redirect(url: str) -> bool:
-    """Via's rule: only http, https and relative URLs; never `//host`, `\\\\host` or blank."""
-    stripped = "".join(ch for ch in url if ord(ch) > 0x20).lower()
-    if not stripped or stripped.startswith(("//", "\\\\", "/\\", "\\/")):
-        return False
-    scheme, colon, _ = stripped.partition(":")
-    if colon and scheme.isalnum() and "/" not in scheme and "?" not in scheme:
-        return scheme in ("http", "https")
-    return True
-
-
-def toast_script(message: str) -> str:
-    """Via's toast: `#via-toast-root` (role=status, aria-live=polite) with the text set safely."""
-    msg = encode_json(message)
-    return (
-        "(()=>{let r=document.getElementById('via-toast-root');"
-        "if(!document.getElementById('via-toast-css')){let s=document.createElement('style');"
-        "s.id='via-toast-css';s.textContent='#via-toast-root{position:fixed;bottom:1rem;"
-        "right:1rem;z-index:9999}.via-toast{background:#333;color:#fff;padding:.5rem 1rem;"
-        "margin-top:.5rem;border-radius:.25rem}';document.head.appendChild(s)}"
-        "if(!r){r=document.createElement('div');r.id='via-toast-root';"
-        "r.setAttribute('role','status');r.setAttribute('aria-live','polite');"
-        "document.body.appendChild(r)}"
-        "let t=document.createElement('div');t.className='via-toast';"
-        f"t.textContent={msg};r.appendChild(t);setTimeout(()=>t.remove(),4000)}})()"
-    )

@@ -1,4 +1,4 @@
-"""The live chatroom of the seed tutorial (`shared/seed/chatroom-tutorial.txt`), in Python.
+"""The live chatroom of the seed tutorial (Via's chatroom tutorial), in Python.
 
 As the tutorial builds it, with the simplest shape that works: the room is ONE app-scoped list.
 `Send` appends to it under the key's lock, trims it to the newest 50 and clears the sender's

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from reference_impl import App, Ctx
+from reference_impl.hub import hub_of
 from reference_impl.serve import demo_app, main_for
 
 from .chat_events import Room
@@ -67,12 +68,12 @@ class PersistentRoom(Room):
     title = "Via Chat (persistent)"
 
     def record(self, ctx: Ctx, message: Message) -> None:
-        store(ctx.app).add(message)  # on disk first: a crash never shows a lost message
+        store(ctx).add(message)  # on disk first: a crash never shows a lost message
 
 
-def store(app: App) -> MessageStore:
-    """The app's message store."""
-    found = app.state["_store"]
+def store(owner: App | Ctx) -> MessageStore:
+    """The app's message store (from the app or any of its tabs)."""
+    found = hub_of(owner).state["_store"]
     assert isinstance(found, MessageStore)
     return found
 

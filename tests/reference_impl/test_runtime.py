@@ -208,7 +208,7 @@ async def test_periodic_stream_ticks_like_actions_and_stops_at_dispose(
     ticker = server_tab.tickers[0]
     tab_id = tab.id
     await tab.close()
-    assert await on_server(probe, lambda: ticker._task.done() or ticker.stopped)
+    assert await on_server(probe, lambda: ticker.done)
     assert tab_id not in probe.tabs
 
 
@@ -280,15 +280,15 @@ async def test_a_failed_write_puts_the_queue_back() -> None:
     from reference_impl.tabs import Ctx as TabCtx
 
     app = App(insecure_cookies=True)
-    tab = TabCtx(app, Mount.of("/", Probe), Session("0" * 64), "/_" + "0" * 64, {})
+    tab = TabCtx(app.hub, Mount.of("/", Probe), Session("0" * 64), "/_" + "0" * 64, {})
     tab.patch_elements(h.div("kept", id="solo"))
     tab.patch_signals({"pushed": 1})
-    stream = StreamResponse(app, tab)
+    stream = StreamResponse(tab, app.options)
 
     async def broken(message: object) -> None:
         raise OSError("connection reset")
 
-    written = await stream._drain(broken, asyncio.Event())
+    written = await stream.drain(broken, asyncio.Event())
 
     assert written is False
     assert tab.queue.elements == ['<div id="solo">kept</div>']

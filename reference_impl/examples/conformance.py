@@ -1,0 +1,344 @@
+"""The conformance app (`specs/conformance-app.md`): the app every Via implementation mounts to
+be tested by the conformance suite. One route per feature, and an index at `/`.
+
+    python -m reference_impl.examples.conformance --port 3000
+    python -m reference_impl.examples.conformance --port 3000 --fault drop-ready   # mutant
+
+`--fault NAME` (repeatable) switches on a deliberately broken variant of the runtime
+(`reference_impl.options.FAULTS`), for the suite's mutation check; never use it otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from reference_impl import (
+    ActionError,
+    App,
+    Composition,
+    Ctx,
+    SignalInt,
+    SignalStr,
+    StateTab,
+    Ticker,
+    action,
+    h,
+    on,
+)
+from reference_impl.options import FAULTS
+from reference_impl.serve import main_for
+
+from . import chat, rooms
+from .counter import Counter
+from .messages import WINDOW, Message, message_from
+from .scopes import Scopes
+
+__all__ = [
+    "FEATURES",
+    "MAX_UPLOAD",
+    "PANIC_TEXT",
+    "SLOW_SECONDS",
+    "TICK_SECONDS",
+    "Broadcast",
+    "Chat",
+    "Errors",
+    "Index",
+    "Push",
+    "Redirect",
+    "RoomChat",
+    "Slow",
+    "TickerPage",
+    "Upload",
+    "create_app",
+    "main",
+]
+
+MAX_UPLOAD = 1 << 20  # the app's upload cap (1 MiB), so a 413 is cheap to provoke (§4.2)
+SLOW_SECONDS = 0.3  # how long the Slow action takes
+TICK_SECONDS = 0.1  # the ticker's interval
+PANIC_TEXT = "internal detail: /srv/secret 7f3a"  # must never reach a client (§4.2.2)
+
+# (route as linked from the index, link text), in index order.
+FEATURES: list[tuple[str, str]] = [
+    ("/counter", "counter"),
+    ("/scopes", "scopes"),
+    ("/chat", "chat"),
+    ("/rooms/lobby", "rooms"),
+    ("/errors", "errors"),
+    ("/upload", "upload"),
+    ("/push", "push"),
+    ("/broadcast", "broadcast"),
+    ("/redirect", "redirect"),
+    ("/slow", "slow"),
+    ("/ticker", "ticker"),
+]
+
+
+class Index(Composition):
+    """`/`: a link to each feature. `/` also answers every unmatched GET path (§2)."""
+
+    def view(self, ctx: Ctx) -> h.Node:
+        return h.main(
+            h.h1("Via conformance app"),
+            h.ul((h.li(h.a(label, href=path)) for path, label in FEATURES), id="features"),
+        )
+
+
+def add_message(ctx: Ctx, log: list[Message], message: Message) -> list[Message]:
+    """A chat log with `message` added: appended and trimmed to the newest `WINDOW`, or
+    first when the `reorder-chat` fault is on (a deliberately broken chat)."""
+    if ctx.hub.faulty("reorder-chat"):
+        return [message, *log][:WINDOW]
+    return [*log, message][-WINDOW:]
+
+
+class Chat(chat.Room):
+    """`/chat`: the seed tutorial's chatroom (`examples/chat.py`), one app-wide log."""
+
+    @action("Send")
+    def send(self, ctx: Ctx) -> None:
+        message = message_from(ctx, self.name, self.draft)
+        if message is None:
+            return
+        # One update under the key's lock: concurrent senders never lose a message (§8.2).
+        self.log.update(ctx, lambda log: add_message(ctx, log, message))
+
+
+class RoomChat(rooms.RoomPage):
+    """`/rooms/{room}`: one room of the per-room chat (`examples/rooms.py`)."""
+
+    @action("Send")
+    def send(self, ctx: Ctx) -> None:
+        message = message_from(ctx, self.name, self.draft)
+        if message is None:
+            return
+        room = ctx.params["room"]
+        self.rooms.update(
+            ctx,
+            lambda all_rooms: {
+                **all_rooms,
+                room: add_message(ctx, all_rooms.get(room, []), message),
+            },
+        )
+
+
+class Errors(Composition):
+    """`/errors`: an action returning an error, and one raising (a panic)."""
+
+    def view(self, ctx: Ctx) -> h.Node:
+        return h.main(
+            h.h1("Errors"),
+            h.button("Fail", on.click(self.fail), id="fail"),
+            h.button("Panic", on.click(self.panic), id="panic"),
+        )
+
+    @action("Fail")
+    def fail(self, ctx: Ctx) -> None:
+        raise ActionError("that did not work")
+
+    @action("Panic")
+    def panic(self, ctx: Ctx) -> None:
+        raise RuntimeError(PANIC_TEXT)
+
+
+class Upload(Composition):
+    """`/upload`: a multipart action with a text field and a file (§4.1.3)."""
+
+    label = SignalStr("label", init="doc")
+    result = StateTab[str]("upload_result", "nothing uploaded")
+
+    def view(self, ctx: Ctx) -> h.Node:
+        # A browser posts the form itself, as multipart: signals are its text fields (§4.1.3).
+        submit = f"@post('{on.action_url(self.upload)}', {{contentType: 'form'}})"
+        return h.main(
+            h.h1("Upload"),
+            h.form(
+                h.input(type="hidden", name="via_tab", value=ctx.id),
+                h.input(self.label.bind(), type="text", name="label"),
+                h.input(type="file", name="file", id="file"),
+                h.button("Upload", type="submit", id="upload"),
+                h.attr("data-on:submit__prevent", submit),
+                id="upload-form",
+                enctype="multipart/form-data",
+            ),
+            h.p(self.result.read(ctx), id="upload-result"),
+        )
+
+    @action("Upload")
+    async def upload(self, ctx: Ctx) -> None:
+        file = ctx.file("file")
+        if file is None:
+            raise ActionError("no file")
+        content = await file.read()
+        label = self.label.read(ctx)
+        self.result.write(ctx, f"{label}: {file.filename} ({len(content)} bytes)")
+
+
+class Push(Composition):
+    """`/push`: explicit pushes of elements and signals from an action (§5.4)."""
+
+    pushes = SignalInt("pushes", init=0)
+
+    def __init__(self) -> None:
+        self.count = 0  # one instance per tab: this tab's pushes
+
+    def view(self, ctx: Ctx) -> h.Node:
+        return h.main(
+            h.h1("Push"),
+            h.p("no push yet", id="pushed"),
+            h.button("Push", on.click(self.push), id="push"),
+        )
+
+    @action("Push")
+    def push(self, ctx: Ctx) -> None:
+        self.count += 1
+        ctx.patch_elements(h.p(f"push {self.count}", id="pushed"))
+        ctx.patch_signals({"pushes": self.count})
+
+
+class Broadcast(Composition):
+    """`/broadcast`: signals pushed to every registered tab of the app (§8.3)."""
+
+    message = SignalStr("message", init="hello everyone")
+    broadcast = SignalStr("broadcast", init="")
+
+    def view(self, ctx: Ctx) -> h.Node:
+        return h.main(
+            h.h1("Broadcast"),
+            h.input(self.message.bind(), type="text"),
+            h.button("Broadcast", on.click(self.send), id="broadcast"),
+            h.p(self.broadcast.text(), id="received"),
+        )
+
+    @action("Broadcast")
+    def send(self, ctx: Ctx) -> None:
+        ctx.app.broadcast_signals({"broadcast": self.message.read(ctx)})
+
+
+class Redirect(Composition):
+    """`/redirect`: navigation to the `to` signal's URL; unsafe schemes are dropped
+    (§6.4.3). Each attempt counts, so a dropped redirect shows as a render."""
+
+    to = SignalStr("to", init="/counter")
+    attempts = StateTab[int]("attempts", 0)
+
+    def view(self, ctx: Ctx) -> h.Node:
+        return h.main(
+            h.h1("Redirect"),
+            h.input(self.to.bind(), type="text"),
+            h.button("Go", on.click(self.go), id="go"),
+            h.p(h.span(str(self.attempts.read(ctx)), id="attempts"), " attempts"),
+        )
+
+    @action("Go")
+    def go(self, ctx: Ctx) -> None:
+        self.attempts.add(ctx, 1)
+        ctx.redirect(self.to.read(ctx))  # when queued, only the redirect is sent (§5.4.2)
+
+
+class Slow(Composition):
+    """`/slow`: an action that takes `SLOW_SECONDS`; actions on one tab are serialised
+    (§4.2.3)."""
+
+    done = StateTab[int]("slow_done", 0)
+
+    def view(self, ctx: Ctx) -> h.Node:
+        return h.main(
+            h.h1("Slow"),
+            h.p(h.span(str(self.done.read(ctx)), id="slow-done"), " done"),
+            h.button("Slow", on.click(self.slow), id="slow"),
+        )
+
+    @action("Slow")
+    async def slow(self, ctx: Ctx) -> None:
+        await asyncio.sleep(SLOW_SECONDS)  # the action's own work, not synchronisation
+        self.done.add(ctx, 1)
+
+
+class TickerPage(Composition):
+    """`/ticker`: a periodic tick (Via's `via.Stream`) incrementing a tab counter."""
+
+    ticks = StateTab[int]("ticks", 0)
+    status = StateTab[str]("ticker_status", "stopped")
+
+    def __init__(self) -> None:
+        self.ticker: Ticker | None = None
+
+    def view(self, ctx: Ctx) -> h.Node:
+        return h.main(
+            h.h1("Ticker"),
+            h.p(h.span(str(self.ticks.read(ctx)), id="ticks"), " ticks"),
+            h.p(self.status.read(ctx), id="ticker-status"),
+            h.button("Start", on.click(self.start), id="start"),
+            h.button("Stop", on.click(self.stop), id="stop"),
+        )
+
+    @action("Start")
+    def start(self, ctx: Ctx) -> None:
+        if self.ticker is None or self.ticker.done:
+            self.ticker = ctx.stream(TICK_SECONDS, lambda tab: self.ticks.add(tab, 1))
+        self.status.write(ctx, "running")
+
+    @action("Stop")
+    def stop(self, ctx: Ctx) -> None:
+        # Ticks run under the tab's lock like actions, so none is running now, and this
+        # action's render follows every tick's (§4.2.3).
+        if self.ticker is not None:
+            self.ticker.stop()
+        self.status.write(ctx, "stopped")
+
+
+MOUNTS: dict[str, type[Any]] = {
+    "/": Index,
+    "/counter": Counter,
+    "/scopes": Scopes,
+    "/chat": Chat,
+    "/rooms/{room}": RoomChat,
+    "/errors": Errors,
+    "/upload": Upload,
+    "/push": Push,
+    "/broadcast": Broadcast,
+    "/redirect": Redirect,
+    "/slow": Slow,
+    "/ticker": TickerPage,
+}
+
+
+def create_app(faults: Iterable[str] = (), **options: Any) -> App:
+    """The conformance app, with Via's default options except the upload cap (`MAX_UPLOAD`).
+
+    `faults` are test-only broken variants (`reference_impl.options.FAULTS`); other options
+    go to `App` (e.g. `heartbeat=0.05`).
+    """
+    options.setdefault("max_upload", MAX_UPLOAD)
+    app = App(faults=frozenset(faults), **options)
+    for route, composition in MOUNTS.items():
+        app.mount(route, composition)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the conformance app on 127.0.0.1."""
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--fault",
+            action="append",
+            default=[],
+            choices=sorted(FAULTS),
+            help="test-only: switch on one deliberately broken variant (repeatable)",
+        )
+
+    main_for(
+        lambda args: create_app(args.fault),
+        argv,
+        description="the Via conformance app (reference runtime)",
+        add_arguments=add_arguments,
+    )
+
+
+if __name__ == "__main__":
+    main()
