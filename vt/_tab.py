@@ -16,16 +16,14 @@ group, change event, last action, options) comes down to it as a `Hub`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar
 
 import anyio
 
-from . import _flows, _http, _report, _waits
+from . import _flows, _http
 from ._bindings import Assign, Fetch, describe_effects
-from ._defaults import QUIET_WINDOW
-from ._dom import Document, Element, Script
+from ._dom import Element
 from ._events import (
     Event,
     EventLog,
@@ -36,6 +34,7 @@ from ._events import (
     is_ready,
 )
 from ._exceptions import ProtocolError, UnexpectedResponse, UsageError
+from ._expect import TabView
 from ._feed import Fed, ItemFeed
 from ._hub import Hub
 from ._page import read_page
@@ -51,10 +50,9 @@ from ._requests import (
     stream_request,
     upload_request,
 )
-from ._signals import Signals
 from ._sse import Comment
 from ._timeline import ActionRef, Timeline
-from ._via import ScriptKind, classify_script
+from ._via import classify_script
 
 __all__ = ["ActionResult", "AsyncTab", "ResponseInfo", "TabOwner", "open_tab"]
 
@@ -72,7 +70,7 @@ class TabOwner(Protocol):
     async def open(self, path: str = "/", *, connect: bool = True) -> AsyncTab: ...
 
 
-class AsyncTab:
+class AsyncTab(TabView):
     """One page load: a replica of the page, its signals, its stream and its timeline.
 
     Made by `AsyncSession.open` (or `fork`). Attributes worth knowing:
@@ -113,66 +111,6 @@ class AsyncTab:
 
     def __repr__(self) -> str:
         return f"<AsyncTab {self.label} {self.id_or_none!r}>"
-
-    # -- identity and the replica -------------------------------------------------------------
-
-    @property
-    def id_or_none(self) -> str | None:
-        """The current tab id, or None before the page loaded."""
-        value = self.replica.signals.get("via_tab")
-        return value if isinstance(value, str) else None
-
-    @property
-    def id(self) -> str:
-        """The current tab id (`via_tab`); it follows a re-bootstrap (§5.5), which patches a
-        new `via_tab` into the signals."""
-        value = self.id_or_none
-        if value is None:
-            raise UsageError(f"tab {self.label} has no tab id yet")
-        return value
-
-    @property
-    def document(self) -> Document:
-        """The page replica (a `vt.Document`), patched by every event."""
-        return self.replica.document
-
-    @property
-    def signals(self) -> Signals:
-        """The tab's signals, as the browser holds them."""
-        return self.replica.signals
-
-    @property
-    def console(self) -> list[str]:
-        """What a browser console would have shown on this page (missing patch targets...)."""
-        return self.replica.console
-
-    @property
-    def scripts(self) -> list[Script]:
-        """Every script patches added to this page (a browser would have run them)."""
-        return self.replica.scripts
-
-    @property
-    def transcript(self) -> bytes:
-        """The raw bytes of the current (or last) stream connection."""
-        return bytes(self.transcripts[-1]) if self.transcripts else b""
-
-    @property
-    def page_url(self) -> str:
-        """The page's URL. Requests from the page send it as `Referer`, as a browser's
-        same-origin requests do; Via rebuilds a stale tab's page from it (§5.5.3)."""
-        return self.hub.url(self.path)
-
-    def select(self, selector: str) -> list[Element]:
-        """Elements of the replica matching a CSS selector."""
-        return self.replica.document.select(selector)
-
-    def select_one(self, selector: str) -> Element | None:
-        """The first element matching a CSS selector, or None."""
-        return self.replica.document.select_one(selector)
-
-    def text(self, selector: str = "body") -> str:
-        """Normalised text of the elements matching `selector` (the whole body by default)."""
-        return self.replica.document.text(selector)
 
     # -- page -------------------------------------------------------------------------------
 
@@ -616,88 +554,6 @@ class AsyncTab:
         except StopIteration as stop:
             results: list[ActionResult] = stop.value
             return results
-
-    # -- waits (the conditions: vt._waits) --------------------------------------------------
-
-    async def wait_until(
-        self,
-        check: Callable[[], T | None],
-        *,
-        description: str,
-        timeout: float | None = None,
-        closest: Callable[[], str] | None = None,
-    ) -> T:
-        """Wait until `check()` returns something other than None/False; return it.
-
-        `check` runs after every change to any tab of this client, so it may look across
-        tabs. On timeout, raises `WaitTimeout` saying `description`, `closest()` and what the
-        tab saw since the last action.
-        """
-        return await _waits.wait_for(
-            [self], check, description=description, timeout=timeout, closest=closest
-        )
-
-    async def expect_text(
-        self, selector: str, text: str, *, timeout: float | None = None
-    ) -> Element:
-        """Wait until an element matching `selector` contains `text` (whitespace-normalised);
-        return that element."""
-        return await _waits.expect_text(self, selector, text, timeout=timeout)
-
-    async def expect_signal(self, name: str, value: Any, *, timeout: float | None = None) -> None:
-        """Wait until signal `name` (a dotted path for nested signals) equals `value`."""
-        await _waits.expect_signal(self, name, value, timeout=timeout)
-
-    async def expect_event(
-        self,
-        match: Callable[[StreamItem], bool],
-        *,
-        description: str = "receive a matching event",
-        since: int | None = None,
-        timeout: float | None = None,
-    ) -> StreamItem:
-        """Wait for an event (or comment) satisfying `match`, counting from index `since` of
-        `events` (default: events arriving from now on)."""
-        return await _waits.expect_event(
-            self, match, description=description, since=since, timeout=timeout
-        )
-
-    async def expect_console(self, text: str, *, timeout: float | None = None) -> str:
-        """Wait until the console (what a browser would log) has a message containing
-        `text`; return the message."""
-        return await _waits.expect_console(self, text, timeout=timeout)
-
-    async def expect_script(
-        self, kind: str | None = None, text: str | None = None, *, timeout: float | None = None
-    ) -> ScriptKind:
-        """Wait until a patch runs a script of this kind (``toast``, ``redirect``,
-        ``reload``, ``script``) whose value or source contains `text`; return it classified."""
-        return await _waits.expect_script(self, kind, text, timeout=timeout)
-
-    async def expect_quiet(
-        self,
-        window: float = QUIET_WINDOW,
-        *,
-        match: Callable[[StreamItem], bool] | None = None,
-        description: str = "stay quiet",
-    ) -> None:
-        """Assert that no event arrives for `window` seconds (heartbeats and comments aside,
-        unless `match` says otherwise). Waiting out the window *is* the assertion."""
-        await _waits.expect_quiet(self, window, match=match, description=description)
-
-    # -- failure reports (vt._report) -------------------------------------------------------
-
-    def save_artifacts(self, folder: str | Path | None = None) -> Path:
-        """Write this tab's raw stream transcript(s) and current page into `folder` (default:
-        the client's `artifacts_dir`); return the `.sse` path.
-
-        Raises:
-            UsageError: no folder given and the client has no `artifacts_dir`.
-        """
-        where = Path(folder) if folder is not None else self.hub.settings.artifacts_dir
-        if where is None:
-            raise UsageError("no folder to save into: pass one, or give the client artifacts_dir=")
-        return _report.save(self, where)
 
 
 async def open_tab(
