@@ -77,9 +77,7 @@ def test_a_radio_click_picks_its_value() -> None:
 
 
 def test_change_without_data_bind_fires_on_a_checkbox_click() -> None:
-    page = replica(
-        '<input type="checkbox" id="c" data-on:change="@post(\'/_action/Toggle\')">'
-    )
+    page = replica('<input type="checkbox" id="c" data-on:change="@post(\'/_action/Toggle\')">')
     _, steps = drive(click(page, element(page, "#c"), label="t"), page)
     assert fired(steps) == ["change data-on:change"]
     assert sent(steps) == ["POST /_action/Toggle"]
@@ -87,7 +85,7 @@ def test_change_without_data_bind_fires_on_a_checkbox_click() -> None:
 
 def test_a_submit_button_submits_its_form() -> None:
     page = replica(
-        "<form data-on:submit=\"@post('/_action/Save')\"><button id=\"b\">Save</button></form>"
+        '<form data-on:submit="@post(\'/_action/Save\')"><button id="b">Save</button></form>'
     )
     _, steps = drive(click(page, element(page, "#b"), label="t"), page)
     assert fired(steps) == ["submit data-on:submit"]
@@ -96,8 +94,7 @@ def test_a_submit_button_submits_its_form() -> None:
 
 def test_enter_in_a_lone_field_submits_its_form_implicitly() -> None:
     page = replica(
-        "<form data-on:submit=\"@post('/_action/Search')\">"
-        '<input id="q" data-bind="q"></form>'
+        '<form data-on:submit="@post(\'/_action/Search\')"><input id="q" data-bind="q"></form>'
     )
     _, steps = drive(press(page, element(page, "#q"), "Enter", label="t"), page)
     assert sent(steps) == ["POST /_action/Search"]
@@ -106,7 +103,7 @@ def test_enter_in_a_lone_field_submits_its_form_implicitly() -> None:
 def test_enter_in_a_field_clicks_the_forms_submit_button() -> None:
     page = replica(
         '<form><input id="a"><input id="b">'
-        "<button id=\"go\" data-on:click=\"@post('/_action/Go')\">Go</button></form>"
+        '<button id="go" data-on:click="@post(\'/_action/Go\')">Go</button></form>'
     )
     _, steps = drive(press(page, element(page, "#a"), "Enter", label="t"), page)
     assert fired(steps) == ["click data-on:click"]
@@ -115,16 +112,14 @@ def test_enter_in_a_field_clicks_the_forms_submit_button() -> None:
 
 def test_enter_in_a_form_of_two_fields_and_no_button_does_nothing() -> None:
     page = replica(
-        "<form data-on:submit=\"@post('/_action/S')\"><input id=\"a\"><input id=\"b\"></form>"
+        '<form data-on:submit="@post(\'/_action/S\')"><input id="a"><input id="b"></form>'
     )
     with pytest.raises(ElementNotInteractive, match="nothing reacts to it"):
         drive(press(page, element(page, "#a"), "Enter", label="t"), page)
 
 
 def test_key_filters_pick_the_bindings_that_run() -> None:
-    page = replica(
-        "<input id=\"d\" data-on:keydown=\"evt.key==='Enter'&&@post('/_action/Send')\">"
-    )
+    page = replica("<input id=\"d\" data-on:keydown=\"evt.key==='Enter'&&@post('/_action/Send')\">")
     field = element(page, "#d")
     _, steps = drive(press(page, field, "Enter", label="t"), page)
     assert sent(steps) == ["POST /_action/Send"]
@@ -169,14 +164,14 @@ def test_throttle_fires_on_the_first_character_only() -> None:
 
 
 def test_a_disabled_button_refuses_the_click() -> None:
-    page = replica("<button id=\"b\" disabled data-on:click=\"@post('/_action/X')\">x</button>")
+    page = replica('<button id="b" disabled data-on:click="@post(\'/_action/X\')">x</button>')
     with pytest.raises(ElementNotInteractive, match="is disabled"):
         drive(click(page, element(page, "#b"), label="t"), page)
 
 
 def test_a_click_bubbles_and_once_fires_once() -> None:
     page = replica(
-        "<div data-on:click__once=\"@post('/_action/Once')\"><span id=\"s\">x</span></div>"
+        '<div data-on:click__once="@post(\'/_action/Once\')"><span id="s">x</span></div>'
     )
     once: set[Any] = set()
     _, first = drive(click(page, element(page, "#s"), label="t", fired_once=once), page)

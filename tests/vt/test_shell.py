@@ -104,8 +104,7 @@ def _public(cls: type) -> dict[str, Any]:
     return {
         name: member
         for name, member in inspect.getmembers(cls)
-        if not name.startswith("_")
-        and (isinstance(member, property) or inspect.isfunction(member))
+        if not name.startswith("_") and (isinstance(member, property) or inspect.isfunction(member))
     }
 
 
@@ -137,9 +136,11 @@ def test_sync_reads_inside_conditions_run_on_the_loop_thread(serve: Serve) -> No
         tab.action("Inc")
         # A condition that reads the sync tab (properties and methods) inside the wait.
         tab.expect_event(
-            lambda item: tab.select_one("#count") is not None
-            and tab.text("#count") == "1"
-            and tab.signals["greeting"] == "hello",
+            lambda item: (
+                tab.select_one("#count") is not None
+                and tab.text("#count") == "1"
+                and tab.signals["greeting"] == "hello"
+            ),
             description="see the count and the greeting",
             since=0,
         )
