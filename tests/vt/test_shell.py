@@ -83,7 +83,8 @@ async def test_a_failed_wait_without_an_artifacts_folder_saves_nothing(serve: Se
     assert _vt_folders() == before
     message = str(info.value)
     assert "transcript: not saved" in message
-    assert "artifacts_dir=" in message and "--vt-output" in message
+    assert "artifacts_dir=" in message
+    assert "--vt-output" in message
 
 
 @pytest.mark.anyio
