@@ -32,6 +32,7 @@ from ._events import (
     StreamItem,
     UnknownEvent,
     is_ready,
+    read_raw,
 )
 from ._exceptions import ProtocolError, UnexpectedResponse, UsageError
 from ._expect import TabView
@@ -91,7 +92,7 @@ class AsyncTab(TabView):
         self.path = path
         self.label = f"{session.name}/{number}"
         self.replica = Replica.from_html("")
-        self.timeline = Timeline()
+        self.timeline = Timeline(read_raw)
         self.responses: list[ResponseInfo] = []
         self.events = EventLog()
         self.recording = Recording()
