@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -161,3 +162,54 @@ def test_sync_elements_are_snapshots_of_their_subtree(serve: Serve) -> None:
         assert count.parent is None  # the subtree alone, not a copy of the document
         assert isinstance(tab.fork(), vt.Tab)
         assert all(isinstance(t, vt.Tab) for t in tab.session.tabs)
+
+
+# -- the plugin's two deadlines --------------------------------------------------------------
+
+
+def test_the_plugin_passes_both_deadlines_through(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        "import pytest\n"
+        "from reference_impl.examples import chat\n\n"
+        "@pytest.fixture\n"
+        "def vt_app():\n"
+        "    return chat.create_app()\n"
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_sync(vt_client):
+            assert (vt_client.timeout, vt_client.http_timeout) == (7, 2)
+
+        @pytest.mark.anyio
+        async def test_async(vt_async_client):
+            assert (vt_async_client.timeout, vt_async_client.http_timeout) == (7, 2)
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--vt-timeout=7", "--vt-http-timeout=2"
+    )
+    result.assert_outcomes(passed=2)
+    help_text = pytester.runpytest_subprocess("--help").stdout.str()
+    assert "the wait deadline" in help_text
+    assert "--vt-http-timeout" in help_text
+
+
+# -- the tree cache --------------------------------------------------------------------------
+
+
+def test_each_thread_has_its_own_fragment_cache() -> None:
+    from vt import _tree
+
+    markup = '<div id="t1"><p>same view</p></div>'
+    _tree.parse_fragment_shared(markup)
+    mine = _tree._templates()
+    seen: list[Any] = []
+    thread = threading.Thread(target=lambda: seen.append(_tree._templates()))
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive()
+    (theirs,) = seen
+    assert theirs is not mine
+    assert not theirs  # a second loop thread starts empty: no tree shared across threads
