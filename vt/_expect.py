@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from . import _waits
 from ._defaults import QUIET_WINDOW
 from ._dom import Document, Element, Script
 from ._events import StreamItem
@@ -20,16 +21,7 @@ from ._replica import Replica
 from ._report import save
 from ._signals import Signals
 from ._via import ScriptKind
-from ._waits import (
-    Watched,
-    expect_console,
-    expect_event,
-    expect_quiet,
-    expect_script,
-    expect_signal,
-    expect_text,
-    wait_for,
-)
+from ._waits import Watched
 
 __all__ = ["TabView"]
 
@@ -119,7 +111,7 @@ class TabView:
         tabs. On timeout, raises `WaitTimeout` saying `description`, `closest()` and what the
         tab saw since the last action.
         """
-        return await wait_for(
+        return await _waits.wait_for(
             [self], check, description=description, timeout=timeout, closest=closest
         )
 
@@ -128,13 +120,13 @@ class TabView:
     ) -> Element:
         """Wait until an element matching `selector` contains `text` (whitespace-normalised);
         return that element."""
-        return await expect_text(self, selector, text, timeout=timeout)
+        return await _waits.expect_text(self, selector, text, timeout=timeout)
 
     async def expect_signal(
         self: Watched, name: str, value: Any, *, timeout: float | None = None
     ) -> None:
         """Wait until signal `name` (a dotted path for nested signals) equals `value`."""
-        await expect_signal(self, name, value, timeout=timeout)
+        await _waits.expect_signal(self, name, value, timeout=timeout)
 
     async def expect_event(
         self: Watched,
@@ -146,14 +138,14 @@ class TabView:
     ) -> StreamItem:
         """Wait for an event (or comment) satisfying `match`, counting from index `since` of
         `events` (default: events arriving from now on)."""
-        return await expect_event(
+        return await _waits.expect_event(
             self, match, description=description, since=since, timeout=timeout
         )
 
     async def expect_console(self: Watched, text: str, *, timeout: float | None = None) -> str:
         """Wait until the console (what a browser would log) has a message containing
         `text`; return the message."""
-        return await expect_console(self, text, timeout=timeout)
+        return await _waits.expect_console(self, text, timeout=timeout)
 
     async def expect_script(
         self: Watched,
@@ -164,7 +156,7 @@ class TabView:
     ) -> ScriptKind:
         """Wait until a patch runs a script of this kind (``toast``, ``redirect``,
         ``reload``, ``script``) whose value or source contains `text`; return it classified."""
-        return await expect_script(self, kind, text, timeout=timeout)
+        return await _waits.expect_script(self, kind, text, timeout=timeout)
 
     async def expect_quiet(
         self: Watched,
@@ -175,7 +167,7 @@ class TabView:
     ) -> None:
         """Assert that no event arrives for `window` seconds (heartbeats and comments aside,
         unless `match` says otherwise). Waiting out the window *is* the assertion."""
-        await expect_quiet(self, window, match=match, description=description)
+        await _waits.expect_quiet(self, window, match=match, description=description)
 
     def save_artifacts(self: Watched, folder: str | Path | None = None) -> Path:
         """Write this tab's raw stream transcript(s) and current page into `folder` (default:

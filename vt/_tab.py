@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import anyio
 
@@ -56,8 +56,6 @@ from ._timeline import ActionRef, Timeline
 from ._via import classify_script
 
 __all__ = ["ActionResult", "AsyncTab", "ResponseInfo", "TabOwner", "open_tab"]
-
-T = TypeVar("T")
 
 
 class TabOwner(Protocol):
