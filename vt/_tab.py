@@ -59,13 +59,17 @@ __all__ = ["ActionResult", "AsyncTab", "ResponseInfo", "TabOwner", "open_tab"]
 
 
 class TabOwner(Protocol):
-    """What a tab needs of its session (`AsyncSession`): a name, an HTTP client with the
-    session's cookies, and a way to open a sibling tab."""
+    """What a tab knows of its session (`AsyncSession`, defined above this module): a name,
+    an HTTP client with the session's cookies, its tabs, and a way to open a sibling tab."""
 
     @property
     def name(self) -> str: ...
     @property
     def http(self) -> _http.AsyncHTTPClient: ...
+    @property
+    def cookies(self) -> dict[str, str]: ...
+    @property
+    def tabs(self) -> list[AsyncTab]: ...
     async def open(self, path: str = "/", *, connect: bool = True) -> AsyncTab: ...
 
 
