@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from ._dom import canonical_html
-from ._events import StreamItem, read_item
+from ._events import StreamItem
 from ._exceptions import ProtocolError, UsageError
+from ._feed import Fed, ItemFeed
 from ._replica import Replica
-from ._sse import Comment, ServerSentEvent, SSEDecoder
+from ._sse import Comment
 
 __all__ = ["CASES_DIR", "CaseRun", "CodecCase", "ExpectedError", "load_cases", "run_case"]
 
@@ -124,18 +125,16 @@ def run_case(case: CodecCase, chunks: list[int] | None = None) -> CaseRun:
     browser.
     """
     run = CaseRun(Replica.from_html(case.before_html, case.before_signals))
-    decoder = SSEDecoder()
-    decoded: list[ServerSentEvent | Comment] = []
+    feed = ItemFeed()
+    fed: list[Fed] = []
     start = 0
     for cut in [*(chunks or []), len(case.stream)]:
-        decoded.extend(decoder.feed(case.stream[start:cut]))
+        fed.extend(feed.feed(case.stream[start:cut]))
         start = cut
-    decoded.extend(decoder.close())
-    for raw in decoded:
-        try:
-            item = read_item(raw)
-        except ProtocolError as exc:
-            run.errors.append(exc)
+    fed.extend(feed.close())
+    for _raw, item in fed:
+        if isinstance(item, ProtocolError):
+            run.errors.append(item)
             continue
         run.items.append(item)
         if not isinstance(item, Comment):

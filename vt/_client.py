@@ -9,39 +9,36 @@
 
 A session is one browser profile: its own cookie jar (which sends Via's `Secure` session cookie
 to loopback over plain http, as browsers do), shared by its tabs. Tabs (`vt.AsyncTab`) hold
-the page replicas and streams. The client holds the connection pool, the task group the
-streams are read in, and the change event every wait listens to. The sync API
-(`vt.Client`) runs this same code in a portal.
+the page replicas and streams. The client holds the connection pool and the task group the
+streams are read in, in a `Hub` it hands down to sessions and tabs (nothing below calls the
+client back). The sync API (`vt.Client`) runs this same code in a portal.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypedDict
-from urllib.parse import urljoin
 
 import anyio
-import anyio.abc
 
-from . import _http
+from . import _http, _waits
+from ._defaults import HTTP_TIMEOUT, QUIET_WINDOW, WAIT_TIMEOUT
 from ._dom import Element
 from ._exceptions import UsageError
-from ._tab import AsyncTab
+from ._hub import Hub, Settings
+from ._tab import AsyncTab, open_tab
 from ._timeline import ActionRef
-from ._waits import expect_all, expect_converged, expect_none
 
-__all__ = ["AsyncClient", "AsyncSession"]
-
-DEFAULT_TIMEOUT = 5.0
+__all__ = ["AsyncClient", "AsyncSession", "ClientOptions"]
 
 
 class ClientOptions(TypedDict, total=False):
     """The keyword options of `AsyncClient` (and of `Client`, which passes them on)."""
 
     timeout: float
+    http_timeout: float
     artifacts_dir: str | Path | None
     strict: bool
     accept_encoding: str
@@ -52,9 +49,12 @@ class AsyncClient:
 
     Args:
         base_url: the server, e.g. ``"http://127.0.0.1:8000"``.
-        timeout: default deadline, in seconds, of every wait and request.
-        artifacts_dir: where transcripts and page snapshots go when a wait fails (a temporary
-            directory when None).
+        timeout: default deadline, in seconds, of every wait (`expect_*`, `ready`,
+            `wait_until`).
+        http_timeout: seconds one HTTP request (page, action, beacon, stream connect) may
+            take.
+        artifacts_dir: where transcripts and page snapshots go when a wait fails; when None,
+            nothing is saved and the failure message says so.
         strict: when True (the default), a protocol error on a tab's stream (a malformed event,
             a cut-off event) makes the next wait on that tab raise it.
         accept_encoding: the `Accept-Encoding` of every request; ``"identity"`` unless a test
@@ -65,32 +65,71 @@ class AsyncClient:
         self,
         base_url: str,
         *,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float = WAIT_TIMEOUT,
+        http_timeout: float = HTTP_TIMEOUT,
         artifacts_dir: str | Path | None = None,
         strict: bool = True,
         accept_encoding: str = "identity",
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.artifacts_dir = Path(artifacts_dir) if artifacts_dir is not None else None
-        self.strict = strict
-        self.accept_encoding = accept_encoding
+        self.hub = Hub(
+            Settings(
+                base_url=base_url.rstrip("/"),
+                wait_timeout=timeout,
+                http_timeout=http_timeout,
+                artifacts_dir=Path(artifacts_dir) if artifacts_dir is not None else None,
+                strict=strict,
+                accept_encoding=accept_encoding,
+            )
+        )
         self.sessions: list[AsyncSession] = []
-        self.last_action: ActionRef | None = None
-        self._transport: _http.AsyncHTTPTransport | None = None
-        self._tg: anyio.abc.TaskGroup | None = None
-        self._change: anyio.Event | None = None
+        self._entered = False
         self._closed = False
 
     def __repr__(self) -> str:
         return f"<AsyncClient {self.base_url} sessions={len(self.sessions)}>"
 
+    @property
+    def base_url(self) -> str:
+        """The server under test, without a trailing slash."""
+        return self.hub.settings.base_url
+
+    @property
+    def timeout(self) -> float:
+        """The default deadline of every wait, in seconds."""
+        return self.hub.settings.wait_timeout
+
+    @property
+    def http_timeout(self) -> float:
+        """Seconds one HTTP request may take."""
+        return self.hub.settings.http_timeout
+
+    @property
+    def artifacts_dir(self) -> Path | None:
+        """Where failed waits save transcripts (None: they are not saved)."""
+        return self.hub.settings.artifacts_dir
+
+    @property
+    def strict(self) -> bool:
+        """Whether a protocol error on a stream makes the next wait on that tab raise it."""
+        return self.hub.settings.strict
+
+    @property
+    def accept_encoding(self) -> str:
+        """The `Accept-Encoding` of every request."""
+        return self.hub.settings.accept_encoding
+
+    @property
+    def last_action(self) -> ActionRef | None:
+        """The last action fired from any tab of this client."""
+        return self.hub.last_action
+
     async def __aenter__(self) -> AsyncClient:
-        if self._tg is not None or self._closed:
+        if self._entered or self._closed:
             raise UsageError("an AsyncClient can be entered once; make a new one")
-        self._transport = _http.new_transport()
-        self._tg = anyio.create_task_group()
-        await self._tg.__aenter__()
+        self._entered = True
+        self.hub.transport = _http.new_transport()
+        group = self.hub.task_group = anyio.create_task_group()
+        await group.__aenter__()
         return self
 
     async def __aexit__(
@@ -111,22 +150,23 @@ class AsyncClient:
                 for session in list(self.sessions):
                     await session.aclose()
         finally:
-            if self._tg is not None:
-                self._tg.cancel_scope.cancel()
-                await self._tg.__aexit__(None, None, None)
-            if self._transport is not None:
-                await self._transport.aclose()
+            group, transport = self.hub.task_group, self.hub.transport
+            if group is not None:
+                group.cancel_scope.cancel()
+                await group.__aexit__(None, None, None)
+            if transport is not None:
+                await transport.aclose()
 
     def new_session(self, name: str | None = None) -> AsyncSession:
         """A new session: its own cookie jar, like a separate browser profile.
 
         `name` labels its tabs in timelines and failure messages (default ``session1``...).
         """
-        if self._tg is None or self._closed:
+        if self.hub.transport is None or self._closed:
             raise UsageError(
                 "the client is not open; use `async with vt.AsyncClient(url) as client:`"
             )
-        session = AsyncSession(self, name or f"session{len(self.sessions) + 1}")
+        session = AsyncSession(self.hub, name or f"session{len(self.sessions) + 1}")
         self.sessions.append(session)
         return session
 
@@ -167,9 +207,7 @@ class AsyncClient:
 
     def url(self, path: str) -> str:
         """An absolute URL for a path on the server."""
-        if path.startswith(("http://", "https://")):
-            return path
-        return urljoin(self.base_url + "/", path.lstrip("/"))
+        return self.hub.url(path)
 
     # -- fan-out assertions (one implementation: vt._waits) --------------------------------
 
@@ -178,69 +216,41 @@ class AsyncClient:
     ) -> list[Element]:
         """Wait until every tab shows `text` in an element matching `selector`; return, per
         tab, the first such element. A timeout names the tabs that never did."""
-        return await expect_all(tabs, selector, text, timeout=timeout)
+        return await _waits.expect_all(tabs, selector, text, timeout=timeout)
 
     async def expect_converged(
         self, tabs: Sequence[AsyncTab], selector: str = "body", *, timeout: float | None = None
     ) -> str:
         """Wait until every tab's replica has the same content in `selector` (compared in
         `canonical_html` form); return it. A timeout shows how the versions differ."""
-        return await expect_converged(tabs, selector, timeout=timeout)
+        return await _waits.expect_converged(tabs, selector, timeout=timeout)
 
-    async def expect_none(self, tabs: Sequence[AsyncTab], marker: str, window: float = 0.3) -> None:
-        """Assert that no tab receives `marker` (in its stream's bytes or its page's text) for
-        `window` seconds: the leak check. Waiting out the window is the assertion."""
-        await expect_none(tabs, marker, window)
-
-    # -- internal plumbing used by sessions and tabs ----------------------------------------------
-
-    def _notify(self) -> None:
-        # Streams notify on every chunk; an event is only made when a waiter asks for one.
-        event, self._change = self._change, None
-        if event is not None:
-            event.set()
-
-    def _changed(self) -> anyio.Event:
-        """The event the next change sets (take it before checking a condition, so that no
-        change between the check and the wait is missed)."""
-        if self._change is None:
-            self._change = anyio.Event()
-        return self._change
-
-    def _start(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        assert self._tg is not None
-        self._tg.start_soon(fn)
-
-    def _record_action(self, tab: AsyncTab, name: str) -> ActionRef:
-        ref = ActionRef(tab.label, name, time.monotonic())
-        self.last_action = ref
-        return ref
-
-    def _artifacts(self) -> Path:
-        if self.artifacts_dir is None:
-            import tempfile
-
-            self.artifacts_dir = Path(tempfile.mkdtemp(prefix="vt-artifacts-"))
-        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        return self.artifacts_dir
+    async def expect_none(
+        self, tabs: Sequence[AsyncTab], marker: str, window: float = QUIET_WINDOW
+    ) -> None:
+        """The leak check: assert that no tab has `marker` — not on its page, not in its
+        stream's bytes since the client's last action, and not in what arrives for `window`
+        seconds (waiting out the window is part of the assertion)."""
+        await _waits.expect_none(tabs, marker, window)
 
 
 class AsyncSession:
     """One browser session: a cookie jar shared by its tabs. Made by `AsyncClient.new_session`."""
 
-    def __init__(self, client: AsyncClient, name: str) -> None:
-        self.client = client
+    def __init__(self, hub: Hub, name: str) -> None:
+        self.hub = hub
         self.name = name
         self.tabs: list[AsyncTab] = []
         self.jar = _http.loopback_cookie_jar()
-        assert client._transport is not None
+        if hub.transport is None:
+            raise UsageError("the client is not open")
         # One httpx client per session for its cookie jar; all share the client's pool, which
         # the AsyncClient closes (so these are never closed themselves).
         self.http = _http.session_client(
-            client._transport,
+            hub.transport,
             self.jar,
-            headers={"Accept-Encoding": client.accept_encoding},
-            timeout=client.timeout,
+            headers={"Accept-Encoding": hub.settings.accept_encoding},
+            timeout=hub.settings.http_timeout,
         )
         self._closed = False
 
@@ -262,8 +272,7 @@ class AsyncSession:
         """
         if self._closed:
             raise UsageError(f"session {self.name} is closed")
-        tab = AsyncTab(self, path, len(self.tabs) + 1)
-        await tab._load()
+        tab = await open_tab(self, self.hub, path, len(self.tabs) + 1, connect=False)
         self.tabs.append(tab)
         if connect:
             await tab.connect()
@@ -271,7 +280,7 @@ class AsyncSession:
 
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse:
         """A plain HTTP request with this session's cookies (for probes such as `/readyz`)."""
-        return await self.http.request(method, self.client.url(path), **kwargs)
+        return await self.http.request(method, self.hub.url(path), **kwargs)
 
     async def aclose(self) -> None:
         """End every tab's stream (no close beacons: the browser crashed, so to speak)."""

@@ -13,11 +13,14 @@ response's `Set-Cookie`, redirects included.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Generator, Mapping
+from collections.abc import AsyncIterator, Generator, Mapping
 from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from ._requests import Outgoing
 
 __all__ = [
     "AsyncHTTPClient",
@@ -25,8 +28,11 @@ __all__ = [
     "HTTPError",
     "HTTPResponse",
     "Request",
+    "body_chunks",
+    "build",
     "loopback_cookie_jar",
     "new_transport",
+    "read_bounded",
     "session_client",
     "stream_timeout",
 ]
@@ -103,6 +109,40 @@ def session_client(
         follow_redirects=False,
         trust_env=False,
     )
+
+
+def build(
+    client: httpx.AsyncClient, outgoing: Outgoing, *, timeout: httpx.Timeout | None = None
+) -> httpx.Request:
+    """The HTTP request for one request a page sends (with the client's default timeout
+    unless `timeout` is given)."""
+    extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    return client.build_request(
+        outgoing.method,
+        outgoing.url,
+        headers=outgoing.headers,
+        content=outgoing.content,
+        data=outgoing.data,
+        files=outgoing.files,
+        **extra,
+    )
+
+
+def body_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """A streamed body's bytes as they arrive. Without a content encoding the raw body is
+    the stream, so httpx's decoders are skipped."""
+    encoded = response.headers.get("content-encoding", "identity") != "identity"
+    return response.aiter_bytes() if encoded else response.aiter_raw()
+
+
+async def read_bounded(response: httpx.Response, limit: int = 4096) -> bytes:
+    """At most `limit` bytes of a streamed body (for an error message)."""
+    data = bytearray()
+    async for chunk in response.aiter_bytes():
+        data += chunk
+        if len(data) >= limit:
+            break
+    return bytes(data[:limit])
 
 
 def new_transport() -> httpx.AsyncHTTPTransport:

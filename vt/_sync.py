@@ -1,33 +1,45 @@
 """The sync API: the async classes run in a background event loop (an anyio blocking portal).
 
-Each sync method is the async method of the same name, called through the portal; no logic
-lives here, so sync and async behave identically. Objects that the loop keeps changing (the
-page replica, the signals) are handed out as copies taken inside the loop, so a test thread
-never reads a tree while the loop thread writes it.
+Every sync member is made from the async member of the same name by one wrapper (`_twin`)
+and every property by one snapshot helper (`_Snapshot`); no logic lives here, so sync and
+async behave identically, with the async signatures (a test checks that each public async
+member has its twin, with the same parameters).
+
+* A call from the test thread runs in the loop thread, through the portal. A call that
+  arrives on the loop thread itself — a sync tab read inside a `wait_until` or `expect_*`
+  condition — runs directly (the portal would refuse it).
+* What a call returns is handed over as a snapshot taken in the loop thread: returned async
+  tabs and sessions (also in lists) become their sync twins; documents, elements, signals and
+  timelines are copies, so the test thread never reads a tree the loop thread writes. An
+  element is copied alone (its subtree), never the whole document.
 
     with vt.Client("http://127.0.0.1:8000") as client:
         bob = client.new_session("bob").open("/")
         bob.ready()
+        bob.wait_until(lambda: "hi" in bob.text("p"), description="say hi")
 """
 
 from __future__ import annotations
 
+import inspect
+import threading
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager, ExitStack
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar, Unpack
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, Unpack, cast
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ._client import AsyncClient, AsyncSession, ClientOptions
 from ._dom import Document, Element, Script
-from ._events import Event, StreamItem
+from ._events import EventLog, StreamItem
 from ._exceptions import ProtocolError, UsageError
 from ._signals import Signals
 from ._tab import AsyncTab, ResponseInfo
-from ._timeline import Timeline
+from ._timeline import ActionRef, Timeline
+from ._tree import copy_subtree
 
 __all__ = ["Client", "Session", "Tab"]
 
@@ -36,17 +48,55 @@ R = TypeVar("R")
 
 
 class _Proxy:
-    """A sync twin of one async object, bound to the portal that runs it."""
+    """A sync twin of one async object, bound to the portal (and loop thread) that runs it."""
 
-    __slots__ = ("_async", "_portal")
+    __slots__ = ("_async", "_loop", "_portal")
 
-    def __init__(self, portal: BlockingPortal, target: Any) -> None:
+    def __init__(self, portal: BlockingPortal, loop: int, target: Any) -> None:
         self._portal = portal
+        self._loop = loop  # the loop thread's ident
         self._async = target
 
-    def _read(self, fn: Callable[[], R]) -> R:
-        """Run a (sync) read in the loop thread, so it sees a consistent state."""
-        return self._portal.call(fn)
+    def _run(self, fn: Callable[[], Any], coroutine: bool) -> Any:
+        """Run `fn` in the loop thread and snapshot its result for the caller."""
+        if threading.get_ident() == self._loop:
+            if coroutine:
+                raise UsageError(
+                    "a blocking vt call cannot run inside the event loop (in a wait's "
+                    "condition, say); read the tab there, act outside"
+                )
+            return _snapshot(fn(), self)
+        if coroutine:
+            return self._portal.call(_finish, fn, self)
+        return self._portal.call(lambda: _snapshot(fn(), self))
+
+
+async def _finish(fn: Callable[[], Coroutine[Any, Any, Any]], proxy: _Proxy) -> Any:
+    return _snapshot(await fn(), proxy)
+
+
+def _snapshot(value: Any, proxy: _Proxy) -> Any:
+    """A value as the test thread may hold it: twins for async objects, copies of whatever
+    the loop keeps changing. Runs in the loop thread."""
+    if isinstance(value, AsyncTab):
+        return Tab(proxy._portal, proxy._loop, value)
+    if isinstance(value, AsyncSession):
+        return Session(proxy._portal, proxy._loop, value)
+    if isinstance(value, Element):
+        return Element(copy_subtree(value._el))  # its subtree only: never the whole document
+    if isinstance(value, Document):
+        return value.copy()
+    if isinstance(value, Signals):
+        return Signals(value.to_dict())
+    if isinstance(value, Timeline):
+        return value.copy()
+    if isinstance(value, EventLog):
+        return list(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_snapshot(v, proxy) for v in value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value
 
 
 def _unwrap(value: Any) -> Any:
@@ -59,21 +109,71 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
-def _blocking(
-    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]],
-) -> Callable[Concatenate[_Proxy, P], R]:
-    """Make the sync twin of an async method: same arguments, same result, blocking."""
+def _twin(method: Callable[..., Any]) -> Callable[..., Any]:
+    """The one wrapper: the sync twin of a method of an async class (async or not)."""
+    coroutine = inspect.iscoroutinefunction(method)
 
-    def call(self: _Proxy, /, *args: P.args, **kwargs: P.kwargs) -> R:
+    def call(self: _Proxy, /, *args: Any, **kwargs: Any) -> Any:
         args_ = [_unwrap(a) for a in args]
         kwargs_ = {k: _unwrap(v) for k, v in kwargs.items()}
-        result: R = self._portal.call(partial(method, self._async, *args_, **kwargs_))
-        return result
+        return self._run(partial(method, self._async, *args_, **kwargs_), coroutine)
 
     call.__name__ = method.__name__
     call.__qualname__ = method.__qualname__
     call.__doc__ = method.__doc__
+    signature = inspect.signature(method)
+    call.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        return_annotation=inspect.Signature.empty
+    )
     return call
+
+
+# Typed faces of `_twin` (the result type is what mypy cannot work out from the async one).
+
+
+def _blocking(
+    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[Any, P], R]:
+    return _twin(method)
+
+
+def _direct(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
+    return _twin(method)
+
+
+def _blocking_tab(
+    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, AsyncTab]],
+) -> Callable[Concatenate[Any, P], Tab]:
+    return _twin(method)
+
+
+def _blocking_tabs(
+    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, list[AsyncTab]]],
+) -> Callable[Concatenate[Any, P], list[Tab]]:
+    return _twin(method)
+
+
+def _direct_session(
+    method: Callable[Concatenate[Any, P], AsyncSession],
+) -> Callable[Concatenate[Any, P], Session]:
+    return _twin(method)
+
+
+class _Snapshot(Generic[R]):
+    """The one snapshot helper: a property (or attribute) of the async object, read in the
+    loop thread and handed over as a snapshot."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.__doc__ = f"The async object's `{name}`, as a snapshot."
+
+    def __get__(self, proxy: _Proxy | None, owner: type | None = None) -> R:
+        if proxy is None:
+            return cast(R, self)
+        target, name = proxy._async, self.name
+        return cast(R, proxy._run(lambda: getattr(target, name), False))
 
 
 class Tab(_Proxy):
@@ -97,6 +197,7 @@ class Tab(_Proxy):
     type = _blocking(AsyncTab.type)
     close = _blocking(AsyncTab.close)
     reload = _blocking(AsyncTab.reload)
+    fork = _blocking_tab(AsyncTab.fork)
     expect_text = _blocking(AsyncTab.expect_text)
     expect_signal = _blocking(AsyncTab.expect_signal)
     expect_event = _blocking(AsyncTab.expect_event)
@@ -104,101 +205,29 @@ class Tab(_Proxy):
     expect_script = _blocking(AsyncTab.expect_script)
     expect_quiet = _blocking(AsyncTab.expect_quiet)
     wait_until = _blocking(AsyncTab.wait_until)
+    select = _direct(AsyncTab.select)
+    select_one = _direct(AsyncTab.select_one)
+    text = _direct(AsyncTab.text)
+    apply = _direct(AsyncTab.apply)
+    save_artifacts = _direct(AsyncTab.save_artifacts)
 
-    def fork(self, path: str | None = None) -> Tab:
-        """Open another tab in the same session."""
-        return Tab(self._portal, self._portal.call(self._async.fork, path))
-
-    @property
-    def label(self) -> str:
-        """`session/number`, as in failure messages."""
-        return self._async.label
-
-    @property
-    def id(self) -> str:
-        """The current tab id (`via_tab`)."""
-        return self._read(lambda: self._async.id)
-
-    @property
-    def connected(self) -> bool:
-        """True while the stream is open."""
-        return self._async.connected
-
-    @property
-    def session(self) -> Session:
-        """The session (cookie jar) this tab belongs to."""
-        return Session(self._portal, self._async.session)
-
-    @property
-    def responses(self) -> list[ResponseInfo]:
-        """Status and headers of every request the tab made, in order."""
-        return self._read(lambda: list(self._async.responses))
-
-    @property
-    def signals(self) -> Signals:
-        """A snapshot of the tab's signals."""
-        return self._read(lambda: Signals(self._async.signals.to_dict()))
-
-    @property
-    def document(self) -> Document:
-        """A snapshot of the page replica."""
-        return self._read(lambda: self._async.document.copy())
-
-    @property
-    def events(self) -> list[StreamItem]:
-        """Every event and comment received so far."""
-        return self._read(lambda: list(self._async.events))
-
-    @property
-    def scripts(self) -> list[Script]:
-        """Every script patches put into the page."""
-        return self._read(lambda: list(self._async.scripts))
-
-    @property
-    def console(self) -> list[str]:
-        """What a browser console would show (missing patch targets and the like)."""
-        return self._read(lambda: list(self._async.console))
-
-    @property
-    def protocol_errors(self) -> list[ProtocolError]:
-        """Protocol errors seen on this tab's streams."""
-        return self._read(lambda: list(self._async.protocol_errors))
-
-    @property
-    def timeline(self) -> Timeline:
-        """The tab's timeline (a copy)."""
-
-        return self._read(self._async.timeline.copy)
-
-    @property
-    def transcript(self) -> bytes:
-        """Raw bytes of the current (or last) stream."""
-        return self._read(lambda: self._async.transcript)
-
-    @property
-    def page_html(self) -> str:
-        """The page GET's HTML."""
-        return self._async.page_html
-
-    def text(self, selector: str = "body") -> str:
-        """Normalised text of the elements matching `selector`."""
-        return self._read(lambda: self._async.text(selector))
-
-    def select(self, selector: str) -> list[Element]:
-        """Elements matching a CSS selector, from a snapshot of the replica."""
-        return self.document.select(selector)
-
-    def select_one(self, selector: str) -> Element | None:
-        """The first element matching a CSS selector, from a snapshot of the replica."""
-        return self.document.select_one(selector)
-
-    def apply(self, event: Event, *, note: str = "") -> None:
-        """Apply one event to the replica as the browser would, and record it."""
-        self._read(lambda: self._async.apply(event, note=note))
-
-    def save_artifacts(self) -> Path:
-        """Write the transcript and page snapshot; return the transcript's path."""
-        return self._read(self._async.save_artifacts)
+    id = _Snapshot[str]("id")
+    id_or_none = _Snapshot[str | None]("id_or_none")
+    document = _Snapshot[Document]("document")
+    signals = _Snapshot[Signals]("signals")
+    console = _Snapshot[list[str]]("console")
+    scripts = _Snapshot[list[Script]]("scripts")
+    transcript = _Snapshot[bytes]("transcript")
+    page_url = _Snapshot[str]("page_url")
+    label = _Snapshot[str]("label")
+    path = _Snapshot[str]("path")
+    connected = _Snapshot[bool]("connected")
+    session = _Snapshot["Session"]("session")
+    responses = _Snapshot[list[ResponseInfo]]("responses")
+    events = _Snapshot[list[StreamItem]]("events")
+    protocol_errors = _Snapshot[list[ProtocolError]]("protocol_errors")
+    timeline = _Snapshot[Timeline]("timeline")
+    page_html = _Snapshot[str]("page_html")
 
 
 class Session(_Proxy):
@@ -209,23 +238,13 @@ class Session(_Proxy):
     def __repr__(self) -> str:
         return f"<Session {self._async.name}>"
 
-    def open(self, path: str = "/", *, connect: bool = True) -> Tab:
-        """Load a page in a new tab and (unless `connect=False`) open its stream."""
-        return Tab(
-            self._portal, self._portal.call(partial(self._async.open, path, connect=connect))
-        )
-
-    @property
-    def name(self) -> str:
-        """The session's label."""
-        return self._async.name
-
-    @property
-    def cookies(self) -> dict[str, str]:
-        """The session's cookies."""
-        return self._read(lambda: self._async.cookies)
-
+    open = _blocking_tab(AsyncSession.open)
     request = _blocking(AsyncSession.request)
+    close = _blocking(AsyncSession.aclose)
+
+    name = _Snapshot[str]("name")
+    cookies = _Snapshot[dict[str, str]]("cookies")
+    tabs = _Snapshot[list[Tab]]("tabs")
 
 
 class Client(_Proxy, AbstractContextManager["Client"]):
@@ -236,7 +255,7 @@ class Client(_Proxy, AbstractContextManager["Client"]):
     def __init__(self, base_url: str, **options: Unpack[ClientOptions]) -> None:
         self._stack = ExitStack()
         portal = self._stack.enter_context(start_blocking_portal())
-        super().__init__(portal, AsyncClient(base_url, **options))
+        super().__init__(portal, portal.call(threading.get_ident), AsyncClient(base_url, **options))
         try:
             self._stack.enter_context(self._portal.wrap_async_context_manager(self._async))
         except BaseException:
@@ -261,43 +280,24 @@ class Client(_Proxy, AbstractContextManager["Client"]):
             self._closed = True
             self._stack.close()
 
-    @property
-    def base_url(self) -> str:
-        """The server under test."""
-        return self._async.base_url
-
-    @property
-    def timeout(self) -> float:
-        """The default deadline of waits and requests."""
-        return self._async.timeout
-
-    def url(self, path: str) -> str:
-        """An absolute URL for a path on the server."""
-        return self._async.url(path)
-
     def new_session(self, name: str | None = None) -> Session:
-        """A new session (its own cookie jar)."""
+        """A new session (its own cookie jar); see `AsyncClient.new_session`."""
         if self._closed:
             raise UsageError("the client is closed; make a new vt.Client")
-        return Session(self._portal, self._portal.call(self._async.new_session, name))
+        return cast(Session, self._run(partial(self._async.new_session, name), False))
 
-    def open_tabs(
-        self,
-        count: int,
-        path: str = "/",
-        *,
-        name: str = "user",
-        ready: bool = True,
-        concurrency: int = 64,
-    ) -> list[Tab]:
-        """Open `count` sessions with one tab each (see `AsyncClient.open_tabs`)."""
-        tabs = self._portal.call(
-            partial(
-                self._async.open_tabs, count, path, name=name, ready=ready, concurrency=concurrency
-            )
-        )
-        return [Tab(self._portal, tab) for tab in tabs]
-
+    open_tabs = _blocking_tabs(AsyncClient.open_tabs)
     expect_all = _blocking(AsyncClient.expect_all)
     expect_converged = _blocking(AsyncClient.expect_converged)
     expect_none = _blocking(AsyncClient.expect_none)
+    url = _direct(AsyncClient.url)
+
+    base_url = _Snapshot[str]("base_url")
+    timeout = _Snapshot[float]("timeout")
+    http_timeout = _Snapshot[float]("http_timeout")
+    artifacts_dir = _Snapshot[Path | None]("artifacts_dir")
+    strict = _Snapshot[bool]("strict")
+    accept_encoding = _Snapshot[str]("accept_encoding")
+    last_action = _Snapshot[ActionRef | None]("last_action")
+    tabs = _Snapshot[list[Tab]]("tabs")
+    sessions = _Snapshot[list[Session]]("sessions")

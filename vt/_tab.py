@@ -6,115 +6,74 @@
     await tab.press("input[data-bind=draft]", "Enter")   # reads data-on:keydown, POSTs
     await tab.expect_text("article", "hello")
 
-Everything below the sockets is the sans-IO core: `SSEDecoder` -> `read_item` -> `Replica`
-for the stream, `vt._bindings` for gestures. This module moves bytes, records what happened
-on the tab's `Timeline` and wakes the client's waiters.
+This module moves bytes and records what happened; the rules live below it, sans-IO:
+`vt._requests` builds the requests and reads the responses, `vt._feed` turns stream bytes into
+events, `Replica` applies them, `vt._flows` performs gestures, `vt._waits` holds the `expect_*`
+conditions and `vt._report` the failure messages. What the tab shares with its client (task
+group, change event, last action, options) comes down to it as a `Hub`.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import anyio
 
-from . import _http
-from ._bindings import (
-    Assign,
-    Binding,
-    Confirm,
-    Dispatch,
-    ExpressionError,
-    Fetch,
-    bind_path,
-    describe_effects,
-    dispatch,
-    field_value,
-)
-from ._dom import Document, Element, Script
+from . import _flows, _http
+from ._bindings import Assign, Fetch, describe_effects
+from ._dom import Element
 from ._events import (
     Event,
     EventLog,
     PatchElements,
-    PatchMode,
     PatchSignals,
     StreamItem,
     UnknownEvent,
     is_ready,
-    read_item,
+    read_raw,
 )
-from ._exceptions import ElementNotInteractive, ProtocolError, UnexpectedResponse, UsageError
+from ._exceptions import ProtocolError, UnexpectedResponse, UsageError
+from ._expect import TabView
+from ._feed import Fed, ItemFeed
+from ._hub import Hub
 from ._page import read_page
+from ._recording import Recording
 from ._replica import Replica
-from ._signals import Signals
-from ._sse import Comment, ServerSentEvent, SSEDecoder
-from ._timeline import ActionRef, Timeline
-from ._via import ScriptKind, classify_script
-from ._waits import Closest, wait_for
-
-if TYPE_CHECKING:
-    from ._client import AsyncClient, AsyncSession
-
-__all__ = ["ActionResult", "AsyncTab", "ResponseInfo"]
-
-T = TypeVar("T")
-
-DEFAULT_QUIET_WINDOW = 0.3
-_DATASTAR_ACCEPT = "text/event-stream, text/html, application/json"
-_TEXT_FIELDS = frozenset(
-    {"", "text", "search", "email", "url", "tel", "password", "number", "date", "time"}
+from ._requests import (
+    ActionResult,
+    Outgoing,
+    ResponseInfo,
+    ResponseReader,
+    action_request,
+    check_sendable,
+    stream_request,
+    upload_request,
 )
+from ._sse import Comment
+from ._timeline import ActionRef, Timeline
+from ._via import classify_script
+
+__all__ = ["ActionResult", "AsyncTab", "ResponseInfo", "TabOwner", "open_tab"]
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseInfo:
-    """Status and headers of one request a tab made (kept for every request, in order)."""
-
-    method: str
-    url: str
-    status: int
-    headers: dict[str, str]
-    at: float = field(default_factory=time.monotonic, repr=False)
-
-    @property
-    def content_type(self) -> str:
-        """The media type, without parameters, lower case."""
-        return self.headers.get("content-type", "").partition(";")[0].strip().lower()
-
-
-@dataclass(frozen=True, slots=True)
-class ActionResult:
-    """What a request fired from a tab returned.
-
-    Via answers an action 200 with an empty body; its patches arrive on the tab's stream, not
-    here. `events` holds the events the response itself carried (a Datastar server may answer
-    with SSE, HTML or JSON; Via does with SSE for a stale tab), already applied to the tab.
-    """
-
-    name: str
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    events: tuple[StreamItem, ...] = ()
+class TabOwner(Protocol):
+    """What a tab knows of its session (`AsyncSession`, defined above this module): a name,
+    an HTTP client with the session's cookies, its tabs, and a way to open a sibling tab."""
 
     @property
-    def ok(self) -> bool:
-        """True for a 2xx status."""
-        return 200 <= self.status < 300
-
+    def name(self) -> str: ...
     @property
-    def text(self) -> str:
-        """The body as text."""
-        return self.body.decode("utf-8", "replace")
+    def http(self) -> _http.AsyncHTTPClient: ...
+    @property
+    def cookies(self) -> dict[str, str]: ...
+    @property
+    def tabs(self) -> list[AsyncTab]: ...
+    async def open(self, path: str = "/", *, connect: bool = True) -> AsyncTab: ...
 
 
-class AsyncTab:
+class AsyncTab(TabView):
     """One page load: a replica of the page, its signals, its stream and its timeline.
 
     Made by `AsyncSession.open` (or `fork`). Attributes worth knowing:
@@ -129,27 +88,26 @@ class AsyncTab:
     * `protocol_errors`: what the server got wrong (malformed or cut-off events).
     """
 
-    def __init__(self, session: AsyncSession, path: str, number: int) -> None:
+    def __init__(self, session: TabOwner, hub: Hub, path: str, number: int) -> None:
         self.session = session
-        self.client: AsyncClient = session.client
+        self.hub = hub
         self.path = path
         self.label = f"{session.name}/{number}"
         self.replica = Replica.from_html("")
-        self.timeline = Timeline()
+        self.timeline = Timeline(read_raw)
         self.responses: list[ResponseInfo] = []
         self.events = EventLog()
-        self.protocol_errors: list[ProtocolError] = []
-        self.failures: list[Exception] = []  # vt's own errors while reading the stream
-        self.transcripts: list[bytearray] = []
+        self.recording = Recording()
+        # The recording's lists, under the names tests read.
+        self.protocol_errors: list[ProtocolError] = self.recording.protocol_errors
+        self.failures: list[Exception] = self.recording.failures
+        self.transcripts: list[bytearray] = self.recording.transcripts
         self.stream_url = "/_sse"
         self.close_url = "/_sse/close"
         self.page: ResponseInfo | None = None
         self.page_html = ""
         self.connected = False
         self.version = 0  # bumped on every change, so waiters re-check only what changed
-        self._connections = 0
-        self._ready_on = 0  # number of the connection that delivered `: ready`
-        self._reported_errors = 0
         self._cancel: anyio.CancelScope | None = None
         self._stream_done: anyio.Event | None = None
         self._fired_once: set[tuple[Element, str]] = set()
@@ -157,64 +115,10 @@ class AsyncTab:
     def __repr__(self) -> str:
         return f"<AsyncTab {self.label} {self.id_or_none!r}>"
 
-    # -- identity and the replica -------------------------------------------------------------
-
-    @property
-    def id_or_none(self) -> str | None:
-        """The current tab id, or None before the page loaded."""
-        value = self.replica.signals.get("via_tab")
-        return value if isinstance(value, str) else None
-
-    @property
-    def id(self) -> str:
-        """The current tab id (`via_tab`); it follows a re-bootstrap (§5.5), which patches a
-        new `via_tab` into the signals."""
-        value = self.id_or_none
-        if value is None:
-            raise UsageError(f"tab {self.label} has no tab id yet")
-        return value
-
-    @property
-    def document(self) -> Document:
-        """The page replica (a `vt.Document`), patched by every event."""
-        return self.replica.document
-
-    @property
-    def signals(self) -> Signals:
-        """The tab's signals, as the browser holds them."""
-        return self.replica.signals
-
-    @property
-    def console(self) -> list[str]:
-        """What a browser console would have shown on this page (missing patch targets...)."""
-        return self.replica.console
-
-    @property
-    def scripts(self) -> list[Script]:
-        """Every script patches added to this page (a browser would have run them)."""
-        return self.replica.scripts
-
-    @property
-    def transcript(self) -> bytes:
-        """The raw bytes of the current (or last) stream connection."""
-        return bytes(self.transcripts[-1]) if self.transcripts else b""
-
-    def select(self, selector: str) -> list[Element]:
-        """Elements of the replica matching a CSS selector."""
-        return self.replica.document.select(selector)
-
-    def select_one(self, selector: str) -> Element | None:
-        """The first element matching a CSS selector, or None."""
-        return self.replica.document.select_one(selector)
-
-    def text(self, selector: str = "body") -> str:
-        """Normalised text of the elements matching `selector` (the whole body by default)."""
-        return self.replica.document.text(selector)
-
     # -- page -------------------------------------------------------------------------------
 
     async def _load(self) -> None:
-        response = await self.session.http.get(self.client.url(self.path))
+        response = await self.session.http.get(self.hub.url(self.path))
         info = self._record_response("GET", response)
         self.page = info
         if response.status_code != 200 or info.content_type != "text/html":
@@ -261,12 +165,6 @@ class AsyncTab:
         if reconnect:
             await self.connect()
 
-    @property
-    def page_url(self) -> str:
-        """The page's URL. Requests from the page send it as `Referer`, as a browser's
-        same-origin requests do; Via rebuilds a stale tab's page from it (§5.5.3)."""
-        return self.client.url(self.path)
-
     async def fork(self, path: str | None = None) -> AsyncTab:
         """Open another tab in the same session (shares cookies, so `StateSess` too)."""
         return await self.session.open(path if path is not None else self.path)
@@ -275,7 +173,7 @@ class AsyncTab:
         """Close the tab like a browser does: send the close beacon (§4.4), end the stream."""
         tab_id = self.id
         response = await self.session.http.post(
-            self.client.url(self.close_url),
+            self.hub.url(self.close_url),
             content=tab_id.encode(),
             headers={"Content-Type": "text/plain;charset=UTF-8", "Referer": self.page_url},
         )
@@ -295,20 +193,18 @@ class AsyncTab:
         """
         if self.connected:
             raise UsageError(f"tab {self.label} is already connected; drop() it first")
-        url = _with_signals(self.client.url(self.stream_url), self.signals.to_wire())
-        headers = {
-            "Accept": "text/event-stream",
-            "Cache-Control": "no-store",
-            "Datastar-Request": "true",
-            "Referer": self.page_url,
-        }
-        request = self.session.http.build_request(
-            "GET", url, headers=headers, timeout=_http.stream_timeout(self.client.timeout)
+        outgoing = stream_request(
+            self.hub.url(self.stream_url), self.signals.to_wire(), referer=self.page_url
+        )
+        request = _http.build(
+            self.session.http,
+            outgoing,
+            timeout=_http.stream_timeout(self.hub.settings.http_timeout),
         )
         response = await self.session.http.send(request, stream=True)
         info = self._record_response("GET", response)
         if response.status_code != 200 or info.content_type != "text/event-stream":
-            body = await _read_bounded(response)
+            body = await _http.read_bounded(response)
             await response.aclose()
             self.timeline.add(
                 "connect", f"stream refused: {response.status_code} {info.content_type!r}"
@@ -320,10 +216,7 @@ class AsyncTab:
                 section="5.1",
                 raw=body,
             )
-        self._connections += 1
-        number = self._connections
-        transcript = bytearray()
-        self.transcripts.append(transcript)
+        number, _ = self.recording.open()
         self.connected = True
         scope = self._cancel = anyio.CancelScope()
         done = self._stream_done = anyio.Event()
@@ -332,19 +225,15 @@ class AsyncTab:
 
         async def read() -> None:
             reason = "server ended the stream"
-            decoder = SSEDecoder()
-            # Without a content encoding the raw body is the stream: skip httpx's decoders.
-            encoded = response.headers.get("content-encoding", "identity") != "identity"
-            chunks = response.aiter_bytes() if encoded else response.aiter_raw()
+            feed = ItemFeed()
+            hub = self.hub
             try:
                 with scope:
-                    async for chunk in chunks:
-                        transcript.extend(chunk)
-                        for item in decoder.feed(chunk):
-                            self._receive(item, number)
+                    async for chunk in _http.body_chunks(response):
+                        self.recording.receive(number, chunk, hub.last_action)
+                        self._receive(feed.feed(chunk), number)
                         self._changed()
-                    for item in decoder.close():
-                        self._receive(item, number)
+                    self._receive(feed.close(), number)
                 if scope.cancel_called:
                     reason = "dropped by the test"
             except _http.HTTPError as exc:
@@ -353,7 +242,7 @@ class AsyncTab:
                 # A bug in vt itself must not take the other tabs down: keep it for the next
                 # wait on this tab to raise.
                 reason = f"vt failed while reading: {type(exc).__name__}: {exc}"
-                self.failures.append(exc)
+                self.recording.failures.append(exc)
             finally:
                 with anyio.CancelScope(shield=True):
                     await response.aclose()
@@ -362,7 +251,7 @@ class AsyncTab:
                 done.set()
                 self._changed()
 
-        self.client._start(read)
+        self.hub.start(read)
         return info
 
     async def ready(self, timeout: float | None = None) -> None:
@@ -373,9 +262,9 @@ class AsyncTab:
         """
         if not self.connected:
             await self.connect()
-        number = self._connections
+        number = self.recording.connections
         await self.wait_until(
-            lambda: self._ready_on >= number or None,
+            lambda: self.recording.ready_on >= number or None,
             description=f"receive `: ready` on stream #{number}",
             timeout=timeout,
         )
@@ -392,22 +281,20 @@ class AsyncTab:
         await self.drop()
         return await self.connect()
 
-    def _receive(self, raw: ServerSentEvent | Comment, connection: int) -> None:
-        after = self.client.last_action
-        try:
-            item = read_item(raw)
-        except ProtocolError as exc:
-            self._protocol_error(exc)
-            return
-        if isinstance(item, Comment):
-            self.events.append(item)
-            if is_ready(item):
-                self._ready_on = max(self._ready_on, connection)
-                self.timeline.add("ready", ": ready", item, after)
+    def _receive(self, fed: list[Fed], connection: int) -> None:
+        after = self.hub.last_action
+        for raw, item in fed:
+            if isinstance(item, ProtocolError):
+                self._protocol_error(item)
+            elif isinstance(item, Comment):
+                self.events.append(item)
+                if is_ready(item):
+                    self.recording.ready_on = max(self.recording.ready_on, connection)
+                    self.timeline.add("ready", ": ready", item, after)
+                else:
+                    self.timeline.add("comment", f": {item.text}", item, after)
             else:
-                self.timeline.add("comment", f": {item.text}", item, after)
-            return
-        self._apply(item, after, "", raw.raw)
+                self._apply(item, after, "", raw.raw)
 
     def apply(self, event: Event, *, after: ActionRef | None = None, note: str = "") -> None:
         """Apply one event to the replica, as the browser would, and record it."""
@@ -440,32 +327,12 @@ class AsyncTab:
             self.timeline.add("script", classify_script(script).describe(), script, after)
 
     def _protocol_error(self, error: ProtocolError) -> None:
-        self.protocol_errors.append(error)
+        self.recording.protocol_errors.append(error)
         self.timeline.add("error", str(error).splitlines()[0], error)
 
     def _changed(self) -> None:
         self.version += 1
-        self.client._notify()
-
-    def _raise_pending(self) -> None:
-        """Raise what the stream reader hit since the last wait (see `AsyncClient.strict`)."""
-        if self.failures:
-            raise self.failures.pop(0)
-        if self.client.strict and len(self.protocol_errors) > self._reported_errors:
-            error = self.protocol_errors[self._reported_errors]
-            self._reported_errors = len(self.protocol_errors)
-            raise error
-
-    def _stream_position(self) -> tuple[int, int]:
-        return len(self.transcripts), len(self.transcripts[-1]) if self.transcripts else 0
-
-    def _stream_bytes_since(self, position: tuple[int, int]) -> bytes:
-        count, offset = position
-        if not self.transcripts:
-            return b""
-        parts = [bytes(self.transcripts[count - 1][offset:])] if count else []
-        parts.extend(bytes(t) for t in self.transcripts[count:])
-        return b"".join(parts)
+        self.hub.notify()
 
     # -- requests, as Datastar sends them ------------------------------------------------------
 
@@ -502,30 +369,18 @@ class AsyncTab:
         `text/html` (patched with the `datastar-selector`/`datastar-mode` headers) or
         `application/json` (patched into the signals).
         """
-        method = method.upper()
         overrides = dict(signals or {})
-        local = [k for k in overrides if k.startswith("_")]
-        if local:
-            raise UsageError(
-                f"signals {local} start with '_': they are local to the browser and Datastar "
-                "never sends them; set them with tab.signals only through server patches"
-            )
+        check_sendable(overrides)
         if overrides:
             self.signals.patch(overrides)
-        wire = self.signals.to_wire()
-        sent_headers = {
-            "Datastar-Request": "true",
-            "Accept": _DATASTAR_ACCEPT,
-            **(headers or {}),
-        }
-        if method in ("GET", "DELETE"):
-            target = _with_signals(self.client.url(url), wire)
-            return await self._send(method, target, name or f"{method} {url}", sent_headers)
-        sent_headers["Content-Type"] = "application/json"
-        body = json.dumps(wire, separators=(",", ":")).encode()
-        return await self._send(
-            method, self.client.url(url), name or f"{method} {url}", sent_headers, content=body
+        outgoing = action_request(
+            method,
+            self.hub.url(url),
+            self.signals.to_wire(),
+            referer=self.page_url,
+            headers=headers,
         )
+        return await self._send(outgoing, name or f"{method.upper()} {url}")
 
     async def upload(
         self,
@@ -540,76 +395,53 @@ class AsyncTab:
         follow Via's harness: strings as is, booleans as ``true``/``false``, anything else as
         JSON.
         """
-        if any(k.startswith("_") for k in signals):
-            raise UsageError("local '_' signals are never sent by a browser")
+        check_sendable(signals)
         if signals:
             self.signals.patch(signals)
-        data = {
-            key: value
-            if isinstance(value, str)
-            else ("true" if value is True else "false" if value is False else json.dumps(value))
-            for key, value in self.signals.to_wire().items()
-        }
-        return await self._send(
-            "POST",
-            self.client.url(f"/_action/{name}"),
-            name,
-            {"Datastar-Request": "true", "Accept": _DATASTAR_ACCEPT},
-            data=data,
-            files=dict(files),
+        outgoing = upload_request(
+            self.hub.url(f"/_action/{name}"), self.signals.to_wire(), files, referer=self.page_url
         )
+        return await self._send(outgoing, name)
 
-    async def _send(
-        self, method: str, url: str, name: str, headers: dict[str, str], **kwargs: Any
-    ) -> ActionResult:
-        ref = self.client._record_action(self, name)
-        self.timeline.add("action", f"{name}", None, ref)
-        headers = {"Referer": self.page_url, **headers}
-        request = self.session.http.build_request(method, url, headers=headers, **kwargs)
+    async def _send(self, outgoing: Outgoing, name: str) -> ActionResult:
+        ref = self.hub.record_action(self.label, name)
+        self.timeline.add("action", name, None, ref)
+        request = _http.build(self.session.http, outgoing)
         response = await self.session.http.send(request, stream=True)
         events: list[StreamItem] = []
-        body = bytearray()
         try:
-            info = self._record_response(method, response)
-            if response.status_code == 200 and info.content_type == "text/event-stream":
-                # Applied as they arrive, as the browser does with a streamed response.
-                decoder = SSEDecoder()
-                async for chunk in response.aiter_bytes():
-                    body.extend(chunk)
-                    for raw in decoder.feed(chunk):
-                        events.extend(self._apply_response_item(raw, ref))
-                for raw in decoder.close():
-                    events.extend(self._apply_response_item(raw, ref))
-            else:
-                async for chunk in response.aiter_bytes():
-                    body.extend(chunk)
+            info = self._record_response(outgoing.method, response)
+            reader = ResponseReader(info)
+            # Applied as they arrive, as the browser does with a streamed response.
+            async for chunk in response.aiter_bytes():
+                events.extend(self._take_response_items(reader.feed(chunk), ref))
+            events.extend(self._take_response_items(reader.close(), ref))
         finally:
             await response.aclose()
         elapsed = (time.monotonic() - ref.at) * 1000
         self.timeline.add(
             "response", f"{name} -> {response.status_code} ({elapsed:.0f} ms)", info, ref
         )
-        if response.status_code == 200 and info.content_type in ("text/html", "application/json"):
-            event = _response_event(info, bytes(body))
-            if event is not None:
-                events.append(event)
-                self._apply(event, ref, " (in the response)")
+        event = reader.final_event()
+        if event is not None:
+            events.append(event)
+            self._apply(event, ref, " (in the response)")
         self._changed()
-        return ActionResult(name, response.status_code, info.headers, bytes(body), tuple(events))
+        body = bytes(reader.body)
+        return ActionResult(name, response.status_code, info.headers, body, tuple(events))
 
-    def _apply_response_item(
-        self, raw: ServerSentEvent | Comment, ref: ActionRef
-    ) -> list[StreamItem]:
-        try:
-            item = read_item(raw)
-        except ProtocolError as exc:
-            self._protocol_error(exc)
-            return []
-        if not isinstance(item, Comment):
-            self._apply(item, ref, " (in the response)")
-        return [item]
+    def _take_response_items(self, fed: list[Fed], ref: ActionRef) -> list[StreamItem]:
+        items: list[StreamItem] = []
+        for _raw, item in fed:
+            if isinstance(item, ProtocolError):
+                self._protocol_error(item)
+                continue
+            if not isinstance(item, Comment):
+                self._apply(item, ref, " (in the response)")
+            items.append(item)
+        return items
 
-    # -- gestures -----------------------------------------------------------------------------
+    # -- gestures (the rules: vt._flows) ----------------------------------------------------
 
     async def click(self, selector: str, *, timeout: float | None = None) -> list[ActionResult]:
         """Click the first element matching `selector`, as a user would.
@@ -618,8 +450,9 @@ class AsyncTab:
         event bubbles from the element through its ancestors and runs every `data-on:click`
         on the way (`__stop`, `__once`, `__outside`, `__window` honoured); timing modifiers
         (`__debounce`, `__throttle`, `__delay`) fire at once. `confirm(...)` is answered OK.
-        A click also does what the browser does by default: toggles a bound checkbox, picks a
-        bound radio, submits the form of a submit button (firing `data-on:submit`).
+        A click also does what the browser does by default: toggles a checkbox (its bound
+        signal follows, `input` and `change` fire), picks a bound radio, submits the form of a
+        submit button (firing `data-on:submit`).
 
         Returns the responses of the requests the click sent, in order.
 
@@ -628,9 +461,15 @@ class AsyncTab:
                 click; the message says what vt found instead.
         """
         target = await self._find(selector, "click", timeout)
-        gesture = _Gesture(f"click {selector}")
-        await self._click(target, gesture)
-        return self._finish(gesture, target, ("click", "input", "change", "submit"))
+        return await self._drive(
+            _flows.click(
+                self.replica,
+                target,
+                label=self.label,
+                name=f"click {selector}",
+                fired_once=self._fired_once,
+            )
+        )
 
     async def press(
         self, selector: str, key: str, *, timeout: float | None = None
@@ -647,9 +486,16 @@ class AsyncTab:
                 message lists the bindings and the key filters that did not match.
         """
         target = await self._find(selector, f"press {key!r} on", timeout)
-        gesture = _Gesture(f"press {key!r} on {selector}")
-        await self._key(target, key, gesture)
-        return self._finish(gesture, target, ("keydown", "keyup", "click", "submit"))
+        return await self._drive(
+            _flows.press(
+                self.replica,
+                target,
+                key,
+                label=self.label,
+                name=f"press {key!r} on {selector}",
+                fired_once=self._fired_once,
+            )
+        )
 
     async def type(
         self, selector: str, text: str, *, append: bool = False, timeout: float | None = None
@@ -668,42 +514,17 @@ class AsyncTab:
                 binding reacts to typing.
         """
         target = await self._find(selector, "type into", timeout)
-        path = bind_path(target)
-        editable = target.tag in ("input", "textarea", "select") or target.get(
-            "contenteditable"
-        ) not in (None, "false")
-        if not editable and path is None:
-            raise ElementNotInteractive(
-                f"{self.label}: cannot type into {_describe_element(target)}: it is not a "
-                "form field and has no data-bind"
+        return await self._drive(
+            _flows.type_text(
+                self.replica,
+                target,
+                text,
+                label=self.label,
+                append=append,
+                name=f"type {text!r} into {selector}",
+                fired_once=self._fired_once,
             )
-        gesture = _Gesture(f"type {text!r} into {selector}")
-        value = ""
-        if append:
-            current = _get_path(self.signals, path) if path else None
-            value = str(current) if current is not None else (target.get("value") or "")
-        for index, char in enumerate(text):
-
-            def per_char(binding: Binding, first: bool = index == 0) -> bool:
-                if "debounce" in binding.modifiers:
-                    return False
-                return first or "throttle" not in binding.modifiers
-
-            keydown = await self._dispatch(target, "keydown", gesture, key=char, only=per_char)
-            if keydown.prevented:
-                continue
-            value += char
-            if path is not None:
-                self._set_signal(path, field_value(target, value), gesture)
-            await self._dispatch(target, "input", gesture, only=per_char)
-            await self._dispatch(target, "keyup", gesture, key=char, only=per_char)
-        await self._dispatch(
-            target, "input", gesture, only=lambda binding: "debounce" in binding.modifiers
         )
-        await self._dispatch(target, "change", gesture)
-        if path is None:
-            return self._finish(gesture, target, ("keydown", "input", "keyup", "change"))
-        return gesture.results
 
     async def _find(self, selector: str, verb: str, timeout: float | None) -> Element:
         return await self.wait_until(
@@ -712,405 +533,47 @@ class AsyncTab:
             timeout=timeout,
         )
 
-    async def _click(self, target: Element, gesture: _Gesture) -> None:
-        if target.get("disabled") is not None and target.tag in _DISABLEABLE:
-            raise ElementNotInteractive(
-                f"{self.label}: {_describe_element(target)} is disabled; a browser does not "
-                "dispatch clicks to it"
-            )
-        clicked = await self._dispatch(target, "click", gesture)
-        if clicked.prevented:
-            return
-        kind = (target.get("type") or "").lower()
-        path = bind_path(target)
-        if target.tag == "input" and kind in ("checkbox", "radio") and path is not None:
-            if kind == "radio":
-                value: Any = target.get("value") or "on"
-            else:
-                current = _get_path(self.signals, path)
-                checked = current if isinstance(current, bool) else bool(current)
-                checked = not checked
-                value = checked if target.get("value") is None else (target.get("value") or "")
-                if not checked and target.get("value") is not None:
-                    value = ""
-            self._set_signal(path, value, gesture)
-            await self._dispatch(target, "input", gesture)
-            await self._dispatch(target, "change", gesture)
-            return
-        form = target.closest("form")
-        if form is not None and _is_submit_button(target):
-            gesture.defaults.append(f"submit {_describe_element(form)}")
-            await self._dispatch(form, "submit", gesture)
-
-    async def _key(self, target: Element, key: str, gesture: _Gesture) -> None:
-        down = await self._dispatch(target, "keydown", gesture, key=key)
-        if key == "Enter" and not down.prevented:
-            if target.tag in ("button", "a") or _is_submit_button(target):
-                gesture.defaults.append(f"Enter clicks {_describe_element(target)}")
-                await self._click(target, gesture)
-            elif target.tag == "input" and (target.get("type") or "").lower() in _TEXT_FIELDS:
-                form = target.closest("form")
-                if form is not None:
-                    await self._implicit_submit(form, gesture)
-        await self._dispatch(target, "keyup", gesture, key=key)
-
-    async def _implicit_submit(self, form: Element, gesture: _Gesture) -> None:
-        """HTML's implicit submission: Enter in a field clicks the form's default button, or
-        submits a form that has one field and no button."""
-        buttons = [el for el in form.select("button, input") if _is_submit_button(el)]
-        if buttons:
-            gesture.defaults.append(f"Enter clicks {_describe_element(buttons[0])}")
-            await self._click(buttons[0], gesture)
-            return
-        fields = [
-            el for el in form.select("input") if (el.get("type") or "").lower() in _TEXT_FIELDS
-        ]
-        if len(fields) == 1:
-            gesture.defaults.append(f"Enter submits {_describe_element(form)}")
-            await self._dispatch(form, "submit", gesture)
-
-    async def _dispatch(
-        self,
-        target: Element,
-        event: str,
-        gesture: _Gesture,
-        *,
-        key: str | None = None,
-        only: Callable[[Binding], bool] | None = None,
-    ) -> Dispatch:
+    async def _drive(self, flow: _flows.Flow) -> list[ActionResult]:
+        """Run a gesture: record what fires, write its signals, send its requests."""
         try:
-            result = dispatch(
-                self.replica.document,
-                target,
-                event,
-                key=key,
-                fired_once=self._fired_once,
-                only=only,
-            )
-        except ExpressionError as exc:
-            raise ElementNotInteractive(f"{self.label}: {exc}") from None
-        gesture.dispatches.append(result)
-        for binding, effects in result.fired:
-            self.timeline.add(
-                "gesture", f"{event} -> {binding.attr}: {describe_effects(effects)}", binding
-            )
-            for effect in effects:
-                if isinstance(effect, Assign):
-                    self.signals.patch(effect.as_patch())
-                    self._changed()
-                elif isinstance(effect, Fetch):
-                    gesture.results.append(
-                        await self.fetch(effect.method, effect.url, headers=_headers(effect))
-                    )
-                else:
-                    assert isinstance(effect, Confirm)
-        return result
-
-    def _set_signal(self, path: tuple[str, ...], value: Any, gesture: _Gesture) -> None:
-        self.signals.patch(Assign(path, value).as_patch())
-        gesture.defaults.append(f"${'.'.join(path)} = {value!r}")
-        self._changed()
-
-    def _finish(
-        self, gesture: _Gesture, target: Element, events: tuple[str, ...]
-    ) -> list[ActionResult]:
-        """Return the gesture's responses, or raise if nothing reacted to it."""
-        if any(d.fired for d in gesture.dispatches) or gesture.defaults:
-            return gesture.results
-        lines = [
-            f"{self.label}: {gesture.name}: nothing reacts to it; a browser would do nothing.",
-            f"  element: {_describe_element(target)}",
-        ]
-        for d in gesture.dispatches:
-            for binding, reason in d.blocked:
-                lines.append(f"  {binding.describe()} did not run: {reason}")
-        misses = sorted({m for d in gesture.dispatches for m in d.near_misses})
-        lines.extend(f"  look-alike attribute: {m}" for m in misses)
-        if len(lines) == 2:
-            found = sorted(
-                {name for el in (target, *target.ancestors) for name in el.attrs if "data-" in name}
-            )
-            lines.append(
-                f"  no data-on:{'/'.join(events)} on the element or its ancestors"
-                + (f"; data-* attributes there: {', '.join(found)}" if found else "")
-            )
-        raise ElementNotInteractive("\n".join(lines))
-
-    # -- waits --------------------------------------------------------------------------------
-
-    async def wait_until(
-        self,
-        check: Callable[[], T | None],
-        *,
-        description: str,
-        timeout: float | None = None,
-        closest: Callable[[], str] | None = None,
-    ) -> T:
-        """Wait until `check()` returns something other than None/False; return it.
-
-        `check` runs after every change to any tab of this client, so it may look across
-        tabs. On timeout, raises `WaitTimeout` saying `description`, `closest()` and what the
-        tab saw since the last action.
-        """
-        return await wait_for(
-            self.client, [self], check, description=description, timeout=timeout, closest=closest
-        )
-
-    async def expect_text(
-        self, selector: str, text: str, *, timeout: float | None = None
-    ) -> Element:
-        """Wait until an element matching `selector` contains `text` (whitespace-normalised);
-        return that element."""
-        wanted = " ".join(text.split())
-        seen = Closest(wanted)
-
-        def check() -> Element | None:
-            for element in self.replica.document.select(selector):
-                current = element.text
-                if wanted in current:
-                    return element
-                seen.offer(current)
-            return None
-
-        def closest() -> str:
-            body = self.replica.document.text("body")
-            return seen.report(
-                repr(selector), f"nothing matches {selector!r}; page text is {body[:200]!r}"
-            )
-
-        return await self.wait_until(
-            check, description=f"show {wanted!r} in {selector!r}", timeout=timeout, closest=closest
-        )
-
-    async def expect_signal(self, name: str, value: Any, *, timeout: float | None = None) -> None:
-        """Wait until signal `name` (a dotted path for nested signals) equals `value`."""
-        path = tuple(name.split("."))
-        seen: list[Any] = []
-
-        def check() -> bool:
-            current = _get_path(self.signals, path, _MISSING)
-            if current == value:
-                return True
-            if not seen or seen[-1] != current:
-                seen.append(current)
-            return False
-
-        await self.wait_until(
-            check,
-            description=f"have signal {name!r} == {value!r}",
-            timeout=timeout,
-            closest=lambda: "values seen: " + ", ".join(repr(v) for v in seen[-5:]),
-        )
-
-    async def expect_event(
-        self,
-        match: Callable[[StreamItem], bool],
-        *,
-        description: str = "receive a matching event",
-        since: int | None = None,
-        timeout: float | None = None,
-    ) -> StreamItem:
-        """Wait for an event (or comment) satisfying `match`, counting from index `since` of
-        `events` (default: events arriving from now on)."""
-        start = len(self.events) if since is None else since
-
-        def check() -> StreamItem | None:
-            return next((e for e in self.events[start:] if match(e)), None)
-
-        return await self.wait_until(check, description=description, timeout=timeout)
-
-    async def expect_console(self, text: str, *, timeout: float | None = None) -> str:
-        """Wait until the console (what a browser would log) has a message containing
-        `text`; return the message."""
-        return await self.wait_until(
-            lambda: next((m for m in self.replica.console if text in m), None),
-            description=f"log a console message containing {text!r}",
-            timeout=timeout,
-            closest=lambda: f"console: {self.replica.console[-5:]}",
-        )
-
-    async def expect_script(
-        self, kind: str | None = None, text: str | None = None, *, timeout: float | None = None
-    ) -> ScriptKind:
-        """Wait until a patch runs a script of this kind (``toast``, ``redirect``,
-        ``reload``, ``script``) whose value or source contains `text`; return it classified."""
-
-        def check() -> ScriptKind | None:
-            for script in self.replica.scripts:
-                found = classify_script(script)
-                if kind is not None and found.kind != kind:
-                    continue
-                if text is not None and text not in (found.value or "") + script.text:
-                    continue
-                return found
-            return None
-
-        what = " ".join(p for p in (kind or "script", repr(text) if text else "") if p)
-        return await self.wait_until(
-            check,
-            description=f"run a {what}",
-            timeout=timeout,
-            closest=lambda: (
-                "scripts run: "
-                + ", ".join(classify_script(s).describe() for s in self.replica.scripts[-5:])
-            ),
-        )
-
-    async def expect_quiet(
-        self,
-        window: float = DEFAULT_QUIET_WINDOW,
-        *,
-        match: Callable[[StreamItem], bool] | None = None,
-        description: str = "stay quiet",
-    ) -> None:
-        """Assert that no event arrives for `window` seconds (heartbeats and comments aside,
-        unless `match` says otherwise). Waiting out the window *is* the assertion."""
-        accept = match or _is_patch
-        start = len(self.events)
-        with anyio.move_on_after(window):
+            step = next(flow)
             while True:
-                changed = self.client._changed()
-                if any(accept(e) for e in self.events[start:]):
-                    break
-                await changed.wait()
-        arrived = [e for e in self.events[start:] if accept(e)]
-        if arrived:
-            raise AssertionError(
-                f"{self.label} was expected to {description} for {window:.2f}s, but received:\n"
-                + "\n".join(f"    {_describe(e)}" for e in arrived[:10])
-                + "\n"
-                + self._explain()
-            )
-
-    # -- failure reports ----------------------------------------------------------------------
-
-    def _explain(self) -> str:
-        """The part of a failure message that says what this tab saw."""
-        last = self.client.last_action
-        lines = []
-        if self.connected:
-            state = f"stream #{self._connections} open"
-        elif self._connections:
-            state = f"no stream open (stream #{self._connections} ended)"
-        else:
-            state = "no stream open (never connected: call connect() or ready())"
-        lines.append(f"  tab {self.label} id={self.id_or_none!r}, {state}")
-        if self.replica.console:
-            lines.append(f"  console: {self.replica.console[-3:]}")
-        if last is not None:
-            lines.append(
-                f"  timeline since the last action ({last.describe()}), times relative to it:"
-            )
-            lines.append(self.timeline.render(since=last.at - 0.5, origin=last.at))
-        else:
-            lines.append("  timeline:")
-            lines.append(self.timeline.render())
-        lines.append(f"  transcript: {self.save_artifacts()}")
-        return "\n".join(lines)
-
-    def save_artifacts(self) -> Path:
-        """Write this tab's raw stream transcript(s) and current page; return the `.sse` path."""
-        folder = self.client._artifacts()
-        stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.label)
-        path = folder / f"{stem}.sse"
-        with path.open("wb") as out:
-            for number, transcript in enumerate(self.transcripts, start=1):
-                out.write(f": vt stream #{number}\n".encode())
-                out.write(bytes(transcript))
-        (folder / f"{stem}.html").write_text(self.replica.document.html(), encoding="utf-8")
-        return path
+                reply: ActionResult | None = None
+                if isinstance(step, _flows.Fired):
+                    self.timeline.add(
+                        "gesture",
+                        f"{step.event} -> {step.binding.attr}: {describe_effects(step.effects)}",
+                        step.binding,
+                    )
+                elif isinstance(step, Assign):
+                    self.signals.patch(step.as_patch())
+                    self._changed()
+                else:
+                    assert isinstance(step, Fetch)
+                    reply = await self.fetch(
+                        step.method, step.url, headers=_flows.fetch_headers(step)
+                    )
+                step = flow.send(reply)
+        except StopIteration as stop:
+            results: list[ActionResult] = stop.value
+            return results
 
 
-@dataclass(slots=True)
-class _Gesture:
-    """What one gesture did: its dispatches, default actions and responses."""
+async def open_tab(
+    session: TabOwner, hub: Hub, path: str, number: int, *, connect: bool = True
+) -> AsyncTab:
+    """Load a page in a new tab (labelled `session/number`) and, with `connect`, open its
+    stream.
 
-    name: str
-    dispatches: list[Dispatch] = field(default_factory=list)
-    defaults: list[str] = field(default_factory=list)
-    results: list[ActionResult] = field(default_factory=list)
-
-
-_DISABLEABLE = frozenset({"button", "input", "select", "textarea", "fieldset", "option"})
-_MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<absent>"})()
-
-
-def _is_submit_button(el: Element) -> bool:
-    kind = (el.get("type") or "").lower()
-    if el.tag == "button":
-        return kind in ("", "submit")
-    return el.tag == "input" and kind in ("submit", "image")
-
-
-def _describe_element(el: Element) -> str:
-    html = el.html
-    start = html[: html.find(">") + 1] if ">" in html else html
-    return start if len(start) <= 160 else start[:159] + "…"
-
-
-def _get_path(signals: Mapping[str, Any], path: tuple[str, ...] | None, default: Any = None) -> Any:
-    value: Any = signals
-    for part in path or ():
-        if not isinstance(value, Mapping) or part not in value:
-            return default
-        value = value[part]
-    return value
-
-
-def _headers(effect: Fetch) -> dict[str, str] | None:
-    headers = effect.options.get("headers")
-    if isinstance(headers, dict):
-        return {str(k): str(v) for k, v in headers.items()}
-    return None
-
-
-def _with_signals(url: str, signals: Mapping[str, Any]) -> str:
-    query = quote(json.dumps(signals, separators=(",", ":")), safe="")
-    return url + ("&" if "?" in url else "?") + f"datastar={query}"
-
-
-def _response_event(info: ResponseInfo, body: bytes) -> Event | None:
-    """A non-SSE Datastar response as the event the browser makes of it."""
-    if info.content_type == "text/html":
-        mode = info.headers.get("datastar-mode", "outer")
-        try:
-            patch_mode = PatchMode(mode)
-        except ValueError:
-            return None
-        return PatchElements(
-            elements=body.decode("utf-8", "replace"),
-            selector=info.headers.get("datastar-selector") or None,
-            mode=patch_mode,
-            use_view_transition=info.headers.get("datastar-use-view-transition") == "true",
-        )
-    try:
-        signals = json.loads(body)
-    except ValueError:
-        return None
-    if not isinstance(signals, dict):
-        return None
-    return PatchSignals(
-        signals, only_if_missing=info.headers.get("datastar-only-if-missing") == "true"
-    )
-
-
-def _is_patch(item: StreamItem) -> bool:
-    if isinstance(item, Comment):
-        return False
-    return not (isinstance(item, PatchSignals) and item.is_heartbeat)
-
-
-def _describe(item: StreamItem) -> str:
-    return f": {item.text}" if isinstance(item, Comment) else item.describe()
-
-
-async def _read_bounded(response: _http.HTTPResponse, limit: int = 4096) -> bytes:
-    data = bytearray()
-    async for chunk in response.aiter_bytes():
-        data += chunk
-        if len(data) >= limit:
-            break
-    return bytes(data[:limit])
+    Raises:
+        UnexpectedResponse: the page GET did not return 200 HTML (§2.1).
+        PageBootstrapError: the page has no tab id (`meta[data-signals]` with `via_tab`, §2.3).
+    """
+    tab = AsyncTab(session, hub, path, number)
+    await tab._load()
+    if connect:
+        await tab.connect()
+    return tab
 
 
 def _short_id(tab_id: str | None) -> str:

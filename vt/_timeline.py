@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +38,7 @@ class Entry:
     for an event it is written from the event when first read (most entries never are).
     """
 
-    __slots__ = ("_item", "_text", "after", "at", "kind")
+    __slots__ = ("_decode", "_item", "_text", "after", "at", "kind")
 
     def __init__(
         self,
@@ -46,12 +47,14 @@ class Entry:
         text: str | None,
         item: Any = None,
         after: ActionRef | None = None,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> None:
         self.at = at
         self.kind = kind
         self._text = text
         self._item = item
         self.after = after
+        self._decode = decode
 
     def __repr__(self) -> str:
         return f"Entry(at={self.at:.3f}, kind={self.kind!r}, text={self.text!r})"
@@ -59,10 +62,8 @@ class Entry:
     @property
     def item(self) -> Any:
         """The typed event (or other object) behind the entry, or None."""
-        if isinstance(self._item, bytes):  # an event kept as its bytes (see `EventLog`)
-            from ._events import read_raw
-
-            self._item = read_raw(self._item)
+        if isinstance(self._item, bytes) and self._decode is not None:
+            self._item = self._decode(self._item)  # an event kept as its bytes (`EventLog`)
         return self._item
 
     @property
@@ -81,9 +82,12 @@ class Timeline:
     garbage collector busy. `entries` builds the `Entry` objects when they are read.
     """
 
-    __slots__ = ("_afters", "_items", "_kinds", "_texts", "_times")
+    __slots__ = ("_afters", "_decode", "_items", "_kinds", "_texts", "_times")
 
-    def __init__(self) -> None:
+    def __init__(self, decode: Callable[[bytes], Any] | None = None) -> None:
+        """`decode` turns an item recorded as raw bytes into its typed item when read (the
+        tab gives `vt._events.read_raw`; this module knows nothing of events)."""
+        self._decode = decode
         self._times = array("d")
         self._kinds: list[str] = []
         self._texts: list[str | None] = []
@@ -112,7 +116,7 @@ class Timeline:
     def entries(self) -> list[Entry]:
         """Every entry, in order (built on each read)."""
         return [
-            Entry(at, kind, text, item, after)
+            Entry(at, kind, text, item, after, self._decode)
             for at, kind, text, item, after in zip(
                 self._times, self._kinds, self._texts, self._items, self._afters, strict=True
             )
@@ -120,7 +124,7 @@ class Timeline:
 
     def copy(self) -> Timeline:
         """An independent copy (entries added later to one do not show in the other)."""
-        other = Timeline()
+        other = Timeline(self._decode)
         other._times = array("d", self._times)
         other._kinds = list(self._kinds)
         other._texts = list(self._texts)

@@ -8,6 +8,7 @@ needs (CSS selectors through cssselect, HTML serialisation) works on plain eleme
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from typing import Any, TypeGuard
 
@@ -16,6 +17,7 @@ from lxml import etree
 __all__ = [
     "HtmlElement",
     "attributes",
+    "copy_subtree",
     "detach",
     "elements",
     "is_element",
@@ -58,9 +60,18 @@ def parse_fragment(html: str) -> HtmlElement:
 
 # A fan-out sends every tab the same view, each in its own `<div id="TAB">`: parsed once with
 # the id left out, it is copied (a C-level tree copy, about a third of a parse) for each tab.
+# The cache is per thread: each client's loop runs in one thread (two sync clients, two
+# threads), and a cached tree must never be read by one thread while another copies it.
 _LEADING_ID = re.compile(r'<[A-Za-z][A-Za-z0-9-]*\s+id="([^"&<>]*)"')
-_TEMPLATES: OrderedDict[str, HtmlElement] = OrderedDict()
 _TEMPLATE_LIMIT = 32
+_LOCAL = threading.local()
+
+
+def _templates() -> OrderedDict[str, HtmlElement]:
+    cache: OrderedDict[str, HtmlElement] | None = getattr(_LOCAL, "templates", None)
+    if cache is None:
+        cache = _LOCAL.templates = OrderedDict()
+    return cache
 
 
 def parse_fragment_shared(html: str) -> HtmlElement:
@@ -70,20 +81,27 @@ def parse_fragment_shared(html: str) -> HtmlElement:
     if match is None:
         return parse_fragment(html)
     key = html[: match.start(1)] + html[match.end(1) :]
-    master = _TEMPLATES.get(key)
+    templates = _templates()
+    master = templates.get(key)
     if master is None:
         master = parse_fragment(key)
-        _TEMPLATES[key] = master
-        if len(_TEMPLATES) > _TEMPLATE_LIMIT:
-            _TEMPLATES.popitem(last=False)
+        templates[key] = master
+        if len(templates) > _TEMPLATE_LIMIT:
+            templates.popitem(last=False)
     else:
-        _TEMPLATES.move_to_end(key)
-    # lxml's __copy__ copies the whole subtree in C; copy.deepcopy adds Python overhead.
-    fresh: HtmlElement = master.__copy__()  # type: ignore[attr-defined]
+        templates.move_to_end(key)
+    fresh = copy_subtree(master)
     if len(fresh) and fresh.text is None and fresh[0].get("id") == "":
         fresh[0].set("id", match.group(1))
         return fresh
     return parse_fragment(html)  # the parser moved that element: no sharing for this one
+
+
+def copy_subtree(el: HtmlElement) -> HtmlElement:
+    """A detached deep copy of an element and its descendants."""
+    # lxml's __copy__ copies the whole subtree in C; copy.deepcopy adds Python overhead.
+    fresh: HtmlElement = el.__copy__()  # type: ignore[attr-defined]
+    return fresh
 
 
 def attributes(el: HtmlElement) -> list[tuple[str, str]]:

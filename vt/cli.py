@@ -22,6 +22,7 @@ import anyio
 
 from . import __version__
 from ._client import AsyncClient
+from ._defaults import WAIT_TIMEOUT
 from ._scenarios import SCENARIOS, Scenario
 from ._server import LiveServer
 
@@ -42,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="names (default: all)")
     run.add_argument("--url", help="server to test (default: serve the reference app)")
-    run.add_argument("--timeout", type=float, default=5.0, help="wait deadline, seconds")
+    run.add_argument("--timeout", type=float, default=WAIT_TIMEOUT, help="wait deadline, seconds")
     run.add_argument("--list", action="store_true", help="list scenarios and exit")
     return parser
 

@@ -8,7 +8,8 @@ Fixtures:
 * `vt_client` — a `vt.Client` (sync) for that server; closes its sessions after the test.
 * `vt_async_client` — a `vt.AsyncClient` for async tests (run through anyio's plugin).
 
-Options: `--vt-base-url URL`, `--vt-timeout SECONDS` (default wait deadline),
+Options: `--vt-base-url URL`, `--vt-timeout SECONDS` (the wait deadline of `expect_*`,
+`ready`, `wait_until`), `--vt-http-timeout SECONDS` (each HTTP request and stream connect),
 `--vt-output DIR` (where failing waits save transcripts; default `test-results`).
 
 The module imports nothing heavy at load time: pytest imports every plugin for every run.
@@ -17,13 +18,15 @@ The module imports nothing heavy at load time: pytest imports every plugin for e
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from ._defaults import HTTP_TIMEOUT, WAIT_TIMEOUT
+from ._report import slug
 
 if TYPE_CHECKING:
     from vt import AsyncClient, Client
@@ -44,6 +47,7 @@ class VTConfig:
     base_url: str | None
     timeout: float
     output: Path
+    http_timeout: float = HTTP_TIMEOUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +74,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="vt_timeout",
         type=float,
         default=None,
-        help="default deadline of vt's waits, in seconds (default 5)",
+        help="the wait deadline: how long vt's waits (expect_*, ready, wait_until) give "
+        f"their condition, in seconds (default {WAIT_TIMEOUT:g})",
+    )
+    group.addoption(
+        "--vt-http-timeout",
+        dest="vt_http_timeout",
+        type=float,
+        default=None,
+        help="how long one HTTP request (page, action, stream connect) may take, in seconds "
+        f"(default {HTTP_TIMEOUT:g})",
     )
     group.addoption(
         "--vt-output",
@@ -79,7 +92,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="directory for transcripts of failed waits (default test-results)",
     )
     parser.addini("vt_base_url", "default for --vt-base-url", default=None)
-    parser.addini("vt_timeout", "default for --vt-timeout", default="5")
+    parser.addini("vt_timeout", "default for --vt-timeout", default=str(WAIT_TIMEOUT))
+    parser.addini("vt_http_timeout", "default for --vt-http-timeout", default=str(HTTP_TIMEOUT))
     parser.addini("vt_output", "default for --vt-output", default="test-results")
 
 
@@ -95,7 +109,8 @@ def pytest_configure(config: pytest.Config) -> None:
     output = Path(config.getoption("vt_output") or config.getini("vt_output"))
     if not output.is_absolute():
         output = config.rootpath / output
-    config.stash[_CONFIG] = VTConfig(base_url, timeout, output)
+    http_timeout = config.getoption("vt_http_timeout") or float(config.getini("vt_http_timeout"))
+    config.stash[_CONFIG] = VTConfig(base_url, timeout, output, http_timeout)
 
 
 def _settings(request: pytest.FixtureRequest) -> VTConfig:
@@ -103,7 +118,7 @@ def _settings(request: pytest.FixtureRequest) -> VTConfig:
 
 
 def _artifacts_dir(request: pytest.FixtureRequest) -> Path:
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.nodeid).strip("-")
+    name = slug(request.node.nodeid).strip("-")
     return _settings(request).output / name[-150:]
 
 
@@ -142,7 +157,10 @@ def vt_client(request: pytest.FixtureRequest, vt_server: Any) -> Iterator[Client
 
     settings = _settings(request)
     with Client(
-        vt_server.url, timeout=settings.timeout, artifacts_dir=_artifacts_dir(request)
+        vt_server.url,
+        timeout=settings.timeout,
+        http_timeout=settings.http_timeout,
+        artifacts_dir=_artifacts_dir(request),
     ) as client:
         yield client
 
@@ -156,6 +174,9 @@ async def vt_async_client(
 
     settings = _settings(request)
     async with AsyncClient(
-        vt_server.url, timeout=settings.timeout, artifacts_dir=_artifacts_dir(request)
+        vt_server.url,
+        timeout=settings.timeout,
+        http_timeout=settings.http_timeout,
+        artifacts_dir=_artifacts_dir(request),
     ) as client:
         yield client

@@ -22,6 +22,7 @@ from reference_impl import (
     SignalBool,
     SignalInt,
     SignalStr,
+    StateApp,
     StateSess,
     StateTab,
     action,
@@ -104,6 +105,21 @@ class Shared(Composition):
     @action("Put")
     def put(self, ctx: Ctx) -> None:
         self.value.write(ctx, self.new.read(ctx))
+
+
+class Leaky(Composition):
+    """A deliberate leak: a note meant for its writer, kept app-wide, so every tab shows it."""
+
+    note = StateApp[str]("note", "")
+    draft = SignalStr("draft")
+
+    def view(self, ctx: Ctx) -> h.Node:
+        return h.p("your note: ", self.note.read(ctx), id="note")
+
+    @action("Note")
+    def write_note(self, ctx: Ctx) -> None:
+        draft = self.draft.read(ctx)
+        self.note.update(ctx, lambda _: draft)
 
 
 class Form(Composition):

@@ -1,5 +1,5 @@
 """What a failing wait says: the closest thing seen, the timeline since the last action with
-relative times, and where the transcript was saved (anchors idea 3)."""
+relative times, and where the transcript was saved."""
 
 from __future__ import annotations
 
