@@ -61,6 +61,7 @@ __all__ = [
     "BrowserUsers",
     "PageMessage",
     "browser_required",
+    "describe_errors",
     "find_browser",
     "init_script",
 ]
@@ -392,7 +393,7 @@ class BrowserUsers:
         """Raise `BrowserErrors` listing the console and page errors not `allowed`."""
         errors = self.errors(allowed)
         if errors:
-            raise BrowserErrors(_errors_message(errors))
+            raise BrowserErrors(describe_errors(errors))
 
     def save_artifacts(self, folder: Path) -> list[Path]:
         """Each user's screenshot, SSE record, console log (and trace when tracing) in
@@ -430,7 +431,8 @@ def _letter_name(index: int) -> str:
     return letters[index] if index < len(letters) else f"U{index + 1}"
 
 
-def _errors_message(errors: Iterable[PageMessage]) -> str:
+def describe_errors(errors: Iterable[PageMessage]) -> str:
+    """The failure message for unexpected console and page errors, one per line."""
     lines = [str(m) for m in errors]
     return (
         f"{len(lines)} console or page error(s) in the browser (allow expected ones with "

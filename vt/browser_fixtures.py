@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from ._chromium import LAUNCH_ARGS, BrowserNotFound, find_browser
-from .browser import BrowserUsers
+from .browser import BrowserUsers, describe_errors
 from .browser_plugin import ALLOW_MARKER, no_browser
 from .pytest_plugin import artifacts_dir, vt_settings
 
@@ -40,8 +40,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     the marker does not allow) fail it."""
     result = yield
     users = item.stash.get(USERS, None)
-    if users is not None:
-        users.check_errors(_allowed(item))
+    errors = users.errors(_allowed(item)) if users is not None else []
+    if errors:
+        pytest.fail(describe_errors(errors), pytrace=False)
     return result
 
 
