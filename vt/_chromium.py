@@ -53,7 +53,7 @@ def browser_required() -> bool:
 
 def find_browser(explicit: str | os.PathLike[str] | None = None) -> Path:
     """The Chromium to launch: `explicit` (e.g. `--vt-browser-path`), else `VT_BROWSER_PATH`,
-    else `chromium` (or `chromium-browser`) on PATH. Never downloads one.
+    else `chromium` (or `chromium-browser`, `google-chrome`) on PATH. Never downloads one.
 
     Raises `BrowserNotFound` naming what was tried and how to get a browser; a path that was
     given but is not an executable file is an error, not a reason to look further.
@@ -67,7 +67,7 @@ def find_browser(explicit: str | os.PathLike[str] | None = None) -> Path:
             if not (path.is_file() and os.access(path, os.X_OK)):
                 raise BrowserNotFound(f"{source} names {str(path)!r}, not an executable file")
             return path
-    for name in ("chromium", "chromium-browser"):
+    for name in ("chromium", "chromium-browser", "google-chrome"):
         found = shutil.which(name)
         if found:
             return Path(found)
