@@ -23,6 +23,17 @@ REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 """The test's reports so far, by phase (`setup`, `call`)."""
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """pytest hook: run the tests that use Playwright after all the others (a stable sort).
+
+    Playwright's sync API marks its event loop as the thread's running loop from its first
+    call until its session-scoped fixtures end, and while it does no other event loop can run
+    in that thread: anyio's async tests would fail. Last, they share the thread with no one.
+    """
+    items.sort(key=lambda item: "playwright" in getattr(item, "fixturenames", ()))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]

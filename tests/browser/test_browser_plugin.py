@@ -45,6 +45,13 @@ def test_failure_leaves_artifacts(vt_browser_users):
     a.press("input[data-bind=draft]", "Enter")
     b.expect_text("article", "recorded hello")
     b.expect_text("article", "never sent", timeout=0.2)
+
+# Last in the file, run first: after Playwright's sync API starts, no other event loop can run
+# in this thread, so the plugin runs the browser tests after the others.
+@pytest.mark.anyio
+async def test_an_async_test_in_the_same_session(vt_async_client):
+    tab = await vt_async_client.new_session().open("/")
+    await tab.ready()
 """
 
 
@@ -58,7 +65,7 @@ def test_console_and_page_errors_fail_and_failures_leave_artifacts(
         "-p", "no:cacheprovider", f"--vt-browser-path={vt_browser_path}", f"--vt-output={output}"
     )
 
-    result.assert_outcomes(passed=1, failed=3)
+    result.assert_outcomes(passed=2, failed=3)
     result.stdout.fnmatch_lines(
         [
             "*test_console_error_fails*",
