@@ -121,3 +121,23 @@ def test_no_browser_skips_with_the_fix_or_fails_when_required(
     result.stdout.fnmatch_lines(["*VT_BROWSER_PATH names *no-such-chromium*not an executable*"])
     if required:
         result.stdout.fnmatch_lines(["*VT_BROWSER_REQUIRED is set, and*"])
+
+
+def test_without_pytest_playwright_browser_tests_skip_and_the_rest_of_vt_works(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(BROKEN_PAGE)
+    pytester.makepyfile(
+        test_inner=NEEDS_A_BROWSER
+        + """
+def test_vt_without_a_browser(vt_client):
+    tab = vt_client.new_session().open("/")
+    tab.ready()
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:playwright", "-rs")
+
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*playwright and pytest-playwright are not installed*vt[[]browser[]]*"]
+    )
