@@ -116,7 +116,8 @@
     }
     rec.status = res.status;
     const type = res.headers.get('content-type') || '';
-    if (!type.includes('text/event-stream') || !res.body) {
+    // Only a 200 carries a stream worth recording (§5.1.3); other statuses pass untouched.
+    if (res.status !== 200 || !type.includes('text/event-stream') || !res.body) {
       answered();
       return res;
     }
