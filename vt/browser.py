@@ -167,9 +167,11 @@ class BrowserUser:
                 "() => !!window.__vt && window.__vt.settled()", timeout=_ms(limit)
             )
         except PlaywrightTimeout:
+            said = "".join(f"\n  {m}" for m in self.messages[-5:])
             raise WaitTimeout(
                 f"{self.name}: the page did not settle within {limit:g}s (a request in flight, "
                 f"or no event stream open, §5.1); page state: {self.state()}"
+                + (f"; the page's last console messages:{said}" if said else "")
             ) from None
 
     def state(self) -> dict[str, Any]:

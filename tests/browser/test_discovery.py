@@ -1,4 +1,5 @@
-"""Finding Chromium without downloading it (vt/_chromium.py), and the settle wait's timeout."""
+"""Finding Chromium without downloading it (vt/_chromium.py); what the settle wait says when
+the page never connects (no stream, no Datastar client)."""
 
 from __future__ import annotations
 
@@ -79,3 +80,14 @@ def test_settle_times_out_saying_what_it_saw(vt_browser_users: BrowserUsers) -> 
     user.page.goto(user.url("/livez"))  # a page without Datastar: no stream ever opens
     with pytest.raises(WaitTimeout, match=r"did not settle within 0.5s .*'open': 0"):
         user.settle(timeout=0.5)
+
+
+def test_without_a_datastar_client_settle_says_how_to_get_one(
+    vt_browser_users: BrowserUsers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The server runs in this process: with no client to find, it serves the placeholder.
+    monkeypatch.delenv("VT_DATASTAR_JS", raising=False)
+    monkeypatch.setattr("sys.prefix", str(tmp_path))
+    user = vt_browser_users.new()
+    with pytest.raises(WaitTimeout, match=r"(?s)no event stream open.*Run scripts/setup"):
+        user.open("/", timeout=1)
