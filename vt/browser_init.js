@@ -70,14 +70,17 @@
       else if (field === 'data') event.data.push(value);
       else if (field === 'id') event.id = value;
     };
+    let skipLF = false; // the last chunk ended in a CR: a LF starting this one belongs to it
     return (chunk) => {
       buffer += decoder.decode(chunk, { stream: true });
+      if (skipLF && buffer.startsWith('\n')) buffer = buffer.slice(1);
+      skipLF = false;
       for (;;) {
         const m = /\r\n|\r|\n/.exec(buffer);
-        // A CR at the very end may be the first half of a CRLF: wait for the next chunk.
-        if (!m || (m[0] === '\r' && m.index === buffer.length - 1)) break;
+        if (!m) break;
         line(buffer.slice(0, m.index));
         buffer = buffer.slice(m.index + m[0].length);
+        if (m[0] === '\r' && buffer === '') skipLF = true;
       }
     };
   };
