@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from reference_impl.examples import rooms
+from reference_impl.examples import chat, rooms
 from vt.browser import BrowserUser, BrowserUsers
 
 DRAFT = "input[data-bind=draft]"
@@ -140,3 +140,20 @@ class TestRooms:
         assert not [e for e in in_b.sse_events() if "secret of room a" in e["data"]]
         also_in_a.expect_no_text(LOG, "hello room b")
         assert in_b.sse_events(), "B's page recorded no stream event at all"
+
+
+class TestContentSecurityPolicy:
+    @pytest.fixture
+    def vt_app(self) -> object:
+        # The log styles itself inline (`style=` on <article>), which Via's policy blocks
+        # (style-src falls back to default-src 'self'): the example allows inline styles.
+        return chat.create_app(csp=True, csp_extra=("style-src 'self' 'unsafe-inline'",))
+
+    def test_the_chat_runs_under_its_policy_without_a_violation(
+        self, vt_browser_users: BrowserUsers
+    ) -> None:
+        # Any blocked script or eval would be a console error, and fail the test.
+        a, b = vt_browser_users.open_many(2)
+        send_with_enter(a, "under a nonce policy")
+        b.expect_text(LOG, "Anon: under a nonce policy", timeout=FAN_OUT)
+        a.expect_value(DRAFT, "", timeout=FAN_OUT)
