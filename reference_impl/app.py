@@ -28,6 +28,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from . import csp
+from .assets import default_datastar_js, missing_client_script
 from .compositions import Mount
 from .handlers import AT_CAPACITY, NOT_FOUND, Handler, Handlers
 from .hub import Hub
@@ -267,10 +268,9 @@ class App:
         await PlainTextResponse(NOT_FOUND, status_code=404)(scope, receive, send)
 
     async def _datastar(self, request: Request, session: Session) -> Response:
-        path = self.options.datastar_js
+        path = self.options.datastar_js or default_datastar_js()
         if path is None:
-            # No client configured: a script that says so (the browser work brings one).
-            body = b"// reference_impl: no Datastar client configured (Options.datastar_js)\n"
+            body = missing_client_script()  # says how to get one
         else:
             if self._datastar_js is None:
                 self._datastar_js = Path(path).read_bytes()

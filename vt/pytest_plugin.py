@@ -180,3 +180,13 @@ async def vt_async_client(
         artifacts_dir=_artifacts_dir(request),
     ) as client:
         yield client
+
+
+def vt_settings(request: pytest.FixtureRequest) -> VTConfig:
+    """This run's vt settings, for plugins built on this one (`vt.browser_plugin`)."""
+    return _settings(request)
+
+
+def artifacts_dir(request: pytest.FixtureRequest) -> Path:
+    """The folder for a failing test's reports: `<--vt-output>/<test id>` (made on write)."""
+    return _artifacts_dir(request)
