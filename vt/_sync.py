@@ -25,6 +25,7 @@ from ._client import AsyncClient, AsyncSession, ClientOptions
 from ._dom import Document, Element, Script
 from ._events import Event, StreamItem
 from ._exceptions import ProtocolError, UsageError
+from ._runner import run_scenario
 from ._signals import Signals
 from ._tab import AsyncTab, ResponseInfo
 from ._timeline import Timeline
@@ -301,3 +302,4 @@ class Client(_Proxy, AbstractContextManager["Client"]):
     expect_all = _blocking(AsyncClient.expect_all)
     expect_converged = _blocking(AsyncClient.expect_converged)
     expect_none = _blocking(AsyncClient.expect_none)
+    run_scenario = _blocking(run_scenario)
