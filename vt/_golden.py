@@ -23,7 +23,14 @@ if TYPE_CHECKING:
     from ._runner import ScenarioRun
     from ._tab import AsyncTab
 
-__all__ = ["GoldenMismatch", "GoldenResult", "compare_goldens", "render_tab", "render_run"]
+__all__ = [
+    "GoldenMismatch",
+    "GoldenResult",
+    "compare_goldens",
+    "render_run",
+    "render_tab",
+    "render_tabs",
+]
 
 # A mismatch shows at most this many diff lines per tab (the file on disk has them all).
 MAX_DIFF_LINES = 60
@@ -107,19 +114,26 @@ def render_tab(tab: AsyncTab) -> str:
 
 
 def render_run(run: ScenarioRun, custom: Sequence[Rule] = ()) -> dict[str, str]:
+    """Per tab name of a scenario run, its normalised stream text (see `render_tabs`)."""
+    return render_tabs(run.tabs, run.scenario.name, custom)
+
+
+def render_tabs(
+    tabs: Mapping[str, AsyncTab], title: str, custom: Sequence[Rule] = ()
+) -> dict[str, str]:
     """Per tab name, its normalised stream text. A tab's own id and session cookie are
-    replaced by `<tab-id:NAME>` / `<session:NAME>`, then the named and `custom` rules run."""
+    replaced by `<tab-id:NAME>` / `<session:SESSION>`, then the named and `custom` rules run."""
     values: dict[str, str] = {}
-    for name, tab in run.tabs.items():
+    for name, tab in tabs.items():
         if tab.id_or_none:
             values[f"<tab-id:{name}>"] = tab.id_or_none
         cookie = tab.session.cookies.get("via_session")
         if cookie:
             values.setdefault(f"<session:{tab.session.name}>", cookie)
-    header = f"# vt golden: scenario {run.scenario.name!r}, tab {{name}}\n"
+    header = f"# vt golden: {title!r}, tab "
     return {
-        name: header.format(name=name) + normalize(render_tab(tab), values=values, custom=custom)
-        for name, tab in run.tabs.items()
+        name: f"{header}{name}\n" + normalize(render_tab(tab), values=values, custom=custom)
+        for name, tab in tabs.items()
     }
 
 
