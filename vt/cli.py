@@ -235,11 +235,9 @@ def _print_golden_summary(outcomes: list[Outcome], args: argparse.Namespace) -> 
         if outcome.golden is not None:
             print(outcome.golden.summary(hint))
     if args.command == "record":
-        print(
-            f"next: vt check {args.url or ''} --scenario FILE --golden {args.out}".replace(
-                "  ", " "
-            )
-        )
+        files = " ".join(f"--scenario {p}" for p in args.scenario)
+        where = f"{args.url} " if args.url else ""
+        print(f"next: vt check {where}{files} --golden {args.out}")
 
 
 def _print_table(outcomes: list[Outcome]) -> None:
