@@ -23,6 +23,7 @@ The module imports nothing heavy at load time: pytest imports every plugin for e
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,6 @@ class VTConfig:
 
 _CONFIG = pytest.StashKey[VTConfig]()
 _GOLDENS = pytest.StashKey[Any]()  # a vt._pytest_support.GoldenSession
-_WARNED = pytest.StashKey[bool]()
 _CALL_FAILED = pytest.StashKey[str]()
 
 
@@ -136,7 +136,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    """pytest hook: say, at session start, which server vt tests."""
+    """pytest hook: say, at session start, that tests share the `--vt-base-url` server (and
+    that `vt_app` is not served)."""
     settings = config.stash[_CONFIG]
     if settings.base_url:
         return IGNORED_APP_MESSAGE.format(url=settings.base_url)
@@ -219,11 +220,6 @@ def vt_server(request: pytest.FixtureRequest, vt_app: Any) -> Iterator[Any]:
     from vt._pytest_support import serve_target
 
     settings = _settings(request)
-    if settings.base_url and vt_app is not None and not request.config.stash.get(_WARNED, False):
-        request.config.stash[_WARNED] = True
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(IGNORED_APP_MESSAGE.format(url=settings.base_url))
     if not settings.base_url and vt_app is None:
         pytest.fail(NO_APP_MESSAGE, pytrace=False)
     with serve_target(settings.base_url, vt_app) as server:
@@ -278,6 +274,6 @@ def vt_golden(request: pytest.FixtureRequest) -> VTGolden:
 
     if _GOLDENS not in request.config.stash:
         request.config.stash[_GOLDENS] = GoldenSession()
-    name = request.node.name.replace("/", "-")
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
     folder = Path(request.node.path).parent / "goldens" / name
     return VTGolden(folder, _settings(request).update_goldens, request.config.stash[_GOLDENS])
