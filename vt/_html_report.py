@@ -35,6 +35,7 @@ _KIND_CLASS = {
     "end": "page",
     "error": "err",
     "console": "err",
+    "script": "evt",
 }
 
 _CSS = """
@@ -143,9 +144,10 @@ def render_html(
         for i, s in enumerate(steps):
             cls = "step" if s.ok else "bad"
             tip = f"+{s.started - start:.3f}s {s.step.describe()}" + ("" if s.ok else " FAILED")
+            width = max((s.ended - s.started) / span * 100, 0.4)
             marks.append(
-                f'<div class="m {cls}" style="left:{left(s.started)}" title="{esc(tip)}" '
-                f'data-row="s{i}"></div>'
+                f'<div class="m {cls}" style="left:{left(s.started)};width:{width:.3f}%;'
+                f'margin-left:0" title="{esc(tip)}" data-row="s{i}"></div>'
             )
             rows.append(
                 (
@@ -195,6 +197,7 @@ def render_html(
         f"<h2>What failed</h2><pre>{esc(message)}</pre>",
         f'<h2>Timeline ({span:.3f}s)</h2><div class="legend">{legend}</div>',
         '<div id="detail">click a mark to see it</div>',
+        _axis(span),
         *lanes,
     ]
     if golden_diff:
@@ -212,6 +215,18 @@ def render_html(
         f"<header><h1>vt failure report: {esc(title)}</h1></header><main>"
         + "".join(sections)
         + f"</main><script>{_JS}</script></body></html>"
+    )
+
+
+def _axis(span: float) -> str:
+    ticks = "".join(
+        f'<span style="position:absolute;left:{q * 25}%;font-size:11px;color:#666">'
+        f"|{span * q / 4:.2f}s</span>"
+        for q in range(4)
+    )
+    return (
+        '<div class="axis"><div class="name"></div>'
+        f'<div class="track" style="border:none;background:none;height:16px">{ticks}</div></div>'
     )
 
 
