@@ -12,6 +12,8 @@ import re
 import shutil
 import sys
 import time
+import urllib.error
+import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,10 +21,8 @@ from pathlib import Path
 from typing import TextIO
 
 import anyio
-import httpx
 
 from ._client import AsyncClient
-from ._exceptions import VTError
 from ._golden import GoldenResult, compare_goldens, render_run
 from ._html_report import write_report
 from ._normalize import Rule
@@ -198,17 +198,22 @@ def report_warning(folder: Path, exc: OSError) -> str:
 
 
 def check_url(url: str, timeout: float = 5.0) -> str | None:
-    """None when `url` answers HTTP; otherwise one line saying what was tried and what to do."""
+    """None when `url` answers HTTP (any status); otherwise one line saying what was tried and
+    what to do."""
     if not re.match(r"^https?://[^/]+", url):
         return (
             f"vt: {url!r} is not an http(s) URL; give one like http://127.0.0.1:3000 "
             "(or no URL, to test the embedded reference runtime)"
         )
+    # The standard library, not vt's client: one plain GET, no cookies, no streams.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with httpx.Client(timeout=timeout, trust_env=False) as client:
-            client.get(url)
-    except httpx.HTTPError as exc:
-        reason = str(exc) or type(exc).__name__
+        with opener.open(url, timeout=timeout):
+            pass
+    except urllib.error.HTTPError:
+        return None  # it answered: a 404 at the root is the scenario's business
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
         return (
             f"vt: could not reach {url} ({reason}); is the server running? Start one with "
             "`vt serve chat --port 3000`, or give no URL to test the embedded reference runtime"
@@ -256,13 +261,6 @@ def write_junit(path: Path, outcomes: Sequence[Outcome], suite: str = "vt") -> N
             ET.SubElement(case, "system-err").text = "\n".join(outcome.server_errors)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
-
-
-def describe_error(exc: BaseException) -> str:
-    """A vt or OS error as one line for the command line."""
-    if isinstance(exc, VTError | OSError):
-        return f"vt: {exc}"
-    return f"vt: {type(exc).__name__}: {exc}"
 
 
 def _slug(name: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -99,11 +100,16 @@ async def run_scenario(
         started = time.monotonic()
         try:
             await state.do(step)
-        except (AssertionError, VTError, OSError, TimeoutError) as exc:
+        except Exception as exc:
             run.steps.append(StepTime(step, started, time.monotonic(), False))
             if isinstance(exc, ScenarioFailed):
                 raise
-            raise ScenarioFailed(run, step, f"{type(exc).__name__}: {exc}") from exc
+            reason = f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, AssertionError | VTError | OSError | TimeoutError):
+                # Not a verdict on the server (an HTTP transport error, or a bug in vt): keep
+                # the traceback, so the report says where it came from.
+                reason = "".join(traceback.format_exception(exc)).rstrip()
+            raise ScenarioFailed(run, step, reason) from exc
         run.steps.append(StepTime(step, started, time.monotonic(), True))
     return run
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from . import __version__
 from ._batch import Batch, Outcome, check_url, color_enabled, progress_stream, write_junit
+from ._exceptions import VTError
 from ._normalize import Rule
 from ._scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario, load_scenarios
 from ._spec import spec_text
@@ -130,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"vt: {exc}", file=sys.stderr)
         return 2
-    except (LookupError, ValueError) as exc:
+    except (LookupError, ValueError, VTError) as exc:
         print(f"vt: {exc}", file=sys.stderr)
         return 2
 
