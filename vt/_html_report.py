@@ -11,16 +11,38 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from ._dom import Document
     from ._runner import StepTime
-    from ._tab import AsyncTab
+    from ._timeline import Timeline
 
-__all__ = ["write_report"]
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class ReportTab(Protocol):
+    """What a report reads of a tab: `vt.AsyncTab` and the sync `vt.Tab` both have it."""
+
+    @property
+    def session(self) -> _Named: ...
+
+    @property
+    def timeline(self) -> Timeline: ...
+
+    @property
+    def document(self) -> Document: ...
+
+    @property
+    def transcript(self) -> bytes: ...
+
+
+__all__ = ["ReportTab", "render_html", "write_report"]
 
 # Lanes show at most this many entries per tab (the timeline file has them all).
 MAX_MARKS = 400
@@ -73,7 +95,7 @@ document.querySelectorAll('.m').forEach(function(m){m.addEventListener('click',f
 
 def write_report(
     folder: str | Path,
-    tabs: Mapping[str, AsyncTab],
+    tabs: Mapping[str, ReportTab],
     *,
     title: str,
     message: str,
@@ -81,19 +103,22 @@ def write_report(
     golden_diff: str = "",
     server_errors: Sequence[str] = (),
 ) -> Path:
-    """Replace `folder` with a fresh report of `tabs` (name -> tab); return `report.html`.
+    """Write a report of `tabs` (name -> tab) into `folder`; return `report.html`.
+
+    Callers empty the folder when the test starts (old reports of the same test go; the
+    transcripts its failed waits save there during the test stay).
 
     Raises `OSError` when the folder cannot be written; callers turn that into a one-line
     warning, never into a different test failure.
     """
     root = Path(folder)
-    if root.exists():
-        shutil.rmtree(root)  # an old report of the same test would mix with this one
-    root.mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
     for name, tab in tabs.items():
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
         with (root / f"{stem}.sse").open("wb") as out:
-            for number, transcript in enumerate(tab.transcripts, start=1):
+            # Every stream connection of an async tab; the last one of a sync tab's snapshot.
+            transcripts = getattr(tab, "transcripts", None) or [tab.transcript]
+            for number, transcript in enumerate(transcripts, start=1):
                 out.write(f": vt stream #{number}\n".encode())
                 out.write(bytes(transcript))
         (root / f"{stem}.timeline.txt").write_text(
@@ -118,7 +143,7 @@ def write_report(
 
 
 def render_html(
-    tabs: Mapping[str, AsyncTab],
+    tabs: Mapping[str, ReportTab],
     *,
     title: str,
     message: str,

@@ -17,9 +17,10 @@ from typing import Any
 import anyio
 import pytest
 
+from ._batch import clear_folder
 from ._client import AsyncClient
 from ._golden import GoldenResult, compare_goldens, render_tabs
-from ._html_report import write_report
+from ._html_report import ReportTab, write_report
 from ._normalize import Rule
 from ._runner import ScenarioFailed, ScenarioRun, run_scenario, scenario_app
 from ._scenario import Scenario
@@ -104,7 +105,7 @@ def serve_target(base_url: str | None, app: Any) -> Iterator[Any]:
 def failure_report(
     request: pytest.FixtureRequest,
     folder: Path,
-    tabs: Mapping[str, AsyncTab],
+    tabs: Mapping[str, ReportTab],
     *,
     message: str,
     errors: Sequence[str] = (),
@@ -144,6 +145,7 @@ def make_scenario_test(scenario: Scenario, settings: Any) -> Callable[..., None]
         if app is None and not settings.base_url:
             app = scenario_app(scenario)
         folder = node_folder(settings.output, request.node.nodeid)
+        clear_folder(folder)
         options = {"timeout": settings.timeout, **dict(vt_client_options)}
         options.setdefault("artifacts_dir", folder / "waits")
         with serve_target(settings.base_url, app) as server:

@@ -276,6 +276,11 @@ class Client(_Proxy, AbstractContextManager["Client"]):
         """An absolute URL for a path on the server."""
         return self._async.url(path)
 
+    @property
+    def tabs(self) -> list[Tab]:
+        """Every tab of every session, in creation order."""
+        return [Tab(self._portal, tab) for tab in self._read(lambda: self._async.tabs)]
+
     def new_session(self, name: str | None = None) -> Session:
         """A new session (its own cookie jar)."""
         if self._closed:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -239,12 +239,27 @@ def vt_client_options(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def vt_client(vt_server: Any, vt_client_options: dict[str, Any]) -> Iterator[Client]:
-    """A sync `vt.Client` for the server under test."""
+def vt_client(
+    request: pytest.FixtureRequest, vt_server: Any, vt_client_options: dict[str, Any]
+) -> Iterator[Client]:
+    """A sync `vt.Client` for the server under test; a failed test leaves a report (see
+    `vt_async_client`)."""
     from vt import Client
+    from vt._batch import clear_folder
 
+    clear_folder(_folder(request))  # an old report of this test goes; this run's will replace it
     with Client(vt_server.url, **vt_client_options) as client:
         yield client
+        _report_if_failed(request, vt_server, {tab.label: tab for tab in client.tabs})
+
+
+def _report_if_failed(request: pytest.FixtureRequest, server: Any, tabs: Mapping[str, Any]) -> None:
+    failed = request.node.stash.get(_CALL_FAILED, None)
+    if failed is not None:
+        from vt._pytest_support import failure_report
+
+        errors = list(getattr(server, "errors", ()))
+        failure_report(request, _folder(request), tabs, message=failed, errors=errors)
 
 
 @pytest.fixture
@@ -255,15 +270,13 @@ async def vt_async_client(
     under pytest-asyncio (also `asyncio_mode = auto`); a failed test leaves a report with
     every tab's transcript, timeline and page under `--vt-output`."""
     from vt import AsyncClient
-    from vt._pytest_support import failure_report, hosted
+    from vt._batch import clear_folder
+    from vt._pytest_support import hosted
 
+    clear_folder(_folder(request))  # an old report of this test goes; this run's will replace it
     async with hosted(AsyncClient(vt_server.url, **vt_client_options)) as client:
         yield client
-        failed = request.node.stash.get(_CALL_FAILED, None)
-        if failed is not None:
-            tabs = {tab.label: tab for tab in client.tabs}
-            errors = list(getattr(vt_server, "errors", ()))
-            failure_report(request, _folder(request), tabs, message=failed, errors=errors)
+        _report_if_failed(request, vt_server, {tab.label: tab for tab in client.tabs})
 
 
 @pytest.fixture
