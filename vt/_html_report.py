@@ -46,6 +46,8 @@ __all__ = ["ReportTab", "render_html", "write_report"]
 
 # Lanes show at most this many entries per tab (the timeline file has them all).
 MAX_MARKS = 400
+# A report covers at most this many tabs (a load test's thousand tabs would take minutes).
+MAX_TABS = 24
 _KIND_CLASS = {
     "action": "act",
     "gesture": "act",
@@ -113,6 +115,10 @@ def write_report(
     """
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
+    if len(tabs) > MAX_TABS:
+        names = list(tabs)
+        message += f"\n(vt: the report shows the first {MAX_TABS} of {len(names)} tabs)"
+        tabs = {name: tabs[name] for name in names[:MAX_TABS]}
     for name, tab in tabs.items():
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
         with (root / f"{stem}.sse").open("wb") as out:
