@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from vt import AsyncClient, Client
     from vt._pytest_support import VTGolden
 
-__all__ = ["VTConfig"]
+__all__ = ["ScenarioCollector", "VTConfig"]
 
 BASE_URL_ENV = "VT_BASE_URL"
 NO_APP_MESSAGE = (
@@ -144,6 +144,15 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return None
 
 
+class ScenarioCollector(pytest.Collector):
+    """The parent of the scenario items (`vt`); they are made at collection's end, not by
+    collecting this node."""
+
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
+        """Nothing: the items are added by `pytest_collection_modifyitems`."""
+        return []
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m` / `-k` deselect: scenario items are selectable
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
@@ -161,18 +170,26 @@ def pytest_collection_modifyitems(
             scenarios.extend(load_scenarios(folder))
     except ScenarioError as exc:
         raise pytest.UsageError(str(exc)) from None
+    # One parent for every scenario item, so node ids read `vt::<level>::<name>`.
+    parent = ScenarioCollector.from_parent(session, name="vt", nodeid="vt")
+    added: list[pytest.Item] = []
     for scenario in scenarios:
         marker = f"vt_{scenario.level}"
         if scenario.level not in LEVELS:
             config.addinivalue_line("markers", f"{marker}: vt scenarios of level {scenario.level}")
         item = pytest.Function.from_parent(
-            session,
-            name=f"vt::{scenario.level}::{scenario.name}",
+            parent,
+            name=f"{scenario.level}::{scenario.name}",
             callobj=make_scenario_test(scenario, settings),
         )
         item.add_marker(pytest.mark.vt)
         item.add_marker(getattr(pytest.mark, marker))
-        items.append(item)
+        added.append(item)
+    # Reported as collected, so pytest's "collected N items" counts them.
+    config.hook.pytest_collectreport(
+        report=pytest.CollectReport(parent.nodeid, "passed", None, list(added))
+    )
+    items.extend(added)
 
 
 @pytest.hookimpl(wrapper=True)
