@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,12 +29,15 @@ from ._server import LiveServer
 from ._tab import AsyncTab
 
 __all__ = [
+    "GOLDEN_PROPERTY",
     "GoldenSession",
     "VTGolden",
     "failure_report",
     "hosted",
     "make_scenario_test",
     "node_folder",
+    "result_from_json",
+    "result_to_json",
     "serve_target",
 ]
 
@@ -178,6 +182,36 @@ async def _run(url: str, scenario: Scenario, options: dict[str, Any]) -> Scenari
     return None
 
 
+GOLDEN_PROPERTY = "vt_golden"
+
+
+def result_to_json(result: GoldenResult) -> str:
+    """A comparison's outcome as JSON (a test report property, so it survives xdist)."""
+    return json.dumps(
+        {
+            "folder": str(result.folder),
+            "compared": result.compared,
+            "written": result.written,
+            "mismatched": list(result.mismatched),
+            "missing": result.missing,
+            "unused": result.unused,
+        }
+    )
+
+
+def result_from_json(text: str) -> GoldenResult:
+    """The inverse of `result_to_json` (diffs are not carried: they are in the test's failure)."""
+    data = json.loads(text)
+    return GoldenResult(
+        Path(data["folder"]),
+        compared=data["compared"],
+        written=data["written"],
+        mismatched=dict.fromkeys(data["mismatched"], ""),
+        missing=data["missing"],
+        unused=data["unused"],
+    )
+
+
 @dataclass(slots=True)
 class GoldenSession:
     """Every golden comparison of a pytest run, for the end-of-run summary."""
@@ -216,12 +250,16 @@ class VTGolden:
     """
 
     def __init__(
-        self, folder: Path, update: bool, session: GoldenSession, rules: Sequence[Rule] = ()
+        self,
+        folder: Path,
+        update: bool,
+        properties: list[tuple[str, object]],
+        rules: Sequence[Rule] = (),
     ) -> None:
         self.folder = folder
         self.update = update
         self.rules = list(rules)
-        self.session = session
+        self.properties = properties  # the test's user_properties: they reach xdist's controller
         self.last: GoldenResult | None = None
 
     def check(
@@ -241,7 +279,7 @@ class VTGolden:
         texts = render_tabs(by_name, title, rules)
         folder = self.folder / name if name else self.folder
         result = compare_goldens(folder, texts, update=self.update)
-        self.session.results.append(result)
+        self.properties.append((GOLDEN_PROPERTY, result_to_json(result)))
         self.last = result
         if not result.ok:
             raise result.failure(UPDATE_HINT)

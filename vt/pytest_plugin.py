@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from vt import AsyncClient, Client
     from vt._pytest_support import VTGolden
 
-__all__ = ["ScenarioCollector", "VTConfig"]
+__all__ = ["GoldenSummary", "ScenarioCollector", "VTConfig"]
 
 BASE_URL_ENV = "VT_BASE_URL"
 NO_APP_MESSAGE = (
@@ -63,7 +63,6 @@ class VTConfig:
 
 
 _CONFIG = pytest.StashKey[VTConfig]()
-_GOLDENS = pytest.StashKey[Any]()  # a vt._pytest_support.GoldenSession
 _CALL_FAILED = pytest.StashKey[str]()
 
 
@@ -130,6 +129,7 @@ def pytest_configure(config: pytest.Config) -> None:
         dirs,
         bool(config.getoption("vt_update_goldens")),
     )
+    config.pluginmanager.register(GoldenSummary(), "vt-golden-summary")
     config.addinivalue_line("markers", "vt: a vt scenario (added by --vt / --vt-scenarios)")
     for level in LEVELS:
         config.addinivalue_line("markers", f"vt_{level}: vt scenarios of level {level}")
@@ -201,11 +201,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """pytest hook: what `vt_golden` compared, wrote and left unused, and what to run next."""
-    goldens = config.stash.get(_GOLDENS, None)
-    if goldens is not None:
-        for line in goldens.summary():
+class GoldenSummary:
+    """A plugin object gathering `vt_golden`'s outcomes from test reports (so from xdist
+    workers too), for the end-of-run summary: compared, written, unused, what to run next."""
+
+    def __init__(self) -> None:
+        self.results: list[str] = []  # JSON, one per comparison
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """pytest hook: keep the `vt_golden` properties of each test's call."""
+        if report.when == "call":
+            self.results.extend(str(v) for k, v in report.user_properties if k == "vt_golden")
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """pytest hook: the summary lines."""
+        if not self.results:
+            return
+        from vt._pytest_support import GoldenSession, result_from_json
+
+        session = GoldenSession([result_from_json(text) for text in self.results])
+        for line in session.summary():
             terminalreporter.write_line(line)
 
 
@@ -300,10 +315,8 @@ async def vt_async_client(
 def vt_golden(request: pytest.FixtureRequest) -> VTGolden:
     """Compare tabs' normalised streams with golden files under `<test dir>/goldens/<test>/`
     (see `VTGolden.check`); `--vt-update-goldens` writes them."""
-    from vt._pytest_support import GoldenSession, VTGolden
+    from vt._pytest_support import VTGolden
 
-    if _GOLDENS not in request.config.stash:
-        request.config.stash[_GOLDENS] = GoldenSession()
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
     folder = Path(request.node.path).parent / "goldens" / name
-    return VTGolden(folder, _settings(request).update_goldens, request.config.stash[_GOLDENS])
+    return VTGolden(folder, _settings(request).update_goldens, request.node.user_properties)

@@ -200,7 +200,9 @@ def test_the_golden_update_flow(pytester: pytest.Pytester, monkeypatch: pytest.M
     written.stdout.fnmatch_lines(["*vt goldens: 0 matched, 0 differ, 2 written*"])
     assert sorted(p.name for p in goldens.iterdir()) == ["alice.txt", "bob.txt"]
 
-    pytester.runpytest_subprocess(*BASE).assert_outcomes(passed=1)
+    same = pytester.runpytest_subprocess(*BASE, "-n", "2")  # the summary survives xdist
+    same.assert_outcomes(passed=1)
+    same.stdout.fnmatch_lines(["*vt goldens: 2 matched, 0 differ, 0 written*"])
 
     monkeypatch.setenv("CHANGED_VIEW", "1")
     changed = pytester.runpytest_subprocess(*BASE)
