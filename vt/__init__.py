@@ -43,6 +43,16 @@ from ._exceptions import (
     WaitTimeout,
 )
 from ._replica import Replica
+from ._runner import ScenarioFailed, ScenarioRun, StepTime, run_scenario, scenario_app
+from ._scenario import (
+    Scenario,
+    ScenarioError,
+    Step,
+    bundled_scenarios,
+    load_scenario,
+    load_scenarios,
+    parse_scenario,
+)
 from ._server import LiveServer
 from ._signals import Signals, merge_patch
 from ._sse import Comment, ServerSentEvent, SSEDecoder
@@ -60,6 +70,7 @@ __all__ = [
     "AsyncClient",
     "AsyncSession",
     "AsyncTab",
+    "bundled_scenarios",
     "canonical_html",
     "classify_script",
     "Client",
@@ -73,10 +84,13 @@ __all__ = [
     "EventLog",
     "is_ready",
     "LiveServer",
+    "load_scenario",
+    "load_scenarios",
     "MalformedEvent",
     "merge_patch",
     "PageBootstrapError",
     "parse_event",
+    "parse_scenario",
     "PatchElements",
     "PatchMode",
     "PatchSignals",
@@ -84,12 +98,20 @@ __all__ = [
     "read_item",
     "Replica",
     "ResponseInfo",
+    "run_scenario",
+    "Scenario",
+    "scenario_app",
+    "ScenarioError",
+    "ScenarioFailed",
+    "ScenarioRun",
     "Script",
     "ScriptKind",
     "ServerSentEvent",
     "Session",
     "Signals",
     "SSEDecoder",
+    "Step",
+    "StepTime",
     "StreamItem",
     "Tab",
     "Timeline",

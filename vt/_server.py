@@ -28,6 +28,7 @@ class _Capture(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__(level=logging.ERROR)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s: %(message)s"))
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -69,7 +70,6 @@ class LiveServer:
         self.host = host
         self.startup_timeout = startup_timeout
         self.shutdown_grace = shutdown_grace
-        self.errors: list[str] = []
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
@@ -78,6 +78,10 @@ class LiveServer:
             app,
             log_level=log_level,
             lifespan="auto",
+            # No `dictConfig`: uvicorn's default logging config would close every handler of
+            # the host process (pytest's --log-file, the test's own). Our capture handler is
+            # attached to uvicorn's logger instead; records still propagate to the host's.
+            log_config=None,
             timeout_graceful_shutdown=max(1, round(shutdown_grace)),
             access_log=False,
         )
@@ -87,6 +91,11 @@ class LiveServer:
 
     def __repr__(self) -> str:
         return f"<LiveServer {self.url}>"
+
+    @property
+    def errors(self) -> list[str]:
+        """The server's error log lines so far (tracebacks of failed requests)."""
+        return list(self._capture.lines)
 
     @property
     def url(self) -> str:
@@ -137,7 +146,6 @@ class LiveServer:
     def _cleanup(self) -> None:
         for name in ("uvicorn.error", "reference_impl"):
             logging.getLogger(name).removeHandler(self._capture)
-        self.errors = list(self._capture.lines)
         self._sock.close()
 
     def __enter__(self) -> LiveServer:

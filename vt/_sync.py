@@ -36,6 +36,7 @@ from ._client import AsyncClient, AsyncSession, ClientOptions
 from ._dom import Document, Element, Script
 from ._events import EventLog, StreamItem
 from ._exceptions import ProtocolError, UsageError
+from ._runner import run_scenario
 from ._signals import Signals
 from ._tab import AsyncTab, ResponseInfo
 from ._timeline import ActionRef, Timeline
@@ -301,3 +302,4 @@ class Client(_Proxy, AbstractContextManager["Client"]):
     last_action = _Snapshot[ActionRef | None]("last_action")
     tabs = _Snapshot[list[Tab]]("tabs")
     sessions = _Snapshot[list[Session]]("sessions")
+    run_scenario = _blocking(run_scenario)

@@ -1,32 +1,39 @@
 """The `vt` command.
 
-    vt run [--url URL] [SCENARIO ...]     run scenarios (against the embedded reference
-                                          runtime when no URL is given)
-    vt run --list                         list the scenarios
+    vt run [SCENARIO|FILE ...] [--url URL] [--scenarios DIR]   run scenarios (bundled by default)
+    vt record [URL] --scenario FILE --out DIR                  write golden streams, per tab
+    vt check [URL] --scenario FILE --golden DIR [--update]     compare with the goldens
+    vt conformance [URL] [--level L] [--junit-xml F] [--expect FILE]
+    vt serve EXAMPLE [--port N] [--datastar-js PATH]           serve a reference example
+    vt spec [SECTION]                                          print specs/protocol.md (a section)
 
-Exit codes: 0 all passed, 1 a scenario failed, 2 usage error.
+Without a URL, each scenario runs against a fresh instance of the reference app it names,
+served on 127.0.0.1. Exit codes: 0 all passed, 1 a scenario failed, 2 usage error (a bad
+argument, an unreadable scenario file, an unreachable URL). `NO_COLOR` turns colour off.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import os
+import inspect
 import sys
 import time
-import traceback
+import tomllib
 from collections.abc import Sequence
-from typing import Any
-
-import anyio
+from pathlib import Path
 
 from . import __version__
-from ._client import AsyncClient
-from ._defaults import WAIT_TIMEOUT
-from ._scenarios import SCENARIOS, Scenario
-from ._server import LiveServer
+from ._batch import Batch, Outcome, check_url, color_enabled, progress_stream, write_junit
+from ._exceptions import VTError
+from ._normalize import Rule
+from ._scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario, load_scenarios
+from ._spec import spec_text
 
 __all__ = ["main"]
+
+STATUS_LABEL = {"passed": "PASS", "failed": "FAIL", "xfailed": "XFAIL", "xpassed": "XPASS"}
+STATUS_COLOR = {"passed": "32", "failed": "31", "xfailed": "33", "xpassed": "31"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,106 +42,253 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vt {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--timeout", type=float, default=None, help="wait deadline, seconds")
+        sub.add_argument(
+            "--output",
+            default="test-results",
+            help="folder for failure reports (default test-results)",
+        )
+        sub.add_argument("--junit-xml", type=Path, help="write JUnit XML results here")
+
     run = commands.add_parser(
         "run",
         help="run scenarios against a server",
-        description="Run scenarios against a server: the one at --url, or the embedded "
-        "reference runtime (served on 127.0.0.1) when no URL is given.",
+        description="Run scenarios (names of bundled ones, or scenario files) against the "
+        "server at --url, or against the embedded reference runtime when no URL is given.",
     )
-    run.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="names (default: all)")
-    run.add_argument("--url", help="server to test (default: serve the reference app)")
-    run.add_argument("--timeout", type=float, default=WAIT_TIMEOUT, help="wait deadline, seconds")
+    run.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="names or .toml files")
+    run.add_argument("--url", help="server to test (default: serve the scenario's app)")
+    run.add_argument("--scenarios", dest="folder", type=Path, help="a folder of scenario files")
     run.add_argument("--list", action="store_true", help="list scenarios and exit")
+    common(run)
+
+    for name, helptext in (("record", "write golden streams"), ("check", "compare goldens")):
+        sub = commands.add_parser(
+            name,
+            help=f"{helptext} (one text file per tab)",
+            description="Run a scenario and "
+            + (
+                "write, per tab, the normalised stream it received to DIR/<scenario>/<tab>.txt."
+                if name == "record"
+                else "compare, per tab, the normalised stream with the golden files."
+            ),
+        )
+        sub.add_argument("url", nargs="?", help="server (default: serve the scenario's app)")
+        sub.add_argument("--scenario", type=Path, required=True, action="append", metavar="FILE")
+        if name == "record":
+            sub.add_argument("--out", type=Path, required=True, metavar="DIR")
+        else:
+            sub.add_argument("--golden", type=Path, required=True, metavar="DIR")
+            sub.add_argument("--update", action="store_true", help="rewrite differing goldens")
+        sub.add_argument(
+            "--normalize",
+            action="append",
+            default=[],
+            metavar="REGEX=>TEXT",
+            help="an extra normaliser (repeatable); tab ids, session ids, nonces, ports and "
+            "timestamps are always normalised",
+        )
+        common(sub)
+
+    conf = commands.add_parser(
+        "conformance",
+        help="run every bundled scenario, grouped by level",
+        description="Run every scenario under specs/scenarios/ and print a table by level.",
+    )
+    conf.add_argument("url", nargs="?", help="server (default: the embedded reference runtime)")
+    conf.add_argument("--level", action="append", help="only this level (repeatable)")
+    conf.add_argument(
+        "--expect",
+        type=Path,
+        metavar="FILE",
+        help='TOML of expected failures: `scenario-name = "reason"` per line',
+    )
+    common(conf)
+
+    serve = commands.add_parser("serve", help="serve a reference example on 127.0.0.1")
+    serve.add_argument("example", help="chat, counter, presence, rooms, ...")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--datastar-js", type=Path, help="the Datastar client to serve")
+
+    spec = commands.add_parser("spec", help="print specs/protocol.md, or one section of it")
+    spec.add_argument("section", nargs="?", help="a section number, e.g. 5.3")
+    spec.add_argument("--file", default="protocol.md", help="another file under specs/")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
-    if args.list:
-        for scenario in SCENARIOS:
-            print(f"{scenario.name:<16} {scenario.description}")
-        return 0
-    by_name = {s.name: s for s in SCENARIOS}
-    unknown = [name for name in args.scenarios if name not in by_name]
-    if unknown:
-        print(f"vt: unknown scenario(s) {', '.join(unknown)}; see `vt run --list`", file=sys.stderr)
-        return 2
-    chosen = [by_name[name] for name in args.scenarios] or list(SCENARIOS)
-    return _run(chosen, args.url, args.timeout)
-
-
-def _run(scenarios: list[Scenario], url: str | None, timeout: float) -> int:
-    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    started = time.monotonic()
-    failed = 0
-    groups: dict[str, list[Scenario]] = {}
-    for scenario in scenarios:
-        groups.setdefault(scenario.app, []).append(scenario)
-    for app_ref, group in groups.items():
-        if url:
-            print(f"vt run: {len(group)} scenario(s) against {url}")
-            failed += _run_group(group, url, timeout, color)
-            continue
-        for scenario in group:
-            # A fresh app per scenario: scenarios never see each other's state.
-            with LiveServer(_load_app(app_ref)) as server:
-                if scenario is group[0]:
-                    print(
-                        f"vt run: {len(group)} scenario(s) against the reference app "
-                        f"{app_ref} (served on 127.0.0.1)"
-                    )
-                failed += _run_group([scenario], server.url, timeout, color)
-    total = len(scenarios)
-    elapsed = time.monotonic() - started
-    summary = f"{total - failed} passed, {failed} failed in {elapsed:.2f}s"
-    print(("FAILED: " if failed else "OK: ") + summary)
-    return 1 if failed else 0
-
-
-def _run_group(group: list[Scenario], url: str, timeout: float, color: bool) -> int:
-    failed = 0
-    for scenario in group:
-        began = time.monotonic()
-        error = anyio.run(_one, scenario, url, timeout)
-        took = time.monotonic() - began
-        if error is None:
-            print(
-                f"  {_paint('PASS', '32', color)}  {scenario.name:<16} {scenario.description} "
-                f"({took:.2f}s)"
-            )
-        else:
-            failed += 1
-            print(
-                f"  {_paint('FAIL', '31', color)}  {scenario.name:<16} {scenario.description} "
-                f"({took:.2f}s)"
-            )
-            for line in error.rstrip().splitlines():
-                print(f"        {line}")
-    return failed
-
-
-async def _one(scenario: Scenario, url: str, timeout: float) -> str | None:
     try:
-        async with AsyncClient(url, timeout=timeout) as client:
-            await scenario.run(client)
-    except AssertionError as exc:
-        return f"AssertionError: {exc}"
-    except Exception as exc:
-        if isinstance(exc, OSError | TimeoutError) or type(exc).__module__.startswith("vt"):
-            return f"{type(exc).__name__}: {exc}"
-        return traceback.format_exc()
-    return None
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "spec":
+            print(spec_text(args.section, args.file))
+            return 0
+        return _scenarios_command(args)
+    except ScenarioError as exc:
+        print(f"vt: {exc}", file=sys.stderr)
+        return 2
+    except (LookupError, ValueError, VTError) as exc:
+        print(f"vt: {exc}", file=sys.stderr)
+        return 2
 
 
-def _load_app(ref: str) -> Any:
-    module_name, _, factory = ref.partition(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, factory)()
+def _choose(args: argparse.Namespace) -> list[Scenario]:
+    if args.command in ("record", "check"):
+        return [load_scenario(p) for p in args.scenario]
+    if args.command == "conformance":
+        chosen = bundled_scenarios()
+        if args.level:
+            chosen = [s for s in chosen if s.level in args.level]
+            if not chosen:
+                raise LookupError(f"no bundled scenario has level {', '.join(args.level)}")
+        return sorted(chosen, key=lambda s: (s.level, s.name))
+    available = load_scenarios(args.folder) if args.folder else bundled_scenarios()
+    if args.list:
+        return available
+    by_name = {s.name: s for s in available}
+    chosen = []
+    for item in args.scenarios:
+        if item.endswith(".toml"):
+            chosen.append(load_scenario(item))
+        elif item in by_name:
+            chosen.append(by_name[item])
+        else:
+            raise LookupError(f"unknown scenario {item!r}; see `vt run --list`")
+    return chosen or available
 
 
-def _paint(text: str, code: str, color: bool) -> str:
-    return f"\033[{code}m{text}\033[0m" if color else text
+def _scenarios_command(args: argparse.Namespace) -> int:
+    scenarios = _choose(args)
+    if args.command == "run" and args.list:
+        for s in scenarios:
+            print(f"{s.name:<20} {s.level:<8} {s.description}")
+        return 0
+    url = args.url
+    if url:
+        problem = check_url(url)
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 2
+    expected: dict[str, str] = {}
+    if args.command == "conformance" and args.expect:
+        expected = _read_expect(args.expect, scenarios)
+    goldens = args.out if args.command == "record" else getattr(args, "golden", None)
+    batch = Batch(
+        url=url,
+        timeout=args.timeout,
+        output=Path(args.output).absolute(),
+        goldens=goldens,
+        update_goldens=bool(getattr(args, "update", False)),
+        record=args.command == "record",
+        normalizers=[Rule.parse(spec) for spec in getattr(args, "normalize", [])],
+        expected=expected,
+        progress=progress_stream(),
+    )
+    color = color_enabled(sys.stdout)
+    target = url or "the embedded reference runtime (each scenario's app, on 127.0.0.1)"
+    print(f"vt {args.command}: {len(scenarios)} scenario(s) against {target}")
+    started = time.monotonic()
+    outcomes = batch.run(scenarios, lambda o: _print_outcome(o, color))
+    elapsed = time.monotonic() - started
+    if goldens is not None:
+        _print_golden_summary(outcomes, args)
+    if args.command == "conformance":
+        _print_table(outcomes)
+    if args.junit_xml:
+        write_junit(args.junit_xml, outcomes, suite=f"vt {args.command}")
+    counts = {k: sum(o.status == k for o in outcomes) for k in STATUS_LABEL}
+    bad = counts["failed"] + counts["xpassed"]
+    summary = f"{counts['passed']} passed, {counts['failed']} failed"
+    if counts["xfailed"] or counts["xpassed"]:
+        summary += f", {counts['xfailed']} expected failures, {counts['xpassed']} unexpected passes"
+    print(("FAILED: " if bad else "OK: ") + summary + f" in {elapsed:.2f}s")
+    if bad:
+        reports = sorted({str(o.report.parent) for o in outcomes if o.report is not None})
+        if reports:
+            print(f"failure reports: {', '.join(reports)} (open report.html in each)")
+    return 1 if bad else 0
+
+
+def _print_outcome(outcome: Outcome, color: bool) -> None:
+    label = STATUS_LABEL[outcome.status]
+    if color:
+        label = f"\033[{STATUS_COLOR[outcome.status]}m{label}\033[0m"
+    s = outcome.scenario
+    print(f"  {label}  {s.name:<20} {s.description} ({outcome.seconds:.2f}s)")
+    if outcome.status != "passed":
+        for line in outcome.message.rstrip().splitlines():
+            print(f"        {line}")
+        if outcome.report is not None:
+            print(f"        report: {outcome.report}")
+
+
+def _print_golden_summary(outcomes: list[Outcome], args: argparse.Namespace) -> None:
+    hint = (
+        "re-run with --update"
+        if args.command == "check"
+        else "the goldens were written; commit them"
+    )
+    for outcome in outcomes:
+        if outcome.golden is not None:
+            print(outcome.golden.summary(hint))
+    if args.command == "record":
+        files = " ".join(f"--scenario {p}" for p in args.scenario)
+        where = f"{args.url} " if args.url else ""
+        print(f"next: vt check {where}{files} --golden {args.out}")
+
+
+def _print_table(outcomes: list[Outcome]) -> None:
+    levels = sorted({o.scenario.level for o in outcomes})
+    print(f"\n{'level':<12}{'passed':>8}{'failed':>8}{'expected-failure':>18}")
+    for level in [*levels, None]:
+        group = [o for o in outcomes if level is None or o.scenario.level == level]
+        passed = sum(o.status == "passed" for o in group)
+        failed = sum(o.status in ("failed", "xpassed") for o in group)
+        xfailed = sum(o.status == "xfailed" for o in group)
+        print(f"{level or 'total':<12}{passed:>8}{failed:>8}{xfailed:>18}")
+
+
+def _read_expect(path: Path, scenarios: list[Scenario]) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"cannot read the expect file {path}: {exc}") from None
+    known = {s.name for s in scenarios}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{path}: no scenario named {', '.join(unknown)}")
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from reference_impl.serve import LOOPBACK, serve
+
+    try:
+        module = importlib.import_module(f"reference_impl.examples.{args.example}")
+    except ImportError:
+        print(f"vt: no reference example {args.example!r}", file=sys.stderr)
+        return 2
+    factory = getattr(module, "create_app", None)
+    if factory is None:
+        print(f"vt: reference_impl.examples.{args.example} has no create_app()", file=sys.stderr)
+        return 2
+    options = {}
+    if args.datastar_js is not None:
+        if not args.datastar_js.is_file():
+            print(f"vt: --datastar-js {args.datastar_js} is not a file", file=sys.stderr)
+            return 2
+        if "options" not in inspect.signature(factory).parameters:
+            print(f"vt: the {args.example} example takes no options", file=sys.stderr)
+            return 2
+        options["datastar_js"] = args.datastar_js
+    app = factory(**options)
+    print(f"serving {args.example} on http://{LOOPBACK}:{args.port}/  (Ctrl-C to stop)", flush=True)
+    serve(app, port=args.port, log_level="warning")
+    return 0
 
 
 if __name__ == "__main__":

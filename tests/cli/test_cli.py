@@ -1,37 +1,27 @@
-"""The `vt` command: in-process `main([...])` runs, and one subprocess smoke test."""
+"""The `vt` command: in-process `main([...])` runs, and subprocess runs of the installed command."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
 import vt
+from reference_impl import App, Composition, Ctx, h
 from reference_impl.examples import chat
+from vt._batch import check_url
 from vt.cli import main
 
-
-def test_run_passes_every_scenario_against_the_embedded_runtime(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert main(["run"]) == 0
-    out = capsys.readouterr().out
-    assert "PASS  chat-fan-out" in out
-    assert "OK: 3 passed, 0 failed" in out
+SCENARIOS = Path(__file__).resolve().parents[2] / "specs" / "scenarios"
+FAN_OUT = SCENARIOS / "chat-fan-out.toml"
 
 
-def test_run_against_a_url(capsys: pytest.CaptureFixture[str]) -> None:
-    with vt.LiveServer(chat.create_app()) as server:
-        assert main(["run", "--url", server.url, "chat-order"]) == 0
-    out = capsys.readouterr().out
-    assert f"against {server.url}" in out
-    assert "OK: 1 passed" in out
-
-
-def test_run_reports_a_failing_scenario_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    from reference_impl import App, Composition, Ctx, h
-
+def broken_app() -> App:
     class Broken(Composition):
         """A page without the chat: every chat scenario must fail against it."""
 
@@ -40,11 +30,61 @@ def test_run_reports_a_failing_scenario_and_exits_1(capsys: pytest.CaptureFixtur
 
     app = App(insecure_cookies=True)
     app.mount("/", Broken)
-    with vt.LiveServer(app) as server:
-        assert main(["run", "--url", server.url, "--timeout", "0.3", "chat-fan-out"]) == 1
+    return app
+
+
+def test_run_passes_every_bundled_scenario_against_the_embedded_runtime(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["run", "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in ("chat-fan-out", "chat-order", "chat-escaping", "chat-leak", "chat-converge"):
+        assert f"PASS  {name}" in out
+    assert "OK: 5 passed, 0 failed" in out
+    assert not any(tmp_path.iterdir()), "a passing run leaves no report"
+
+
+def test_run_against_a_url(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with vt.LiveServer(chat.create_app()) as server:
+        assert main(["run", "--url", server.url, "chat-order", "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"against {server.url}" in out
+    assert "OK: 1 passed" in out
+
+
+def test_a_failing_scenario_exits_1_with_its_step_a_report_and_junit(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    junit = tmp_path / "junit.xml"
+    with vt.LiveServer(broken_app()) as server:
+        code = main(
+            ["run", "--url", server.url, "--timeout", "0.3", "chat-fan-out"]
+            + ["--output", str(tmp_path / "out"), "--junit-xml", str(junit)]
+        )
+    assert code == 1
     out = capsys.readouterr().out
     assert "FAIL  chat-fan-out" in out
+    assert "step 4 (line 17): action 'Send':" in out
+    assert "expected status 200, the server answered 404" in out
     assert "FAILED: 0 passed, 1 failed" in out
+    report = tmp_path / "out" / "chat-fan-out"
+    assert sorted(p.name for p in report.iterdir() if p.is_file()) == [
+        "alice.html",
+        "alice.sse",
+        "alice.timeline.txt",
+        "bob.html",
+        "bob.sse",
+        "bob.timeline.txt",
+        "report.html",
+    ]
+    assert "not a chat" in (report / "bob.html").read_text()
+    case = ET.parse(junit).getroot().find("testcase")
+    assert case is not None
+    assert case.get("name") == "chat-fan-out"
+    assert case.get("classname") == "vt.chat"
+    failure = case.find("failure")
+    assert failure is not None
+    assert "action 'Send'" in (failure.text or "")
 
 
 def test_unknown_scenario_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,13 +92,173 @@ def test_unknown_scenario_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
     assert "unknown scenario" in capsys.readouterr().err
 
 
-def test_the_installed_command_runs(tmp_path: object) -> None:
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("localhost:3000", "is not an http(s) URL"),
+        ("http://127.0.0.1:9", "could not reach http://127.0.0.1:9"),
+    ],
+)
+def test_a_wrong_or_unreachable_url_is_one_line_and_exit_2(
+    url: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert said in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_a_wrong_scenario_file_names_file_line_and_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[step]]\nopen = "a"\n\n[[step]]\nclick = "button"\ntab = "b"\n')
+    assert main(["run", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:4: step 2: no tab named 'b' is open at this step (open tabs: a)" in err
+
+
+def test_record_then_check_round_trips_against_the_reference_chat(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    goldens = tmp_path / "goldens"
+    assert main(["record", "--scenario", str(FAN_OUT), "--out", str(goldens)]) == 0
+    out = capsys.readouterr().out
+    assert "2 written" in out
+    assert f"next: vt check --scenario {FAN_OUT} --golden {goldens}" in out
+    bob = (goldens / "chat-fan-out" / "bob.txt").read_text()
+    assert "<strong>alice: </strong>hello bob</p>" in bob
+    assert '<div id="<tab-id:bob>">' in bob  # normalised: no run-specific tab id left
+    for _ in range(2):  # a fresh app and fresh ids each time: still equal
+        assert main(["check", "--scenario", str(FAN_OUT), "--golden", str(goldens)]) == 0
+        assert "2 matched, 0 differ" in capsys.readouterr().out
+
+
+def test_check_fails_with_a_readable_diff_when_the_chat_view_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    goldens = tmp_path / "goldens"
+    assert main(["record", "--scenario", str(FAN_OUT), "--out", str(goldens)]) == 0
+    capsys.readouterr()
+    from reference_impl.examples import messages
+
+    original = messages.log_view
+
+    def renamed(log: list[messages.Message]) -> h.Node:
+        return h.section(h.class_("renamed"), original(log))
+
+    monkeypatch.setattr(chat, "log_view", renamed)
+    code = main(
+        ["check", "--scenario", str(FAN_OUT), "--golden", str(goldens)]
+        + ["--output", str(tmp_path / "out")]
+    )
+    assert code == 1
+    out = capsys.readouterr().out
+    assert f"--- {goldens / 'chat-fan-out' / 'bob.txt'} (golden)" in out
+    assert '+  <section class="renamed">' in out
+    assert "next: review the diff; if the change is intended, re-run with --update" in out
+    assert (tmp_path / "out" / "chat-fan-out" / "report.html").is_file()
+    assert main(["check", "--scenario", str(FAN_OUT), "--golden", str(goldens), "--update"]) == 0
+    assert main(["check", "--scenario", str(FAN_OUT), "--golden", str(goldens)]) == 0
+
+
+def test_missing_goldens_are_not_written_without_update(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    goldens = tmp_path / "goldens"
+    assert main(["check", "--scenario", str(FAN_OUT), "--golden", str(goldens)]) == 1
+    assert "2 missing" in capsys.readouterr().out
+    assert not goldens.exists()
+
+
+def test_conformance_prints_a_table_by_level_and_honours_expect(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expect = tmp_path / "expect.toml"
+    expect.write_text('chat-order = "known: the broken app has no chat"\n')
+    junit = tmp_path / "j.xml"
+    with vt.LiveServer(broken_app()) as server:
+        code = main(
+            ["conformance", server.url, "--timeout", "0.2", "--expect", str(expect)]
+            + ["--junit-xml", str(junit), "--output", str(tmp_path / "out")]
+        )
+    assert code == 1  # the other chat scenarios fail for real
+    out = capsys.readouterr().out
+    assert "XFAIL  chat-order" in out
+    assert "expected-failure" in out
+    assert any(line.split() == ["chat", "0", "4", "1"] for line in out.splitlines())
+    skipped = ET.parse(junit).getroot().findall("testcase/skipped")
+    assert len(skipped) == 1
+
+
+def test_an_expected_failure_that_passes_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expect = tmp_path / "expect.toml"
+    expect.write_text('chat-order = "thought broken"\n')
+    code = main(["conformance", "--level", "chat", "--expect", str(expect)])
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "XPASS  chat-order" in out
+    assert "expected to fail (thought broken) but passed" in out
+
+
+def test_spec_prints_one_section(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["spec", "5.3"]) == 0
+    out = capsys.readouterr().out
+    assert "### 5.3 Ready and heartbeat" in out
+    assert "### 5.4" not in out
+    assert main(["spec", "99.9"]) == 2
+
+
+def test_the_installed_command_runs_without_colour_or_progress_off_a_tty(tmp_path: Path) -> None:
+    env = {**os.environ, "NO_COLOR": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "vt", "run", "--list"],
+        [sys.executable, "-m", "vt", "run", "chat-order", "--output", str(tmp_path)],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
-    assert "chat-fan-out" in done.stdout
+    assert "PASS  chat-order" in done.stdout
+    assert "\033[" not in done.stdout + done.stderr
+    assert done.stderr == ""
+
+
+def test_serve_serves_a_reference_example(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with subprocess.Popen(
+        [sys.executable, "-m", "vt", "serve", "counter", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as server:
+        try:
+            assert server.stdout is not None
+            line = server.stdout.readline()
+            assert f"serving counter on http://127.0.0.1:{port}/" in line
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            # uvicorn binds after printing the line: poll, with a deadline.
+            while (problem := check_url(url, timeout=1)) is not None:
+                assert time.monotonic() < deadline, problem
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                time.sleep(0.05)
+            with vt.Client(url) as client:
+                tab = client.new_session().open("/", connect=False)
+                assert tab.id
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def test_serve_an_unknown_example_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "nope"]) == 2
+    assert "no reference example 'nope'" in capsys.readouterr().err

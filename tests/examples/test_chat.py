@@ -1,7 +1,8 @@
-"""The seed's chatroom, over the wire, in async and sync form (issue 2's acceptance tests).
+"""The seed's chatroom, over the wire, in async and sync form.
 
-Each behaviour is written twice, `async` and `_sync`, from the same vt API: the sync client is
-a thin wrapper over the async one, and these tests are how we keep it as short to use.
+The headline behaviours (fan-out, order, escaping) are the bundled scenario files
+(`specs/scenarios/chat-*.toml`), run here through `vt.run_scenario` and its sync twin
+`vt.Client.run_scenario`: one definition, also run by `vt run` and `pytest --vt`.
 """
 
 from __future__ import annotations
@@ -14,72 +15,69 @@ from reference_impl.examples.chat import WINDOW
 pytestmark = pytest.mark.anyio
 
 
+def scenario(name: str) -> vt.Scenario:
+    """A bundled scenario file (`specs/scenarios/<name>.toml`): the one definition of the
+    behaviour, run here, by `vt run` and by `pytest --vt`."""
+    return next(s for s in vt.bundled_scenarios() if s.name == name)
+
+
 async def test_message_fans_out_across_sessions(vt_async_client: vt.AsyncClient) -> None:
-    alice = await vt_async_client.new_session("alice").open("/")
-    bob = await vt_async_client.new_session("bob").open("/")
-    await bob.ready()
+    run = await vt.run_scenario(vt_async_client, scenario("chat-fan-out"))
+
+    alice, bob = run.tabs["alice"], run.tabs["bob"]
     assert alice.session.cookies["via_session"] != bob.session.cookies["via_session"]
-
-    result = await alice.action("Send", name="alice", draft="hello bob")
-
-    assert result.status == 200
-    assert result.body == b""
-    line = await bob.expect_text("article", "alice: hello bob", timeout=2)
-    assert line.text == "alice: hello bob"
-    assert bob.signals["draft"] == ""  # bob's own draft untouched
-    await alice.expect_signal("draft", "")  # alice's cleared by the server
 
 
 def test_message_fans_out_across_sessions_sync(vt_client: vt.Client) -> None:
-    alice = vt_client.new_session("alice").open("/")
-    bob = vt_client.new_session("bob").open("/")
-    bob.ready()
+    run = vt_client.run_scenario(scenario("chat-fan-out"))
 
-    assert alice.action("Send", name="alice", draft="hello bob").status == 200
-    line = bob.expect_text("article", "alice: hello bob", timeout=2)
-    assert line.text == "alice: hello bob"
-    alice.expect_signal("draft", "")
+    assert set(run.tabs) == {"alice", "bob"}
+    assert [s.ok for s in run.steps] == [True] * len(run.scenario.steps)
 
 
 async def test_messages_accumulate_in_order(vt_async_client: vt.AsyncClient) -> None:
-    writer = await vt_async_client.new_session("writer").open("/")
-    await writer.ready()
-    await writer.action("Send", name="w", draft="first")
-    await writer.action("Send", draft="second")
-    await writer.expect_text("article", "w: second")
+    run = await vt.run_scenario(vt_async_client, scenario("chat-order"))
 
-    reader = await vt_async_client.new_session("reader").open("/", connect=False)
-
-    lines = [p.text for p in reader.select("article p")]
-    assert lines == ["w: first", "w: second"]
+    assert [p.text for p in run.tabs["reader"].select("article p")] == ["w: first", "w: second"]
 
 
 def test_messages_accumulate_in_order_sync(vt_client: vt.Client) -> None:
-    writer = vt_client.new_session("writer").open("/")
-    writer.ready()
-    writer.action("Send", name="w", draft="first")
-    writer.action("Send", draft="second")
-    writer.expect_text("article", "w: second")
+    run = vt_client.run_scenario(scenario("chat-order"))
 
-    reader = vt_client.new_session("reader").open("/", connect=False)
-
-    assert [p.text for p in reader.select("article p")] == ["w: first", "w: second"]
+    assert [s.step.verb for s in run.steps][-2:] == ["expect_selector", "expect_text"]
 
 
 async def test_markup_in_a_message_arrives_as_text(vt_async_client: vt.AsyncClient) -> None:
-    mallory = await vt_async_client.new_session("mallory").open("/")
-    bob = await vt_async_client.new_session("bob").open("/")
-    await bob.ready()
-    payload = "<script>alert(1)</script>"
+    run = await vt.run_scenario(vt_async_client, scenario("chat-escaping"))
 
-    await mallory.action("Send", name="<b>m</b>", draft=payload)
+    assert run.tabs["bob"].scripts == []
 
-    line = await bob.expect_text("article", payload, timeout=2)
-    assert line.text == f"<b>m</b>: {payload}"
-    assert bob.select("article script") == []
-    assert bob.select("article b") == []
-    assert bob.scripts == []  # nothing the browser would have run
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in bob.transcript.decode()
+
+async def test_a_scenario_fails_naming_its_step(vt_async_client: vt.AsyncClient) -> None:
+    text = """
+[scenario]
+app = "chat"
+
+[[step]]
+open = "writer"
+
+[[step]]
+action = "Send"
+signals = { draft = "first" }
+
+[[step]]
+expect_text = "never sent"
+selector = "article"
+timeout = 0.3
+"""
+    with pytest.raises(vt.ScenarioFailed) as failed:
+        await vt.run_scenario(vt_async_client, vt.parse_scenario(text, path="broken.toml"))
+
+    message = str(failed.value)
+    assert "broken.toml" in message
+    assert "step 3 (line 12): expect_text 'never sent'" in message
+    assert "did not show 'never sent' in 'article' within 0.3s" in message
+    assert failed.value.step.number == 3
 
 
 async def test_blank_draft_sends_nothing(vt_async_client: vt.AsyncClient) -> None:

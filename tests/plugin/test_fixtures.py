@@ -92,8 +92,16 @@ def test_a_failed_wait_saves_its_transcript_under_vt_output(pytester: pytest.Pyt
     result.stdout.fnmatch_lines(
         ["*carol/1 did not show 'never sent' in 'article' within 0.2s*", "*transcript: *"]
     )
-    saved = sorted(p.name for p in out.rglob("*") if p.is_file())
-    assert saved == ["carol-1.html", "carol-1.sse"]
+    folder = next(out.iterdir())  # one folder for the failed test: its report
+    saved = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    assert saved == [
+        "carol-1.html",
+        "carol-1.sse",
+        "carol-1.timeline.txt",
+        "report.html",
+        "waits/carol-1.html",  # written by the failed wait itself
+        "waits/carol-1.sse",
+    ]
     transcript = next(out.rglob("carol-1.sse")).read_bytes()
     assert b": ready" in transcript
 

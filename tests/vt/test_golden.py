@@ -1,0 +1,88 @@
+"""Goldens and normalisers, sans-IO: rules, comparison, bounded diffs, summaries; the batch
+runner's progress line."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pytest
+
+from vt._batch import Batch
+from vt._golden import MAX_DIFF_LINES, compare_goldens
+from vt._normalize import NAMED_RULES, Rule, normalize
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("tab-ids", '{"via_tab":"/_abc123"}', '{"via_tab":"<tab-id>"}'),
+        ("session-ids", "via_session=Zx9_-.a; Path=/", "via_session=<session-id>; Path=/"),
+        ("nonces", '<script nonce="q1w2e3">', '<script nonce="<nonce>">'),
+        ("ports", "http://127.0.0.1:43817/x", "http://127.0.0.1:<port>/x"),
+        ("timestamps", "at 2026-12-01T19:24:00.123Z", "at <time>"),
+        ("timestamps", "epoch 1764617040123 ms", "epoch <time> ms"),
+    ],
+)
+def test_each_named_rule(name: str, text: str, expected: str) -> None:
+    assert NAMED_RULES[name].apply(text) == expected
+    assert normalize(text, named=[name]) == expected
+
+
+def test_exact_values_go_first_longest_first_then_custom_rules() -> None:
+    text = "tab /_ab and /_abc; count=17"
+    values = {"<tab:a>": "/_ab", "<tab:b>": "/_abc"}
+    custom = [Rule.parse(r"count=\d+=>count=N")]
+    assert (
+        normalize(text, values=values, named=[], custom=custom)
+        == "tab <tab:a> and <tab:b>; count=N"
+    )
+
+
+def test_bad_user_rules_and_names_say_so() -> None:
+    with pytest.raises(ValueError, match="REGEX=>REPLACEMENT"):
+        Rule.parse("no arrow")
+    with pytest.raises(ValueError, match="no normaliser named 'ids'"):
+        normalize("x", named=["ids"])
+
+
+def test_compare_writes_only_with_update_and_lists_unused(tmp_path: Path) -> None:
+    folder = tmp_path / "g"
+    missing = compare_goldens(folder, {"a": "1\n"})
+    assert (missing.missing, missing.ok, folder.exists()) == (["a"], False, False)
+
+    written = compare_goldens(folder, {"a": "1\n", "b": "2\n"}, update=True)
+    assert written.written == ["a", "b"]
+    (folder / "stale.txt").write_text("old")
+
+    same = compare_goldens(folder, {"a": "1\n", "b": "2\n"})
+    assert (same.compared, same.unused, same.ok) == (["a", "b"], ["stale"], True)
+    assert "unused (no tab of the scenario has this name; delete if stale): stale" in (
+        same.summary("HINT")
+    )
+
+
+def test_a_mismatch_is_a_bounded_unified_diff(tmp_path: Path) -> None:
+    compare_goldens(tmp_path, {"a": "".join(f"line {i}\n" for i in range(200))}, update=True)
+    result = compare_goldens(tmp_path, {"a": "".join(f"LINE {i}\n" for i in range(200))})
+    diff = result.mismatched["a"]
+    assert diff.startswith(
+        f"--- {tmp_path / 'a.txt'} (golden)\n+++ {tmp_path / 'a.txt'} (this run)"
+    )
+    assert len(diff.splitlines()) == MAX_DIFF_LINES + 1
+    assert diff.endswith("more diff lines")
+    message = str(result.failure("re-run with --update"))
+    assert "next: review the diff; if the change is intended, re-run with --update" in message
+
+
+def test_the_progress_line_shows_only_after_a_second(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    batch = Batch(url=None, timeout=None, output=tmp_path, progress=stream)
+    batch.show_progress("[1/2] early")
+    assert stream.getvalue() == ""
+    batch.started = time.monotonic() - 1.5
+    batch.show_progress("[2/2] late")
+    assert stream.getvalue().startswith("\r[2/2] late")
+    batch.clear_progress()
+    assert stream.getvalue().endswith("\r")

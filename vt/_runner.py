@@ -1,0 +1,321 @@
+"""The one scenario runner: a parsed `Scenario` executed on vt's public client API.
+
+`vt run`, `vt record` / `vt check`, `vt conformance`, `pytest --vt` and the tests all call
+`run_scenario`, so a scenario behaves the same everywhere. A failed step raises
+`ScenarioFailed` naming the file, the step (number, line, verb) and the reason; the tabs the
+scenario opened ride along on the error for failure reports and goldens.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from ._defaults import QUIET_WINDOW
+from ._exceptions import VTError
+from ._scenario import Scenario, Step, match_tabs, open_names
+
+if TYPE_CHECKING:
+    from ._client import AsyncClient, AsyncSession
+    from ._tab import AsyncTab
+
+__all__ = ["ScenarioFailed", "ScenarioRun", "StepTime", "run_scenario", "scenario_app"]
+
+
+@dataclass(frozen=True, slots=True)
+class StepTime:
+    """When a step ran (`time.monotonic()` seconds), and whether it passed."""
+
+    step: Step
+    started: float
+    ended: float
+    ok: bool
+
+
+@dataclass(slots=True)
+class ScenarioRun:
+    """What a scenario run left behind: its tabs by scenario name, and each step's times."""
+
+    scenario: Scenario
+    tabs: dict[str, AsyncTab] = field(default_factory=dict)
+    steps: list[StepTime] = field(default_factory=list)
+
+
+class ScenarioFailed(VTError, AssertionError):
+    """A scenario step failed. `run` holds the tabs and step times (for reports), `step` the
+    step, `reason` the underlying message (a wait's explanation, a wrong status...)."""
+
+    def __init__(self, run: ScenarioRun, step: Step, reason: str) -> None:
+        self.run = run
+        self.step = step
+        self.reason = reason
+        super().__init__(
+            f"scenario {run.scenario.name!r} ({run.scenario.path}) failed at "
+            f"{step.describe()}:\n{reason}"
+        )
+
+
+def scenario_app(scenario: Scenario) -> Any:
+    """A fresh instance of the reference app the scenario names (`app = "chat"`), for runs
+    given no URL; raises `VTError` when it names none or an unknown one."""
+    ref = scenario.app_factory
+    if ref is None:
+        raise VTError(f"scenario {scenario.name!r} names no `app`; give a URL to run it against")
+    module_name, _, factory = ref.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise VTError(
+            f"scenario {scenario.name!r}: app {scenario.app!r} not found ({exc})"
+        ) from None
+    return getattr(module, factory)()
+
+
+async def run_scenario(
+    client: AsyncClient,
+    scenario: Scenario,
+    *,
+    timeout: float | None = None,
+    on_step: Callable[[Step], None] | None = None,
+) -> ScenarioRun:
+    """Run every step of `scenario` on `client`; return the run (its tabs by name).
+
+    `timeout` overrides the wait deadline of the client and of the scenario file (a step's
+    own `timeout` still wins). `on_step` is called before each step (progress lines).
+
+    Raises:
+        ScenarioFailed: a step failed; the message names the file, step and reason.
+    """
+    run = ScenarioRun(scenario)
+    state = _State(client, scenario, run, timeout)
+    for step in scenario.steps:
+        if on_step is not None:
+            on_step(step)
+        started = time.monotonic()
+        try:
+            await state.do(step)
+        except Exception as exc:
+            run.steps.append(StepTime(step, started, time.monotonic(), False))
+            if isinstance(exc, ScenarioFailed):
+                raise
+            reason = f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, AssertionError | VTError | OSError | TimeoutError):
+                # Not a verdict on the server (an HTTP transport error, or a bug in vt): keep
+                # the traceback, so the report says where it came from.
+                reason = "".join(traceback.format_exception(exc)).rstrip()
+            raise ScenarioFailed(run, step, reason) from exc
+        run.steps.append(StepTime(step, started, time.monotonic(), True))
+    return run
+
+
+class _State:
+    """The tabs and sessions of one run, and one method per verb."""
+
+    def __init__(
+        self, client: AsyncClient, scenario: Scenario, run: ScenarioRun, timeout: float | None
+    ) -> None:
+        self.client = client
+        self.scenario = scenario
+        self.run = run
+        self.timeout = timeout if timeout is not None else scenario.timeout
+        self.sessions: dict[str, AsyncSession] = {}
+        self.last: AsyncTab | None = None
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def wait(self, step: Step) -> float | None:
+        value = step.options.get("timeout")
+        return float(value) if value is not None else self.timeout
+
+    def one(self, step: Step) -> AsyncTab:
+        name = step.options.get("tab")
+        if name is None:
+            if self.last is None:
+                raise AssertionError("no tab is open")
+            return self.last
+        return self.run.tabs[str(name)]
+
+    def many(self, step: Step, *, default_all: bool = False) -> list[AsyncTab]:
+        patterns = step.tab_names()
+        if patterns is None:
+            return list(self.run.tabs.values()) if default_all else [self.one(step)]
+        return [self.run.tabs[n] for n in match_tabs(patterns, list(self.run.tabs))]
+
+    def fail(self, step: Step, reason: str) -> ScenarioFailed:
+        return ScenarioFailed(self.run, step, reason)
+
+    def session(self, name: str) -> AsyncSession:
+        if name not in self.sessions:
+            self.sessions[name] = self.client.new_session(name)
+        return self.sessions[name]
+
+    # -- verbs --------------------------------------------------------------------------------
+
+    async def do(self, step: Step) -> None:
+        await getattr(self, f"v_{step.verb}")(step)
+
+    async def v_open(self, step: Step) -> None:
+        path = str(step.options.get("path", self.scenario.route))
+        connect = bool(step.options.get("connect", True))
+        shared = step.options.get("session")
+        for name in open_names(step):
+            tab = await self.session(str(shared or name)).open(path, connect=connect)
+            self.run.tabs[name] = tab
+            self.last = tab
+
+    async def v_ready(self, step: Step) -> None:
+        for tab in self.many(step):
+            await tab.ready(self.timeout)
+
+    async def v_action(self, step: Step) -> None:
+        tab = self.one(step)
+        signals = dict(step.options.get("signals", {}))
+        times = int(step.options.get("times", 1))
+        results: list[int] = []
+
+        async def fire() -> None:
+            results.append((await tab.action(str(step.argument), **signals)).status)
+
+        if step.options.get("concurrent"):
+            async with anyio.create_task_group() as group:
+                for _ in range(times):
+                    group.start_soon(fire)
+        else:
+            for _ in range(times):
+                await fire()
+        self.check_status(step, results)
+
+    def check_status(self, step: Step, statuses: list[int]) -> None:
+        wanted = step.options.get("status")
+        bad = [s for s in statuses if (s != wanted if wanted is not None else not 200 <= s < 300)]
+        if bad:
+            expected = str(wanted) if wanted is not None else "2xx"
+            raise self.fail(step, f"expected status {expected}, the server answered {bad[0]}")
+
+    async def v_click(self, step: Step) -> None:
+        await self.one(step).click(str(step.argument), timeout=self.wait(step))
+
+    async def v_type(self, step: Step) -> None:
+        tab = self.one(step)
+        await tab.type(
+            str(step.argument), str(step.options.get("text", "")), timeout=self.wait(step)
+        )
+
+    async def v_press(self, step: Step) -> None:
+        tab = self.one(step)
+        key = str(step.options.get("key", "Enter"))
+        await tab.press(str(step.argument), key, timeout=self.wait(step))
+
+    async def v_upload(self, step: Step) -> None:
+        files: dict[str, tuple[str, bytes, str]] = {}
+        for field_name, spec in dict(step.options.get("files", {})).items():
+            content = spec["content"]
+            data = content.encode() if isinstance(content, str) else bytes(content)
+            kind = str(spec.get("type", "application/octet-stream"))
+            files[field_name] = (str(spec["name"]), data, kind)
+        signals = dict(step.options.get("signals", {}))
+        result = await self.one(step).upload(str(step.argument), files, **signals)
+        self.check_status(step, [result.status])
+
+    async def v_request(self, step: Step) -> None:
+        method, path = str(step.argument).split()
+        options = step.options
+        if "tab" in options:
+            tab = self.run.tabs[str(options["tab"])]
+            session = tab.session
+        else:
+            tab, session = None, self.session("request")
+        kwargs: dict[str, Any] = {"headers": dict(options.get("headers", {}))}
+        payload = dict(options["json"]) if "json" in options else None
+        if options.get("via_tab"):
+            if tab is None:
+                raise self.fail(step, "via_tab = true needs a `tab`")
+            payload = {**(payload or {}), "via_tab": tab.id}
+        if payload is not None:
+            kwargs["json"] = payload
+        elif "body" in options:
+            kwargs["content"] = str(options["body"]).encode()
+        response = await session.request(method.upper(), path, **kwargs)
+        self.check_status(step, [response.status_code])
+        body = response.text
+        if "body_contains" in options and str(options["body_contains"]) not in body:
+            raise self.fail(step, f"the body lacks {options['body_contains']!r}: {body[:300]!r}")
+        if "body_excludes" in options and str(options["body_excludes"]) in body:
+            raise self.fail(step, f"the body has {options['body_excludes']!r}: {body[:300]!r}")
+
+    async def v_expect_text(self, step: Step) -> None:
+        selector = str(step.options.get("selector", "body"))
+        tabs = self.many(step)
+        if len(tabs) == 1:
+            await tabs[0].expect_text(selector, str(step.argument), timeout=self.wait(step))
+        else:
+            await self.client.expect_all(
+                tabs, selector, str(step.argument), timeout=self.wait(step)
+            )
+
+    async def v_expect_selector(self, step: Step) -> None:
+        selector = str(step.argument)
+        count = step.options.get("count")
+        for tab in self.many(step):
+
+            def check(tab: AsyncTab = tab) -> bool:
+                found = len(tab.select(selector))
+                return found == count if count is not None else found > 0
+
+            wanted = f"exactly {count}" if count is not None else "at least one"
+            await tab.wait_until(
+                check,
+                description=f"match {wanted} element(s) for {selector!r}",
+                timeout=self.wait(step),
+                closest=lambda tab=tab: f"{len(tab.select(selector))} matched",  # type: ignore[misc]
+            )
+
+    async def v_expect_signal(self, step: Step) -> None:
+        for tab in self.many(step):
+            await tab.expect_signal(
+                str(step.argument), step.options.get("value"), timeout=self.wait(step)
+            )
+
+    async def v_expect_none(self, step: Step) -> None:
+        tabs = self.many(step, default_all=True)
+        window = float(step.options.get("within", QUIET_WINDOW))
+        await self.client.expect_none(tabs, str(step.argument), window)
+
+    async def v_expect_quiet(self, step: Step) -> None:
+        for tab in self.many(step):
+            await tab.expect_quiet(float(step.argument))
+
+    async def v_expect_console(self, step: Step) -> None:
+        await self.one(step).expect_console(str(step.argument), timeout=self.wait(step))
+
+    async def v_expect_script(self, step: Step) -> None:
+        text = step.options.get("text")
+        await self.one(step).expect_script(
+            str(step.argument), None if text is None else str(text), timeout=self.wait(step)
+        )
+
+    async def v_converge(self, step: Step) -> None:
+        tabs = self.many(step, default_all=True)
+        await self.client.expect_converged(tabs, str(step.argument), timeout=self.wait(step))
+
+    async def v_drop(self, step: Step) -> None:
+        for tab in self.many(step):
+            await tab.drop()
+
+    async def v_reconnect(self, step: Step) -> None:
+        for tab in self.many(step):
+            await tab.reconnect()
+
+    async def v_reload(self, step: Step) -> None:
+        for tab in self.many(step):
+            await tab.reload()
+
+    async def v_close(self, step: Step) -> None:
+        for tab in self.many(step):
+            await tab.close()

@@ -1,0 +1,40 @@
+"""The specification files shipped with vt (`specs/`), and one section of them for `vt spec`.
+
+Error messages cite `specs/protocol.md` sections (`§5.3`); an installed vt carries the folder
+as package data (`vt/specs/`), so `vt spec 5.3` prints what a message refers to.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._scenario import specs_dir
+
+__all__ = ["spec_text"]
+
+_HEADING = re.compile(r"^(#{1,6})\s+(\S+)")
+
+
+def spec_text(section: str | None = None, file: str = "protocol.md") -> str:
+    """The whole file under `specs/`, or the section whose heading starts with `section`
+    (`5.3`, `§5.3` or `5`), up to the next heading of the same or a higher level."""
+    path = specs_dir() / file
+    if not path.is_file():
+        raise LookupError(f"no specification file {file!r} in {specs_dir()}")
+    text = path.read_text(encoding="utf-8")
+    if not section:
+        return text
+    wanted = section.lstrip("§").rstrip(".")
+    lines = text.splitlines()
+    for start, line in enumerate(lines):
+        found = _HEADING.match(line)
+        if found and found.group(2).rstrip(".") == wanted:
+            level = len(found.group(1))
+            end = len(lines)
+            for index in range(start + 1, len(lines)):
+                other = _HEADING.match(lines[index])
+                if other and len(other.group(1)) <= level:
+                    end = index
+                    break
+            return f"{path} §{wanted}\n\n" + "\n".join(lines[start:end]).rstrip()
+    raise LookupError(f"{path} has no section {section!r} (headings look like '5.3')")
