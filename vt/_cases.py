@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._dom import canonical_html
-from ._events import StreamItem, read_item
+from ._canonical import canonical_html
+from ._events import StreamItem
 from ._exceptions import ProtocolError, UsageError
 from ._replica import Replica
 from ._sse import Comment, ServerSentEvent, SSEDecoder
@@ -120,8 +120,9 @@ def run_case(case: CodecCase, chunks: list[int] | None = None) -> CaseRun:
     """Replay a case's stream into a replica of its page, as a tab would.
 
     `chunks` are byte offsets at which to split the stream (the decoder must not care).
-    Protocol errors are collected, not raised, and the events after them still apply, as in a
-    browser.
+    Events are read as a browser reads them (`Replica.receive`): protocol violations are
+    collected as errors, not raised; what the browser applies is applied, and the events after
+    them still apply.
     """
     run = CaseRun(Replica.from_html(case.before_html, case.before_signals))
     decoder = SSEDecoder()
@@ -132,14 +133,18 @@ def run_case(case: CodecCase, chunks: list[int] | None = None) -> CaseRun:
         start = cut
     decoded.extend(decoder.close())
     for raw in decoded:
-        try:
-            item = read_item(raw)
-        except ProtocolError as exc:
-            run.errors.append(exc)
-            continue
-        run.items.append(item)
-        if not isinstance(item, Comment):
-            run.replica.apply(item)
+        seen = len(run.replica.violations)
+        event = run.replica.receive(raw)
+        for violation in run.replica.violations[seen:]:
+            run.errors.append(
+                violation.error()
+                if violation.section != "5.2"
+                else ProtocolError(violation.message, section="5.2", raw=violation.raw)
+            )
+        if isinstance(raw, Comment):
+            run.items.append(raw)
+        elif event is not None:
+            run.items.append(event)
     return run
 
 

@@ -18,11 +18,14 @@ __all__ = [
     "attributes",
     "detach",
     "elements",
+    "escape_attr",
+    "escape_text",
     "is_element",
     "new_element",
     "parse_document",
     "parse_fragment",
     "parse_fragment_shared",
+    "root_of",
     "serialize",
 ]
 
@@ -125,3 +128,26 @@ def detach(el: HtmlElement) -> None:
 def serialize(el: HtmlElement) -> str:
     """An element's outer HTML (its tail left out)."""
     return str(etree.tostring(el, method="html", encoding="unicode", with_tail=False))
+
+
+def root_of(el: HtmlElement) -> HtmlElement:
+    """The topmost ancestor of `el` (itself when detached and parentless).
+
+    Unlike `getroottree().getroot()`, this sees detachment: lxml keeps a removed element in
+    its old document, so the document's root is not proof that the element is still in it.
+    """
+    top = el
+    parent = el.getparent()
+    while parent is not None:
+        top, parent = parent, parent.getparent()
+    return top
+
+
+def escape_text(text: str) -> str:
+    """Text as HTML text content (`&`, `<`, `>` escaped)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_attr(text: str) -> str:
+    """Text as a double-quoted attribute value."""
+    return escape_text(text).replace('"', "&quot;")
