@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._attrs import SignalsDecl
+from ._display import DISPLAY_MARKERS, has_display, render
 from ._dom import Document
 from ._events import Event, PatchElements, PatchSignals, Violation, interpret
 from ._js import ExpressionError
@@ -34,7 +35,15 @@ class Replica:
     read (a strict caller fails on them), all in order.
     """
 
-    __slots__ = ("console", "document", "patcher", "scripts", "signals", "violations")
+    __slots__ = (
+        "_displays",
+        "console",
+        "document",
+        "patcher",
+        "scripts",
+        "signals",
+        "violations",
+    )
 
     def __init__(self, document: Document, signals: Mapping[str, Any] | None = None) -> None:
         self.document = document
@@ -43,6 +52,9 @@ class Replica:
         self.console: list[str] = []
         self.scripts: list[Script] = []
         self.violations: list[Violation] = []
+        # Whether the page may hold display attributes (sticky: a false "maybe" only costs a
+        # walk); when it does, they are evaluated again after every event (§6.5).
+        self._displays = has_display(document.root)
 
     @classmethod
     def from_html(cls, html: str, signals: Mapping[str, Any] | None = None) -> Replica:
@@ -53,6 +65,7 @@ class Replica:
         replica._merge(document.page_signals)
         if signals:
             replica.signals.patch(signals)
+        replica.render()
         return replica
 
     def __repr__(self) -> str:
@@ -100,14 +113,33 @@ class Replica:
         """
         if isinstance(event, PatchSignals):
             self.signals.patch(event.signals, only_if_missing=event.only_if_missing)
+            result = ApplyResult()
+        elif isinstance(event, PatchElements):
+            result = self.patcher.apply(event)
+            result.errors.extend(self._merge(result.signals))
+            raw = (event.raw or event.elements.encode()).lower()
+            self._displays = self._displays or any(m in raw for m in DISPLAY_MARKERS)
+            self.scripts.extend(result.scripts)
+        else:
             return ApplyResult()
-        if not isinstance(event, PatchElements):
-            return ApplyResult()
-        result = self.patcher.apply(event)
-        result.errors.extend(self._merge(result.signals))
+        if self._displays:
+            result.errors.extend(self._render())
         self.console.extend(result.errors)
-        self.scripts.extend(result.scripts)
         return result
+
+    def render(self) -> None:
+        """Evaluate the page's display attributes (`data-text`, `data-show`, `data-attr`,
+        `data-class`, `data-computed`) for the current signals, as Datastar keeps them;
+        errors go to `console`. `apply` does this after every event."""
+        if self._displays:
+            self.console.extend(self._render())
+
+    def _render(self) -> list[str]:
+        rendering = render(self.document.root, self.signals)
+        for patch in rendering.computed:
+            self.signals.patch(patch)
+        # An expression vt cannot read is logged once, not after every event.
+        return [e for e in rendering.errors if e not in self.console]
 
     def _merge(self, declared: list[SignalsDecl]) -> list[str]:
         """Evaluate `data-signals` attributes in order and merge them; return the errors."""
