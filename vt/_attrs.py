@@ -146,8 +146,11 @@ class SignalsDecl:
     expression: str
     only_if_missing: bool
 
-    def patch(self, signals: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The merge patch this attribute applies, given the current signals.
+    def patch(
+        self, signals: Mapping[str, Any] | None, created: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The merge patch this attribute applies, given the current signals (signals the
+        expression reads before they exist are added to `created`, see `vt._js.evaluate`).
 
         Raises:
             ExpressionError: the value is not something vt evaluates (or is not an object,
@@ -155,7 +158,7 @@ class SignalsDecl:
         """
         value = parse_literal(self.expression)
         if value is NOT_A_LITERAL:
-            value = evaluate(self.expression, signals or {})
+            value = evaluate(self.expression, signals or {}, created)
         if self.path:
             return nest(self.path, value)
         if not isinstance(value, dict):

@@ -40,12 +40,14 @@ _PLUGINS = frozenset({"text", "show", "attr", "class", "computed"})
 
 
 class Rendering:
-    """What one `render` did: the computed signals to merge and the errors to log."""
+    """What one `render` did: the computed signals and the signals expressions created, to
+    merge, and the errors to log."""
 
-    __slots__ = ("computed", "errors")
+    __slots__ = ("computed", "created", "errors")
 
     def __init__(self) -> None:
         self.computed: list[dict[str, Any]] = []
+        self.created: dict[str, Any] = {}  # signals an expression read before they existed
         self.errors: list[str] = []
 
 
@@ -124,7 +126,7 @@ def _ignored(el: HtmlElement) -> bool:
 
 def _value(attr: DataAttr, signals: Mapping[str, Any], out: Rendering) -> Any:
     try:
-        return evaluate(attr.value, signals)
+        return evaluate(attr.value, signals, out.created)
     except ExpressionError as exc:
         out.errors.append(f"ExpressionError: {attr.name}: {exc} (§6.5)")
         return _FAILED

@@ -115,9 +115,11 @@ class Element:
 
     @property
     def inner_html(self) -> str:
-        """The element's children as HTML."""
+        """The element's content as HTML: its text and children, with the text between them."""
         inner = self._el.text or ""
-        return escape_text(inner) + "".join(serialize(child) for child in self._el)
+        return escape_text(inner) + "".join(
+            serialize(child) + escape_text(child.tail or "") for child in self._el
+        )
 
     @property
     def parent(self) -> Element | None:

@@ -94,8 +94,15 @@ class _Parser:
     """A precedence-climbing parser that evaluates as it goes (no tree: each expression is
     read once per evaluation, which is what the replica needs)."""
 
-    def __init__(self, text: str, signals: Mapping[str, Any] | None, start: int = 0) -> None:
+    def __init__(
+        self,
+        text: str,
+        signals: Mapping[str, Any] | None,
+        start: int = 0,
+        created: dict[str, Any] | None = None,
+    ) -> None:
         self.text = text
+        self.created = created if created is not None else {}
         self.pos = start
         self.signals = signals
         self.kind = ""
@@ -279,7 +286,14 @@ class _Parser:
                 return UNDEFINED
             if self.signals is None:
                 raise ExpressionError(f"`{self.text.strip()}` reads the signal `{name}`")
-            return self.signals.get(name[1:], UNDEFINED)
+            key = name[1:]
+            if key in self.created:
+                return self.created[key]
+            value = self.signals.get(key, UNDEFINED)
+            if value is UNDEFINED:
+                # Datastar creates a signal the first time an expression reads it, empty.
+                value = self.created[key] = ""
+            return value
         if name in _GLOBALS:
             return _Global(name)
         raise ExpressionError(
@@ -323,7 +337,7 @@ class _Parser:
                 self._next()
                 return "".join(parts)
             elif text.startswith("${", i):
-                sub = _Parser(text[: len(text)], self.signals, start=i + 2)
+                sub = _Parser(text, self.signals, start=i + 2, created=self.created)
                 parts.append(js_string(sub.expression()))
                 if not sub._is("}"):
                     raise sub._error("expected `}`")
@@ -446,18 +460,21 @@ def _method(target: Any, name: str, args: list[Any], parser: _Parser) -> Any:
 # -- entry points ----------------------------------------------------------------------------
 
 
-def evaluate(text: str, signals: Mapping[str, Any] | None) -> Any:
+def evaluate(
+    text: str, signals: Mapping[str, Any] | None, created: dict[str, Any] | None = None
+) -> Any:
     """The value of a Datastar expression over `signals`, as JavaScript computes it.
 
-    With `signals=None` a signal reference is an error (a literal is wanted). Returns
-    `UNDEFINED` for an empty expression.
+    With `signals=None` a signal reference is an error (a literal is wanted). A signal that
+    does not exist reads as `""` and is added to `created`, as Datastar creates it on first
+    read. Returns `UNDEFINED` for an empty expression.
 
     Raises:
         ExpressionError: the expression is outside vt's subset, names something vt does not
             evaluate, or would throw in a browser.
     """
     try:
-        return _Parser(text, signals).program()
+        return _Parser(text, signals, created=created).program()
     except RecursionError:
         raise ExpressionError(f"`{text[:60]}`: nested too deeply") from None
 

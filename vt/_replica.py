@@ -136,6 +136,7 @@ class Replica:
 
     def _render(self) -> list[str]:
         rendering = render(self.document.root, self.signals)
+        self.signals.patch(rendering.created, only_if_missing=True)
         for patch in rendering.computed:
             self.signals.patch(patch)
         # An expression vt cannot read is logged once, not after every event.
@@ -145,10 +146,12 @@ class Replica:
         """Evaluate `data-signals` attributes in order and merge them; return the errors."""
         errors: list[str] = []
         for decl in declared:
+            created: dict[str, Any] = {}
             try:
-                patch = decl.patch(self.signals)
+                patch = decl.patch(self.signals, created)
             except ExpressionError as exc:
                 errors.append(f"ExpressionError: {exc} (§6.5)")
                 continue
+            self.signals.patch(created, only_if_missing=True)
             self.signals.patch(patch, only_if_missing=decl.only_if_missing)
         return errors
