@@ -24,7 +24,7 @@ from lxml import etree
 
 from ._attrs import DataAttr, nest, parse_data_attr
 from ._js import UNDEFINED, ExpressionError, evaluate, js_string, js_truthy
-from ._tree import HtmlElement, attributes, elements
+from ._tree import HtmlElement, attributes, elements, root_of
 
 __all__ = ["DISPLAY_MARKERS", "Rendering", "has_display", "render"]
 
@@ -85,8 +85,8 @@ def render(root: HtmlElement, signals: Mapping[str, Any]) -> Rendering:
                 _merge_into(view, patch)
                 out.computed.append(patch)
     for el, attr in found:
-        if attr.plugin == "computed":
-            continue
+        if attr.plugin == "computed" or root_of(el) is not root:
+            continue  # computed, or removed by an ancestor's data-text
         value = _value(attr, view, out)
         if value is _FAILED:
             continue

@@ -127,6 +127,11 @@ def detach(el: HtmlElement) -> None:
 
 def serialize(el: HtmlElement) -> str:
     """An element's outer HTML (its tail left out)."""
+    # libxml2 leaves out the end tag of an empty `<li>`, and re-parsing such HTML nests the
+    # next sibling in it; an empty text keeps the end tag (it is no text to every reader).
+    for item in el.iter("li"):
+        if item.text is None and not len(item):
+            item.text = ""
     return str(etree.tostring(el, method="html", encoding="unicode", with_tail=False))
 
 

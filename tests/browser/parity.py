@@ -119,7 +119,8 @@ class Generator:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
 
-    def attrs(self, display: bool = True) -> str:
+    def attrs(self, display: bool = True, leaf: bool = False) -> str:
+        """Random attributes; `data-text` only on a leaf (text replaces the children)."""
         rng = self.rng
         out = ""
         if rng.random() < 0.3:
@@ -129,7 +130,10 @@ class Generator:
         if rng.random() < 0.1:
             out += ' data-preserve-attr="class"'
         if display and rng.random() < 0.2:
-            kind = rng.choice(["data-text", "data-show", "data-class:on", "data-attr:title"])
+            kinds = ["data-show", "data-class:on", "data-attr:title"] + (
+                ["data-text"] if leaf else []
+            )
+            kind = rng.choice(kinds)
             out += f' {kind}="{rng.choice(EXPRESSIONS)}"'
         return out
 
