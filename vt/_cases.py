@@ -7,6 +7,8 @@ case.toml     section = "7.2", title = "...", and what the browser must log, run
               console = ["PatchElementsNoTargetsFound"]   (substrings, one per message, in order)
               scripts = ["alert(1)"]                      (texts of the scripts that run)
               [[errors]] kind = "MalformedEvent", section = "6.2", contains = "needs a selector"
+                                                          (rules broken; the page is still what
+                                                          the browser shows, §6.1.4)
 before.html   the page before (its <body> content, or a whole document)
 before.json   signals on top of the page's own data-signals (optional)
 stream.txt    the exact bytes on the wire

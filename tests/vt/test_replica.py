@@ -342,9 +342,3 @@ def test_an_empty_list_item_keeps_its_end_tag_in_html() -> None:
     # libxml2 writes `<li>` alone for an empty item; parsed again, the next node nests in it.
     document = Document.parse('<ul><li></li><li id="x">x</li></ul>')
     assert document.html("ul") == '<ul><li></li><li id="x">x</li></ul>'
-
-
-def test_display_attributes_under_a_data_text_element_are_not_evaluated_once_removed() -> None:
-    replica = Replica.from_html('<p data-text="1"><b data-text="$never"></b></p>')
-    assert replica.document.text("p") == "1"
-    assert "never" not in replica.signals
