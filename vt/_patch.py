@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ._attrs import SignalsDecl, signals_decls
+from ._display import DISPLAY_MARKERS
 from ._dom import Document, Script, find_by_id, query, remove_self_removing, signals_in
 from ._events import BY_ID_MODES, PatchElements, PatchMode
 from ._exceptions import UsageError
@@ -73,7 +74,14 @@ class Patcher:
     descendants; set `node_by_node` to run every morph node by node, as Datastar does.
     """
 
-    __slots__ = ("_ids", "_known_scripts", "_plain_body", "document", "node_by_node")
+    __slots__ = (
+        "_ids",
+        "_known_scripts",
+        "_plain_body",
+        "displays_seen",
+        "document",
+        "node_by_node",
+    )
 
     def __init__(self, document: Document) -> None:
         self.document = document
@@ -87,6 +95,8 @@ class Patcher:
         # a false "maybe" only costs the checks).
         body = root.find("body")
         self._plain_body = body is not None and not needs_node_by_node(body)
+        #: True once a patch may have added a display attribute (`data-text`…); sticky.
+        self.displays_seen = False
 
     def apply(self, patch: PatchElements) -> ApplyResult:
         """Apply one patch in place, as Datastar 1.0 does; see the module docstring."""
@@ -102,6 +112,8 @@ class Patcher:
         markers = _Markers.of(patch.raw or patch.elements.encode())
         if markers.morph:
             self._plain_body = False
+        if markers.display:
+            self.displays_seen = True
         if not patch.selector:
             self._apply_by_id(patch, markers, result)
             return
@@ -376,6 +388,7 @@ class _Markers:
     effects: bool
     signals: bool
     morph: bool  # something that makes a morph go node by node
+    display: bool  # a display attribute (`data-text`…) the replica evaluates
 
     @classmethod
     def of(cls, raw: bytes) -> _Markers:
@@ -385,4 +398,5 @@ class _Markers:
         scripts = b"<script" in text
         signals = b"data-signals" in text
         morph = scripts or signals or b"data-ignore-morph" in text or b"data-preserve-attr" in text
-        return cls(scripts, b"data-effect" in text, signals, morph)
+        display = any(marker in text for marker in DISPLAY_MARKERS)
+        return cls(scripts, b"data-effect" in text, signals, morph, display)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._attrs import SignalsDecl
-from ._display import DISPLAY_MARKERS, has_display, render
+from ._display import has_display, render
 from ._dom import Document
 from ._events import Event, PatchElements, PatchSignals, Violation, interpret
 from ._js import ExpressionError
@@ -117,8 +117,7 @@ class Replica:
         elif isinstance(event, PatchElements):
             result = self.patcher.apply(event)
             result.errors.extend(self._merge(result.signals))
-            raw = (event.raw or event.elements.encode()).lower()
-            self._displays = self._displays or any(m in raw for m in DISPLAY_MARKERS)
+            self._displays = self._displays or self.patcher.displays_seen
             self.scripts.extend(result.scripts)
         else:
             return ApplyResult()

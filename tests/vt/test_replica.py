@@ -10,7 +10,14 @@ import pytest
 
 from vt import Replica, canonical_html
 from vt._attrs import parse_data_attr, unflatten
-from vt._bindings import bind_path, click_events, missing_binding
+from vt._bindings import (
+    ExpressionError,
+    Fetch,
+    bind_path,
+    click_events,
+    missing_binding,
+    parse_expression,
+)
 from vt._dom import Document
 from vt._events import PatchElements, PatchMode
 from vt._sse import SSEDecoder
@@ -342,3 +349,14 @@ def test_an_empty_list_item_keeps_its_end_tag_in_html() -> None:
     # libxml2 writes `<li>` alone for an empty item; parsed again, the next node nests in it.
     document = Document.parse('<ul><li></li><li id="x">x</li></ul>')
     assert document.html("ul") == '<ul><li></li><li id="x">x</li></ul>'
+
+
+def test_fetch_content_type_json_is_the_default_and_form_is_read() -> None:
+    assert parse_expression("@post('/a', {contentType: 'json'})")[0][0] == Fetch(
+        "POST", "/a", {"contentType": "json"}
+    )
+    form = parse_expression("@post('/a', {contentType: 'form', selector: '#f'})")[0][0]
+    assert isinstance(form, Fetch)
+    assert (form.content_type, form.form_selector) == ("form", "#f")
+    with pytest.raises(ExpressionError, match="contentType must be 'json' or 'form'"):
+        parse_expression("@post('/a', {contentType: 'xml'})")
