@@ -229,12 +229,20 @@ class EventLog(Sequence[StreamItem]):
 
 
 def read_raw(raw: bytes) -> StreamItem:
-    """The typed item of one complete event's (or comment's) bytes."""
+    """The typed item of one complete event's (or comment's) bytes, read as a browser reads it
+    (`interpret`: an event that breaks a rule of §6 but that the browser applies is returned
+    as applied)."""
     decoder = SSEDecoder()
     items = decoder.feed(raw) + decoder.close()
     if len(items) != 1:
         raise ValueError(f"expected the bytes of one event, got {len(items)} items: {raw!r}")
-    return read_item(items[0])
+    item = items[0]
+    if isinstance(item, Comment) or not item.terminated:
+        return read_item(item)
+    event = interpret(item).event
+    if event is None:
+        raise ValueError(f"a browser applies nothing for these bytes: {raw!r}")
+    return event
 
 
 def read_item(item: ServerSentEvent | Comment) -> StreamItem:
