@@ -15,8 +15,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._attrs import is_local, unflatten
+from ._exceptions import UsageError
 
-__all__ = ["Signals", "merge_patch", "wire_signals"]
+__all__ = ["Signals", "local_keys", "merge_patch", "reject_local", "wire_signals"]
 
 
 def merge_patch(
@@ -83,6 +84,25 @@ def _delete(target: Any, key: str) -> None:
     index = _index(target, key)
     if index is not None and index < len(target):
         target[index] = None  # `delete` leaves a hole, null in JSON
+
+
+def local_keys(signals: Mapping[str, Any]) -> list[str]:
+    """The keys of `signals` (dotted paths allowed) that name local signals (§7.3.4)."""
+    return [key for key in signals if is_local(key)]
+
+
+def reject_local(signals: Mapping[str, Any]) -> None:
+    """Refuse signals a test wants sent that a browser would never send (§7.3.4).
+
+    Raises:
+        UsageError: some key names a local signal (a path segment starting with `_`).
+    """
+    local = local_keys(signals)
+    if local:
+        raise UsageError(
+            f"signals {local} are local (a path segment starts with '_'): Datastar never sends "
+            "them to the server, so a test cannot either (§7.3.4)"
+        )
 
 
 def wire_signals(signals: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from vt._bindings import (
 )
 from vt._dom import Document
 from vt._events import PatchElements, PatchMode
+from vt._exceptions import UsageError
+from vt._signals import reject_local
 from vt._sse import SSEDecoder
 
 
@@ -360,3 +362,9 @@ def test_fetch_content_type_json_is_the_default_and_form_is_read() -> None:
     assert (form.content_type, form.form_selector) == ("form", "#f")
     with pytest.raises(ExpressionError, match="contentType must be 'json' or 'form'"):
         parse_expression("@post('/a', {contentType: 'xml'})")
+
+
+def test_local_signals_are_refused_with_one_message() -> None:
+    reject_local({"a": 1, "form.b": 2})
+    with pytest.raises(UsageError, match=r"\['_x', 'form._y'\] are local"):
+        reject_local({"_x": 1, "form._y": 2, "z": 3})
