@@ -55,12 +55,18 @@ def normalise_signals(signals: Any) -> str:
     return json.dumps(fix(signals), sort_keys=True)
 
 
-def replica_state(page: str, stream: bytes) -> State:
-    """What vt's replica shows after reading `stream` into `page`."""
+def replica_of(page: str, stream: bytes) -> Replica:
+    """vt's replica after reading `stream` into `page`."""
     replica = Replica.from_html(page)
     decoder = SSEDecoder()
     for item in decoder.feed(stream) + decoder.close():
         replica.receive(item)
+    return replica
+
+
+def replica_state(page: str, stream: bytes) -> State:
+    """What vt's replica shows after reading `stream` into `page`."""
+    replica = replica_of(page, stream)
     # Both sides go through the same serialise-and-parse, so the parser's fix-ups of odd
     # nesting (a `<p>` inside an `<i>`, which the DOM allows) apply to both.
     body = replica.document.select_one("body")
@@ -105,6 +111,8 @@ def excluded(page: str, stream: bytes) -> str | None:
         return "a signal deleted while a display expression reads it (§7.5)"
     if re.search(r"<(html|head|body)[\s>]", page, re.IGNORECASE):
         return "a whole-document page (the harness owns the head)"
+    if any(m.startswith("Error: the patch failed") for m in replica_of(page, stream).console):
+        return "a patch that throws: the browser may leave it half-applied (§7.1.4)"
     return None
 
 

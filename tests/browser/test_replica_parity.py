@@ -53,31 +53,33 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-READ_GAP = 0.015  # seconds between events, so each arrives in its own read
+READ_GAP = 0.05  # seconds after a patch that may add attributes, so it is read alone
 SEED = int(os.environ.get("VT_PARITY_SEED", "1"))
 COUNT = int(os.environ.get("VT_PARITY_COUNT", "400"))
 PAGE = """<!DOCTYPE html><html><head>
 <script type="module">
 import { filtered, mergePatch, root } from '/datastar.js';
-let done = false;
+let finish = null;
 document.addEventListener('datastar-fetch', (e) => {
-  if (e.detail.type === 'finished') done = true;
+  if (e.detail.type === 'finished' && finish) finish(true);
 });
-const settle = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+// Datastar applies attributes from mutation observers (microtasks): one task lets them run.
+const tick = () => new Promise((r) => setTimeout(r, 0));
 // One stream: reset the page and the signals, let Datastar scan the new body, then start
 // the stream with a fresh `data-init` and wait until the fetch finishes and effects settle.
 window.__vtRun = async (before, n) => {
   mergePatch(Object.fromEntries(Object.keys(root).map((k) => [k, null])));
   document.body.innerHTML = before;
-  await settle();
-  done = false;
+  await tick();
+  const finished = new Promise((r) => { finish = r; setTimeout(() => r(false), 5000); });
   const trigger = document.createElement('meta');
   trigger.setAttribute('data-init', `@get('/sse?n=${n}')`);
   document.head.append(trigger);
-  const deadline = Date.now() + 5000;
-  while (!done && Date.now() < deadline) await settle();
+  const done = await finished;
+  finish = null;
   trigger.remove();
-  await settle();
+  await tick();
+  await tick();
   return [done, document.body ? document.body.innerHTML : '', JSON.stringify(filtered())];
 };
 window.__vtReady = true;
@@ -131,10 +133,10 @@ def _app(client: Path, current: dict[str, Any]) -> Starlette:
         async def events() -> AsyncIterator[bytes]:
             # One event per network read: Datastar applies attributes a patch adds after the
             # other events of the same read; the replica applies them at once (§7.5).
-            for index, event in enumerate(split_events(current["stream"])):
-                if index:
-                    await anyio.sleep(READ_GAP)
+            for event in split_events(current["stream"]):
                 yield event
+                if b"datastar-patch-elements" in event and b"data-" in event:
+                    await anyio.sleep(READ_GAP)
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
