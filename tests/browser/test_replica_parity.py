@@ -169,7 +169,7 @@ def _streams() -> list[tuple[str, str, bytes]]:
     return out
 
 
-def test_the_replica_agrees_with_datastar_in_chromium() -> None:
+def test_the_replica_agrees_with_datastar_in_chromium(capsys: pytest.CaptureFixture[str]) -> None:
     client = _client()
     if client is None:
         _unavailable("no Datastar client (set VT_DATASTAR_JS or run scripts/setup)")
@@ -218,5 +218,6 @@ def test_the_replica_agrees_with_datastar_in_chromium() -> None:
         f"{time.monotonic() - started:.1f} s",
         *(f"  left out by rule ({n}): {rule}" for rule, n in sorted(left_out.items())),
     ]
-    print("\n".join(lines), file=sys.stderr)
+    with capsys.disabled():  # the figure is the point of the run: shown even when it passes
+        print("\n" + "\n".join(lines), file=sys.stderr)
     assert not disagreements, "\n".join(lines + disagreements[:10])
