@@ -26,13 +26,18 @@ from ._attrs import DataAttr, nest, parse_data_attr
 from ._js import UNDEFINED, ExpressionError, evaluate, js_string, js_truthy
 from ._tree import HtmlElement, attributes, elements, root_of
 
-__all__ = ["DISPLAY_MARKERS", "Rendering", "has_display", "render"]
+__all__ = ["DISPLAY_MARKERS", "Rendering", "created_by", "has_display", "render"]
 
 # Byte strings whose presence in a patch may add display attributes (checked case-folded).
 DISPLAY_MARKERS = (b"data-text", b"data-show", b"data-attr", b"data-class", b"data-computed")
 
 _DISPLAYED = etree.XPath(
     "//*[@*[starts-with(name(), 'data-text') or starts-with(name(), 'data-show')"
+    " or starts-with(name(), 'data-attr') or starts-with(name(), 'data-class')"
+    " or starts-with(name(), 'data-computed')]]"
+)
+_DISPLAYED_UNDER = etree.XPath(
+    "descendant-or-self::*[@*[starts-with(name(), 'data-text') or starts-with(name(), 'data-show')"
     " or starts-with(name(), 'data-attr') or starts-with(name(), 'data-class')"
     " or starts-with(name(), 'data-computed')]]"
 )
@@ -107,6 +112,17 @@ def render(root: HtmlElement, signals: Mapping[str, Any]) -> Rendering:
 
 
 _FAILED: Any = object()
+
+
+def created_by(root: HtmlElement, signals: Mapping[str, Any]) -> dict[str, Any]:
+    """The signals the display expressions under `root` create by reading them before they
+    exist (`""` each), without changing the tree: what Datastar's one read of the attributes
+    of an element that is no longer in the page leaves behind (§7.5.5)."""
+    out = Rendering()
+    for el in elements(_DISPLAYED_UNDER(root)):
+        for attr in _display_attrs(el):
+            _value(attr, signals, out)
+    return out.created
 
 
 def _display_attrs(el: HtmlElement) -> list[DataAttr]:

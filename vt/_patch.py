@@ -63,6 +63,9 @@ class ApplyResult:
     errors: list[str] = field(default_factory=list)
     scripts: list[Script] = field(default_factory=list)
     signals: list[SignalsDecl] = field(default_factory=list)
+    #: Subtrees the patch put into the page that may hold display attributes: Datastar reads
+    #: their attributes once even if a later part of the event removes them (§7.5.5).
+    added: list[HtmlElement] = field(default_factory=list)
 
 
 class Patcher:
@@ -151,6 +154,8 @@ class Patcher:
             child.tail = None
             if patch.mode is PatchMode.OUTER and self._morph_plainly(target, child, markers):
                 # Via's case: one container, re-rendered; no wrapper, one subtree move.
+                if markers.display:
+                    result.added.append(target)
                 if markers.scripts or markers.effects:
                     self._run_scripts([target], result)
                 continue
@@ -229,6 +234,8 @@ class Patcher:
             if markers.signals:
                 for el in inserted:
                     result.signals.extend(signals_in(el))
+            if markers.display:
+                result.added.extend(inserted)
             if markers.scripts or markers.effects:
                 self._run_scripts(inserted, result)
 
@@ -248,6 +255,11 @@ class Patcher:
         def on_insert(el: HtmlElement) -> None:
             if markers.signals:
                 result.signals.extend(signals_in(el))
+            if markers.display:
+                result.added.append(el)
+
+        if markers.display:
+            result.added.append(target)  # a morph by result moves new nodes into it
 
         # Nothing in the body or the patch needs node-by-node work: skip the checks too.
         # Several targets (one may hold another) go node by node: a morph keeps matched

@@ -15,13 +15,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._attrs import SignalsDecl
-from ._display import has_display, render
+from ._display import created_by, has_display, render
 from ._dom import Document
 from ._events import Event, PatchElements, PatchSignals, Violation, interpret
 from ._js import ExpressionError
 from ._patch import ApplyResult, Patcher, Script
 from ._signals import Signals
 from ._sse import Comment, ServerSentEvent
+from ._tree import root_of
 
 __all__ = ["Replica"]
 
@@ -117,6 +118,9 @@ class Replica:
         elif isinstance(event, PatchElements):
             result = self.patcher.apply(event)
             result.errors.extend(self._merge(result.signals))
+            for added in result.added:
+                if root_of(added) is not self.document.root:
+                    self.signals.patch(created_by(added, self.signals), only_if_missing=True)
             self._displays = self._displays or self.patcher.displays_seen
             self.scripts.extend(result.scripts)
         else:

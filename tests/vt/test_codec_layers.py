@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "_patch": {"_attrs", "_display", "_dom", "_events", "_exceptions", "_morph", "_tree"},
     "_signals": {"_attrs", "_exceptions"},
     "_replica": {
+        "_tree",
         "_attrs",
         "_display",
         "_dom",

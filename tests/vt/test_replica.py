@@ -368,3 +368,11 @@ def test_local_signals_are_refused_with_one_message() -> None:
     reject_local({"a": 1, "form.b": 2})
     with pytest.raises(UsageError, match=r"\['_x', 'form._y'\] are local"):
         reject_local({"_x": 1, "form._y": 2, "z": 3})
+
+
+def test_an_element_added_and_removed_by_one_event_still_creates_the_signals_it_reads() -> None:
+    # Datastar reads an added element's attributes once, even if the same event removes it.
+    replica = Replica.from_html('<div id="c"><section id="a"></section></div>')
+    feed(replica, elements('<p id="a" data-attr:title="!$flag"></p><span id="c"></span>'))
+    assert body(replica) == '<span id="c"></span>'
+    assert replica.signals.to_dict() == {"flag": ""}
