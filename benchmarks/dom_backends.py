@@ -103,11 +103,12 @@ def selectolax_ops(page: str, elements: str, tab_id: str) -> dict[str, Callable[
 
 def vt_ops(page: str, elements: str, tab_id: str) -> dict[str, Callable[[], Any]]:
     """vt's own replica (lxml, with its bookkeeping), for reference."""
-    document = vt.Document.parse(page)
+    replica = vt.Replica(vt.Document.parse(page))
+    document = replica.document
     event = vt.PatchElements(elements)
     return {
         "parse": lambda: vt.Document.parse(page),
-        "patch": lambda: document.apply(event),
+        "patch": lambda: replica.apply(event),
         "select": lambda: [p.text for p in document.select("article p")],
     }
 

@@ -278,13 +278,6 @@ def test_reference_impl_never_imports_vt() -> None:
     assert not bad, "reference_impl importing vt: " + ", ".join(bad)
 
 
-# Known offenders another branch of the same change fixes; each entry must still offend (so
-# the entry is deleted as soon as it is fixed).
-PENDING_LONG = {
-    "vt/_dom.py": "split into elements/queries and the patch applier by the replica branch",
-}
-
-
 @pytest.mark.parametrize("tree", TREES)
 def test_no_module_is_over_600_lines(tree: str) -> None:
     long = {
@@ -292,10 +285,7 @@ def test_no_module_is_over_600_lines(tree: str) -> None:
         for path in _files(tree)
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
-    pending = {p for p in PENDING_LONG if p.startswith(tree + "/")}
-    assert pending <= set(long), f"fixed, remove from PENDING_LONG: {pending - set(long)}"
-    over = {p: n for p, n in long.items() if p not in pending}
-    assert not over, f"modules over {MAX_LINES} lines: {over}"
+    assert not long, f"modules over {MAX_LINES} lines: {long}"
 
 
 def _private_reaches(path: Path) -> list[str]:

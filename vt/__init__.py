@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import contextlib
 
+from ._canonical import canonical_html
 from ._client import AsyncClient, AsyncSession, ClientOptions
-from ._dom import ApplyResult, Document, Element, Script, canonical_html
+from ._dom import Document, Element
 from ._events import (
     Event,
     EventLog,
@@ -42,6 +43,7 @@ from ._exceptions import (
     VTError,
     WaitTimeout,
 )
+from ._patch import ApplyResult, Script
 from ._replica import Replica
 from ._runner import ScenarioFailed, ScenarioRun, StepTime, run_scenario, scenario_app
 from ._scenario import (

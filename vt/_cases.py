@@ -7,6 +7,8 @@ case.toml     section = "7.2", title = "...", and what the browser must log, run
               console = ["PatchElementsNoTargetsFound"]   (substrings, one per message, in order)
               scripts = ["alert(1)"]                      (texts of the scripts that run)
               [[errors]] kind = "MalformedEvent", section = "6.2", contains = "needs a selector"
+                                                          (rules broken; the page is still what
+                                                          the browser shows, §6.1.4)
 before.html   the page before (its <body> content, or a whole document)
 before.json   signals on top of the page's own data-signals (optional)
 stream.txt    the exact bytes on the wire
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._dom import canonical_html
+from ._canonical import canonical_html
 from ._events import StreamItem
 from ._exceptions import ProtocolError, UsageError
 from ._feed import Fed, ItemFeed
@@ -121,8 +123,9 @@ def run_case(case: CodecCase, chunks: list[int] | None = None) -> CaseRun:
     """Replay a case's stream into a replica of its page, as a tab would.
 
     `chunks` are byte offsets at which to split the stream (the decoder must not care).
-    Protocol errors are collected, not raised, and the events after them still apply, as in a
-    browser.
+    Events are read as a browser reads them (`Replica.receive`): protocol violations are
+    collected as errors, not raised; what the browser applies is applied, and the events after
+    them still apply.
     """
     run = CaseRun(Replica.from_html(case.before_html, case.before_signals))
     feed = ItemFeed()
@@ -132,13 +135,19 @@ def run_case(case: CodecCase, chunks: list[int] | None = None) -> CaseRun:
         fed.extend(feed.feed(case.stream[start:cut]))
         start = cut
     fed.extend(feed.close())
-    for _raw, item in fed:
-        if isinstance(item, ProtocolError):
-            run.errors.append(item)
-            continue
-        run.items.append(item)
-        if not isinstance(item, Comment):
-            run.replica.apply(item)
+    for raw, _strict in fed:  # read again as a browser reads it, below
+        seen = len(run.replica.violations)
+        event = run.replica.receive(raw)
+        for violation in run.replica.violations[seen:]:
+            run.errors.append(
+                violation.error()
+                if violation.section != "5.2"
+                else ProtocolError(violation.message, section="5.2", raw=violation.raw)
+            )
+        if isinstance(raw, Comment):
+            run.items.append(raw)
+        elif event is not None:
+            run.items.append(event)
     return run
 
 

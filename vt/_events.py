@@ -17,16 +17,21 @@ from enum import StrEnum
 from typing import Any, TypeAlias, overload
 
 from ._exceptions import MalformedEvent, ProtocolError
+from ._js import NOT_A_LITERAL, load_json, parse_literal
 from ._sse import Comment, ServerSentEvent, SSEDecoder
 
 __all__ = [
+    "BY_ID_MODES",
     "Event",
     "EventLog",
     "PatchElements",
     "PatchMode",
     "PatchSignals",
+    "Reading",
     "StreamItem",
     "UnknownEvent",
+    "Violation",
+    "interpret",
     "is_ready",
     "parse_event",
     "read_item",
@@ -51,7 +56,7 @@ class PatchMode(StrEnum):
 
 # Modes whose targets come from the elements' ids when no selector is given. Every other mode
 # needs a selector: Datastar 1.0 throws PatchElementsExpectedSelector without one.
-_BY_ID_MODES = frozenset({PatchMode.OUTER, PatchMode.REPLACE})
+BY_ID_MODES = frozenset({PatchMode.OUTER, PatchMode.REPLACE})
 _NAMESPACES = frozenset({"html", "svg", "mathml"})
 
 
@@ -159,16 +164,17 @@ def is_ready(item: StreamItem) -> bool:
 
 
 def parse_event(sse: ServerSentEvent) -> Event:
-    """Interpret one SSE event as a Datastar event.
+    """Interpret one SSE event as a Datastar event, strictly.
 
     Raises:
-        MalformedEvent: the event is a Datastar type but breaks its grammar (§6).
+        MalformedEvent: the event is a Datastar type but breaks its grammar (§6); the first
+            rule broken is named (`interpret` reads it as a browser does instead).
     """
-    if sse.event == PATCH_ELEMENTS:
-        return _parse_patch_elements(sse)
-    if sse.event == PATCH_SIGNALS:
-        return _parse_patch_signals(sse)
-    return UnknownEvent(sse.event, sse.data, raw=sse.raw)
+    reading = interpret(sse)
+    if reading.violations:
+        raise reading.violations[0].error()
+    assert reading.event is not None
+    return reading.event
 
 
 class EventLog(Sequence[StreamItem]):
@@ -223,12 +229,20 @@ class EventLog(Sequence[StreamItem]):
 
 
 def read_raw(raw: bytes) -> StreamItem:
-    """The typed item of one complete event's (or comment's) bytes."""
+    """The typed item of one complete event's (or comment's) bytes, read as a browser reads it
+    (`interpret`: an event that breaks a rule of §6 but that the browser applies is returned
+    as applied)."""
     decoder = SSEDecoder()
     items = decoder.feed(raw) + decoder.close()
     if len(items) != 1:
         raise ValueError(f"expected the bytes of one event, got {len(items)} items: {raw!r}")
-    return read_item(items[0])
+    item = items[0]
+    if isinstance(item, Comment) or not item.terminated:
+        return read_item(item)
+    event = interpret(item).event
+    if event is None:
+        raise ValueError(f"a browser applies nothing for these bytes: {raw!r}")
+    return event
 
 
 def read_item(item: ServerSentEvent | Comment) -> StreamItem:
@@ -251,54 +265,91 @@ def read_item(item: ServerSentEvent | Comment) -> StreamItem:
     return parse_event(item)
 
 
-def _data_groups(sse: ServerSentEvent, known: frozenset[str], section: str) -> dict[str, list[str]]:
-    """Split data lines at their first space into key -> values, as the Datastar client does."""
-    groups: dict[str, list[str]] = {}
-    for line in sse.data_lines:
-        key, space, value = line.partition(" ")
-        if not space:
-            # `data: elements` with no space: the browser records a bogus key and drops the
-            # line, so a blank HTML line vanishes. SDKs must write `data: elements ` (§6.1).
-            raise MalformedEvent(
-                f"{sse.event}: data line {line!r} has no space after its key",
-                section=section,
-                raw=sse.raw,
-            )
-        if key not in known:
-            raise MalformedEvent(
-                f"{sse.event}: unknown data key {key!r}; expected one of {sorted(known)}",
-                section=section,
-                raw=sse.raw,
-            )
-        groups.setdefault(key, []).append(value)
-    return groups
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A rule of specs/protocol.md that an event breaks, although a browser still reads it
+    (§6): the section, what is wrong and the event's bytes."""
+
+    section: str
+    message: str
+    raw: bytes = field(default=b"", repr=False)
+
+    def error(self) -> MalformedEvent:
+        """The violation as the exception strict reading raises."""
+        return MalformedEvent(self.message, section=self.section, raw=self.raw)
 
 
-def _single(
-    sse: ServerSentEvent, groups: dict[str, list[str]], key: str, section: str
-) -> str | None:
-    values = groups.get(key)
-    if values is None:
-        return None
-    if len(values) > 1:
-        raise MalformedEvent(
-            f"{sse.event}: data key {key!r} appears {len(values)} times; it takes one line",
-            section=section,
-            raw=sse.raw,
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How a browser reads one SSE event: the `event` it applies (None when Datastar throws
+    instead, with `console` saying what it logs), and the protocol `violations` vt records
+    either way."""
+
+    event: Event | None
+    violations: tuple[Violation, ...] = ()
+    console: tuple[str, ...] = ()
+
+
+def interpret(sse: ServerSentEvent) -> Reading:
+    """Read one SSE event exactly as Datastar 1.0's client does, recording every rule of §6 it
+    breaks instead of refusing it (strict reading is `parse_event`)."""
+    if sse.event == PATCH_ELEMENTS:
+        return _read_patch_elements(sse)
+    if sse.event == PATCH_SIGNALS:
+        return _read_patch_signals(sse)
+    return Reading(UnknownEvent(sse.event, sse.data, raw=sse.raw))
+
+
+class _Reader:
+    """Collects an event's data lines by key, as the Datastar client splits them, and the
+    violations found on the way."""
+
+    def __init__(self, sse: ServerSentEvent, known: frozenset[str], section: str) -> None:
+        self.sse = sse
+        self.section = section
+        self.violations: list[Violation] = []
+        self.groups: dict[str, list[str]] = {}
+        for line in sse.data_lines:
+            key, space, value = line.partition(" ")
+            if not space:
+                # The client splits at the first space: without one the line goes under a
+                # bogus key and is lost (a blank HTML line vanishes). SDKs write
+                # `data: elements ` (§6.1).
+                self.violate(f"data line {line!r} has no space after its key; a browser drops it")
+                continue
+            if key not in known:
+                self.violate(
+                    f"unknown data key {key!r}; expected one of {sorted(known)} (a browser "
+                    "ignores the line)"
+                )
+                continue
+            self.groups.setdefault(key, []).append(value)
+
+    def violate(self, message: str, section: str | None = None) -> None:
+        self.violations.append(
+            Violation(section or self.section, f"{self.sse.event}: {message}", self.sse.raw)
         )
-    return values[0]
 
+    def single(self, key: str) -> str | None:
+        """One key's value; repeated lines are joined with LF, as the client does."""
+        values = self.groups.get(key)
+        if values is None:
+            return None
+        if len(values) > 1 and key not in ("elements", "signals"):
+            self.violate(f"data key {key!r} appears {len(values)} times; it takes one line")
+        return "\n".join(values)
 
-def _flag(sse: ServerSentEvent, value: str | None, key: str, section: str) -> bool:
-    if value is None:
-        return False
-    if value.strip() not in ("true", "false"):
-        raise MalformedEvent(
-            f"{sse.event}: {key} must be 'true' or 'false', got {value!r}",
-            section=section,
-            raw=sse.raw,
-        )
-    return value.strip() == "true"
+    def flag(self, key: str) -> bool:
+        """`true` (spaces around allowed) is true; anything else is false, as in the client."""
+        value = self.single(key)
+        if value is None:
+            return False
+        if value.strip() not in ("true", "false"):
+            self.violate(f"{key} must be 'true' or 'false', got {value!r} (a browser reads false)")
+        return value.strip() == "true"
+
+    def reading(self, event: Event | None, console: str | None = None) -> Reading:
+        return Reading(event, tuple(self.violations), (console,) if console else ())
 
 
 _ELEMENT_KEYS = frozenset(
@@ -306,77 +357,68 @@ _ELEMENT_KEYS = frozenset(
 )
 
 
-def _parse_patch_elements(sse: ServerSentEvent) -> PatchElements:
-    groups = _data_groups(sse, _ELEMENT_KEYS, "6.1")
-    mode_text = _single(sse, groups, "mode", "6.1")
-    try:
-        # Matched exactly, as the browser does: `data: mode  inner` is not a mode.
-        mode = PatchMode(mode_text) if mode_text is not None else PatchMode.OUTER
-    except ValueError:
-        raise MalformedEvent(
-            f"{sse.event}: unknown mode {mode_text!r}; expected one of "
-            f"{[m.value for m in PatchMode]}",
-            section="6.2",
-            raw=sse.raw,
-        ) from None
-    selector = _single(sse, groups, "selector", "6.1")
-    if selector is not None:
-        selector = selector.strip() or None
-    if selector is None and mode not in _BY_ID_MODES:
-        raise MalformedEvent(
-            f"{sse.event}: mode {mode.value!r} needs a selector (only outer and replace "
-            "target elements by id)",
-            section="6.2",
-            raw=sse.raw,
+def _read_patch_elements(sse: ServerSentEvent) -> Reading:
+    reader = _Reader(sse, _ELEMENT_KEYS, "6.1")
+    mode_text = reader.single("mode")
+    mode = _MODES.get(mode_text or "outer")  # matched exactly: `data: mode  inner` is no mode
+    if mode is None:
+        reader.violate(
+            f"unknown mode {mode_text!r}; expected one of {[m.value for m in PatchMode]}", "6.2"
         )
-    if "elements" not in groups and mode is not PatchMode.REMOVE:
-        raise MalformedEvent(
-            f"{sse.event}: mode {mode.value!r} without any `elements` line",
-            section="6.1",
-            raw=sse.raw,
+        return reader.reading(None, f"PatchElementsInvalidMode: {mode_text!r}")
+    selector = reader.single("selector") or None
+    if selector is not None and not selector.strip():
+        reader.violate("the selector is blank (querySelectorAll throws)", "6.2")
+    if selector is None and mode not in BY_ID_MODES:
+        reader.violate(
+            f"mode {mode.value!r} needs a selector (only outer and replace target elements by id)",
+            "6.2",
         )
-    elements = "\n".join(groups.get("elements", ()))
-    namespace = (_single(sse, groups, "namespace", "6.1") or "html").strip()
+        return reader.reading(None, "PatchElementsExpectedSelector")
+    namespace = reader.single("namespace") or "html"
     if namespace not in _NAMESPACES:
-        raise MalformedEvent(
-            f"{sse.event}: unknown namespace {namespace!r}; expected html, svg or mathml",
-            section="6.1",
-            raw=sse.raw,
-        )
-    return PatchElements(
-        elements=elements,
+        reader.violate(f"unknown namespace {namespace!r}; expected html, svg or mathml")
+        return reader.reading(None, f"PatchElementsInvalidNamespace: {namespace!r}")
+    if "elements" not in reader.groups and mode is not PatchMode.REMOVE:
+        reader.violate(f"mode {mode.value!r} without any `elements` line")
+    event = PatchElements(
+        elements=reader.single("elements") or "",
         selector=selector,
         mode=mode,
-        use_view_transition=_flag(
-            sse, _single(sse, groups, "useViewTransition", "6.1"), "useViewTransition", "6.1"
-        ),
-        view_transition_selector=_single(sse, groups, "viewTransitionSelector", "6.1"),
+        use_view_transition=reader.flag("useViewTransition"),
+        view_transition_selector=reader.single("viewTransitionSelector"),
         namespace=namespace,
         id=sse.id,
         raw=sse.raw,
     )
+    return reader.reading(event)
 
 
-def _parse_patch_signals(sse: ServerSentEvent) -> PatchSignals:
-    groups = _data_groups(sse, frozenset({"signals", "onlyIfMissing"}), "6.3")
-    lines = groups.get("signals")
-    if not lines:
-        raise MalformedEvent(f"{sse.event}: no `signals` line", section="6.3", raw=sse.raw)
-    text = "\n".join(lines)
+def _read_patch_signals(sse: ServerSentEvent) -> Reading:
+    reader = _Reader(sse, frozenset({"signals", "onlyIfMissing"}), "6.3")
+    text = reader.single("signals")
+    if text is None:
+        reader.violate("no `signals` line")
+        return reader.reading(None, "PatchSignalsExpectedSignals")
     try:
-        signals = json.loads(text)
+        value = load_json(text)
     except ValueError as exc:
-        raise MalformedEvent(
-            f"{sse.event}: signals are not valid JSON ({exc})", section="6.3", raw=sse.raw
-        ) from None
-    if not isinstance(signals, dict):
-        raise MalformedEvent(
-            f"{sse.event}: signals must be a JSON object, got {type(signals).__name__}",
-            section="6.3",
-            raw=sse.raw,
-        )
-    only = _flag(sse, _single(sse, groups, "onlyIfMissing", "6.3"), "onlyIfMissing", "6.3")
-    return PatchSignals(signals, only_if_missing=only, id=sse.id, raw=sse.raw)
+        value = parse_literal(text)
+        if value is NOT_A_LITERAL:
+            reader.violate(f"signals are not valid JSON ({exc})")
+            return reader.reading(None, f"SyntaxError: signals {text[:60]!r} (Function throws)")
+        reader.violate(f"signals are not JSON but a JavaScript literal ({exc}); a browser reads it")
+    if not isinstance(value, dict):
+        reader.violate(f"signals must be a JSON object, got {type(value).__name__}")
+        # The client merges whatever the value holds, key by key (`for…in`): an array's
+        # indexes, a string's characters; a number or null holds none.
+        items = value if isinstance(value, list | str) else []
+        value = {str(i): v for i, v in enumerate(items)}
+    only = reader.flag("onlyIfMissing")
+    return reader.reading(PatchSignals(value, only_if_missing=only, id=sse.id, raw=sse.raw))
+
+
+_MODES = {m.value: m for m in PatchMode}
 
 
 _TAGS = re.compile(r"<[^>]*>")

@@ -38,10 +38,18 @@ __all__ = [
     "children_of",
     "morph_by_result",
     "morph_element_by_result",
+    "MorphError",
     "needs_node_by_node",
 ]
 
 IGNORE_MORPH = "data-ignore-morph"
+
+
+class MorphError(RuntimeError):
+    """A morph that cannot finish (its step budget ran out): the patch is given up, as a
+    browser's thrown error gives it up (§7.2)."""
+
+
 PRESERVE_ATTR = "data-preserve-attr"
 
 
@@ -73,7 +81,7 @@ def morph_by_result(
     `checked` says the caller already knows neither side holds such things.
     """
     if not inner:
-        if len(content) != 1 or (content.text or "").strip():
+        if len(content) != 1 or (content.text or "").strip() or (content[0].tail or "").strip():
             return False
         return morph_element_by_result(old, content[0], checked=checked)
     if not checked and (_MATTERS(old) or _MATTERS(content) or _IGNORED_ANCESTOR(old)):
@@ -219,7 +227,16 @@ class Morph:
     (new markup with nothing to match).
     """
 
-    __slots__ = ("_by_id", "_id_map", "_on_attr", "_on_insert", "_owner", "_pantry", "_persistent")
+    __slots__ = (
+        "_budget",
+        "_by_id",
+        "_id_map",
+        "_on_attr",
+        "_on_insert",
+        "_owner",
+        "_pantry",
+        "_persistent",
+    )
 
     def __init__(
         self,
@@ -233,13 +250,30 @@ class Morph:
         self._by_id: dict[str, HtmlElement] = {}
         self._owner: dict[_Node, _Frame] = {}  # nodes held by an open frame or the pantry
         self._pantry = _Frame(None, [])
+        self._budget = 0
 
-    def run(self, old: HtmlElement, content: HtmlElement, *, inner: bool) -> None:
+    def _tick(self) -> None:
+        """Count one step; a morph is at most quadratic in its nodes, so running out of steps
+        means it would not finish."""
+        self._budget -= 1
+        if self._budget < 0:
+            raise MorphError("the morph did not finish (duplicate ids or ignored elements)")
+
+    def run(
+        self, old: HtmlElement, content: HtmlElement, *, inner: bool, keep_ignored: bool = True
+    ) -> None:
         """Morph `old` (outer) or its children (inner) into the children of `content`.
 
         `content` is a detached wrapper element holding the new nodes; it is consumed.
+        `keep_ignored`: an outer morph of an element with `data-ignore-morph` into one that
+        also has it leaves the element alone (Datastar's rule for patches by id).
+
+        Raises:
+            MorphError: the morph would not finish; `old` may be half-changed.
         """
-        if not inner and len(content) == 1 and not (content.text or "").strip():
+        size = sum(1 for _ in old.iter()) + sum(1 for _ in content.iter()) + 8
+        self._budget = 16 * size * size
+        if keep_ignored and not inner and len(content) == 1 and not (content.text or "").strip():
             only = content[0]
             if old.get(IGNORE_MORPH) is not None and only.get(IGNORE_MORPH) is not None:
                 return  # ignore-morph on both sides: the element is left alone
@@ -301,11 +335,13 @@ class Morph:
         cursor = insertion if insertion is not None else frame.first
         new_nodes = children_of(new_parent)
         for index, new_child in enumerate(new_nodes):
+            self._tick()
             if cursor is not None and cursor is not end:
                 best = self._best_match(new_child, new_nodes, index, frame, cursor, end)
                 if best is not None:
                     node: _Node | None = cursor
                     while node is not None and node is not best:
+                        self._tick()
                         following = frame.next[node]
                         self._remove(node)
                         node = following
@@ -317,6 +353,7 @@ class Morph:
                 moved = self._by_id[new_id]
                 ancestor = self._parent(moved)
                 while ancestor is not None:
+                    self._tick()
                     ids = self._id_map.get(ancestor)
                     if ids is not None:
                         ids.discard(new_id)
@@ -342,6 +379,7 @@ class Morph:
                 self._on_insert(clone)
             cursor = frame.next[clone]
         while cursor is not None and cursor is not end:
+            self._tick()
             following = frame.next[cursor]
             self._remove(cursor)
             cursor = following
@@ -365,6 +403,7 @@ class Morph:
         wanted = len(new_set) if new_set else 0
         cursor: _Node | None = start
         while cursor is not None and cursor is not end:
+            self._tick()
             if _soft_match(cursor, node):
                 old_set = self._id_map.get(cursor)
                 if new_set and old_set and not old_set.isdisjoint(new_set):

@@ -13,6 +13,8 @@ from typing import Any
 
 from ._dom import Document
 from ._exceptions import PageBootstrapError
+from ._js import ExpressionError
+from ._signals import merge_patch
 
 __all__ = ["PageInfo", "read_page"]
 
@@ -41,8 +43,11 @@ def read_page(document: Document, raw: str) -> PageInfo:
         PageBootstrapError: no `meta[data-signals]` with a string `via_tab` (§2.3).
     """
     seed: dict[str, Any] = {}
-    for found, _ in document.data_signals():
-        seed.update(found)
+    for decl in document.page_signals:
+        try:
+            merge_patch(seed, decl.patch(seed), only_if_missing=decl.only_if_missing)
+        except ExpressionError:
+            continue  # an expression the replica reports when it merges the page's signals
     tab_id = seed.get(TAB_KEY)
     if not isinstance(tab_id, str) or not tab_id:
         metas = [m.html for m in document.select("meta[data-signals]")]

@@ -29,8 +29,8 @@ from typing import Any
 
 import httpx
 
+from ._canonical import canonical_html
 from ._defaults import HTTP_TIMEOUT
-from ._dom import canonical_html
 from ._events import read_item
 from ._exceptions import ProtocolError, UsageError
 from ._sse import ServerSentEvent, SSEDecoder

@@ -14,25 +14,95 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["Signals", "merge_patch", "wire_signals"]
+from ._attrs import is_local, unflatten
+from ._exceptions import UsageError
+
+__all__ = ["Signals", "local_keys", "merge_patch", "reject_local", "wire_signals"]
 
 
 def merge_patch(
     target: dict[str, Any], patch: Mapping[str, Any], *, only_if_missing: bool = False
 ) -> None:
-    """Apply `patch` to `target` in place, with Datastar's merge-patch semantics."""
-    for key, value in patch.items():
-        if isinstance(value, Mapping):
-            current = target.get(key)
-            if not isinstance(current, dict):
-                # Datastar replaces a non-object by {} here, even with only_if_missing (§7.3).
-                current = target[key] = {}
-            merge_patch(current, value, only_if_missing=only_if_missing)
-        elif value is None:
-            if not only_if_missing:
-                target.pop(key, None)
-        elif not only_if_missing or key not in target:
-            target[key] = copy.deepcopy(value) if isinstance(value, list) else value
+    """Apply `patch` to `target` in place, with Datastar's merge-patch semantics (§7.3).
+
+    Dotted keys (`{"A.step": 1}`) are read as paths, so signals are held in nested form only.
+    """
+    for key, value in unflatten(patch).items():
+        _merge_key(target, key, value, only_if_missing)
+
+
+def _merge_key(target: Any, key: str, value: Any, only_if_missing: bool) -> None:
+    """One key of a merge patch into `target`, a dict or (Datastar keeps arrays as they are
+    when an object is merged into them) a list."""
+    if isinstance(value, Mapping):
+        current = _get(target, key)
+        if not isinstance(current, dict | list):
+            # Datastar replaces a non-object by {} here, even with only_if_missing (§7.3).
+            current = {}
+            _set(target, key, current)
+        for inner_key, inner in value.items():
+            _merge_key(current, inner_key, inner, only_if_missing)
+    elif value is None:
+        if not only_if_missing:
+            _delete(target, key)
+    elif not only_if_missing or _get(target, key) is _MISSING:
+        _set(target, key, copy.deepcopy(value) if isinstance(value, list) else value)
+
+
+_MISSING: Any = object()
+
+
+def _index(target: list[Any], key: str) -> int | None:
+    """The array index a key names (`"2"`), or None: other keys are properties JSON does not
+    show, which the replica does not keep (§7.3)."""
+    return int(key) if key.isdigit() and len(key) < 10 else None
+
+
+def _get(target: Any, key: str) -> Any:
+    if isinstance(target, dict):
+        return target.get(key, _MISSING)
+    index = _index(target, key)
+    return target[index] if index is not None and index < len(target) else _MISSING
+
+
+def _set(target: Any, key: str, value: Any) -> None:
+    if isinstance(target, dict):
+        target[key] = value
+        return
+    index = _index(target, key)
+    if index is None:
+        return
+    if index >= len(target):
+        target.extend([None] * (index + 1 - len(target)))  # holes read as null in JSON
+    target[index] = value
+
+
+def _delete(target: Any, key: str) -> None:
+    if isinstance(target, dict):
+        target.pop(key, None)
+        return
+    index = _index(target, key)
+    if index is not None and index < len(target):
+        target[index] = None  # `delete` leaves a hole, null in JSON
+
+
+def local_keys(signals: Mapping[str, Any]) -> list[str]:
+    """The keys of `signals` (dotted paths allowed) that name local signals (§7.3.4)."""
+    return [key for key in signals if is_local(key)]
+
+
+def reject_local(signals: Mapping[str, Any]) -> None:
+    """Refuse signals a test wants sent that a browser would never send (§7.3.4).
+
+    Raises:
+        UsageError: some key names a local signal (a path segment starting with `_`).
+    """
+    local = local_keys(signals)
+    if local:
+        raise UsageError(
+            f"signals {local} are local (a path segment starts with '_'): Datastar never sends "
+            "them to the server, so a test cannot either (§7.3.4)"
+        )
 
 
 def wire_signals(signals: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,7 +112,7 @@ def wire_signals(signals: Mapping[str, Any]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for key, value in signals.items():
-        if key.startswith("_"):
+        if is_local(key):
             continue
         if isinstance(value, Mapping):
             inner = wire_signals(value)

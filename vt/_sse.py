@@ -51,6 +51,9 @@ class Comment:
     raw: bytes = field(default=b"", repr=False, compare=False)
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 class SSEDecoder:
     """Turn a byte stream into `ServerSentEvent` and `Comment` items, chunk by chunk.
 
@@ -61,6 +64,7 @@ class SSEDecoder:
     __slots__ = (
         "_data",
         "_event",
+        "_head",
         "_last_id",
         "_partial",
         "_raw",
@@ -76,9 +80,19 @@ class SSEDecoder:
         self._data: list[str] = []
         self._last_id: str | None = None  # persists across events, per WHATWG
         self._retry: int | None = None
+        # The stream's first bytes until we know whether they are a UTF-8 BOM, which WHATWG
+        # strips (None once past the start).
+        self._head: bytes | None = b""
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent | Comment]:
         """Decode one chunk; return the events and comments it completes, in stream order."""
+        if self._head is not None:
+            head = self._head + chunk
+            if len(head) < len(_BOM) and _BOM.startswith(head):
+                self._head = head
+                return []
+            self._head = None
+            chunk = head[len(_BOM) :] if head.startswith(_BOM) else head
         if self._skip_lf:
             self._skip_lf = False
             if chunk[:1] == b"\n":
@@ -121,6 +135,8 @@ class SSEDecoder:
     def close(self) -> list[ServerSentEvent | Comment]:
         """Finish the stream; return a final unterminated line's item and any cut-off event."""
         out: list[ServerSentEvent | Comment] = []
+        if self._head:
+            self._partial, self._head = self._partial + self._head, None
         if self._partial:
             line, self._partial = self._partial, b""
             self._line(line, line, out)

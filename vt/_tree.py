@@ -20,11 +20,14 @@ __all__ = [
     "copy_subtree",
     "detach",
     "elements",
+    "escape_attr",
+    "escape_text",
     "is_element",
     "new_element",
     "parse_document",
     "parse_fragment",
     "parse_fragment_shared",
+    "root_of",
     "serialize",
 ]
 
@@ -142,4 +145,32 @@ def detach(el: HtmlElement) -> None:
 
 def serialize(el: HtmlElement) -> str:
     """An element's outer HTML (its tail left out)."""
+    # libxml2 leaves out the end tag of an empty `<li>`, and re-parsing such HTML nests the
+    # next sibling in it; an empty text keeps the end tag (it is no text to every reader).
+    for item in el.iter("li"):
+        if item.text is None and not len(item):
+            item.text = ""
     return str(etree.tostring(el, method="html", encoding="unicode", with_tail=False))
+
+
+def root_of(el: HtmlElement) -> HtmlElement:
+    """The topmost ancestor of `el` (itself when detached and parentless).
+
+    Unlike `getroottree().getroot()`, this sees detachment: lxml keeps a removed element in
+    its old document, so the document's root is not proof that the element is still in it.
+    """
+    top = el
+    parent = el.getparent()
+    while parent is not None:
+        top, parent = parent, parent.getparent()
+    return top
+
+
+def escape_text(text: str) -> str:
+    """Text as HTML text content (`&`, `<`, `>` escaped)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_attr(text: str) -> str:
+    """Text as a double-quoted attribute value."""
+    return escape_text(text).replace('"', "&quot;")

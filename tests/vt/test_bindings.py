@@ -84,7 +84,7 @@ def test_the_runtime_writes_expressions_vt_reads() -> None:
         ("@post(url)", "`@post(url)`: the URL must be a string literal"),
         ("@post('/a', opts)", "the options must be an object literal"),
         ("a || @post('/a')", "`a || @post('/a')` is not something"),
-        ("@post('/a', {contentType: 'form'})", "vt does not send requests with ['contentType']"),
+        ("@post('/a', {credentials: 'omit'})", "vt does not send requests with ['credentials']"),
     ],
 )
 def test_what_vt_cannot_read_is_an_error_naming_the_part(expression: str, part: str) -> None:

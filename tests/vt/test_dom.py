@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vt import Document, PatchElements, PatchMode, canonical_html
+from vt._patch import Patcher
 from vt._replica import Replica
 
 TAGS = ("div", "p", "span", "ul", "li", "b")
@@ -41,7 +42,7 @@ def test_morph_gives_the_new_markup_when_nothing_opts_out(
 ) -> None:
     # Node by node (Datastar's algorithm) and by result (the fast path) must agree.
     replica = Replica.from_html(f'<div id="root">{old}</div><p id="after">after</p>')
-    replica.document.node_by_node = node_by_node
+    replica.node_by_node = node_by_node
     result = replica.apply(PatchElements(f'<div id="root">{new}</div>'))
     assert result.errors == []
     assert replica.document.canonical() == canonical_html(
@@ -53,29 +54,31 @@ def test_morph_gives_the_new_markup_when_nothing_opts_out(
 @given(old=trees(), new=trees(), node_by_node=st.booleans())
 def test_inner_morph_gives_the_new_children(old: str, new: str, node_by_node: bool) -> None:
     replica = Replica.from_html(f'<section class="s">{old}</section>')
-    replica.document.node_by_node = node_by_node
+    replica.node_by_node = node_by_node
     replica.apply(PatchElements(new, selector="section", mode=PatchMode.INNER))
     assert replica.document.canonical() == canonical_html(f'<section class="s">{new}</section>')
 
 
 def test_a_morph_keeps_the_target_element() -> None:
     document = Document.parse('<div id="t" class="a"><p>old</p></div>')
+    patcher = Patcher(document)
     target = document.get_by_id("t")
     assert target is not None
-    document.apply(PatchElements('<div id="t" class="b"><p>new</p></div>'))
+    patcher.apply(PatchElements('<div id="t" class="b"><p>new</p></div>'))
     assert target.text == "new"
     assert target.get("class") == "b"
 
 
 def test_node_by_node_morph_updates_matched_elements_in_place() -> None:
     document = Document.parse('<ul id="l"><li id="a">A</li><li id="b">B</li></ul>')
-    document.node_by_node = True
+    patcher = Patcher(document)
+    patcher.node_by_node = True
     a = document.get_by_id("a")
     b = document.get_by_id("b")
     assert a is not None
     assert b is not None
 
-    document.apply(PatchElements('<ul id="l"><li id="b">B2</li><li id="a">A2</li></ul>'))
+    patcher.apply(PatchElements('<ul id="l"><li id="b">B2</li><li id="a">A2</li></ul>'))
 
     # The views follow the elements: they were moved and updated, not recreated.
     assert (a.text, b.text) == ("A2", "B2")
@@ -86,10 +89,11 @@ def test_node_by_node_morph_updates_matched_elements_in_place() -> None:
 
 def test_replace_mode_recreates_the_element() -> None:
     document = Document.parse('<div id="x">old</div>')
+    patcher = Patcher(document)
     old = document.get_by_id("x")
     assert old is not None
 
-    document.apply(PatchElements('<div id="x">new</div>', mode=PatchMode.REPLACE))
+    patcher.apply(PatchElements('<div id="x">new</div>', mode=PatchMode.REPLACE))
 
     assert old.text == "old"  # the old view shows the detached element
     assert old.parent is None
@@ -98,7 +102,8 @@ def test_replace_mode_recreates_the_element() -> None:
 
 def test_whole_document_patch_morphs_head_and_body() -> None:
     document = Document.parse("<html><head><title>a</title></head><body><p>a</p></body></html>")
-    result = document.apply(
+    patcher = Patcher(document)
+    result = patcher.apply(
         PatchElements("<html><head><title>b</title></head><body><p>b</p></body></html>")
     )
     assert result.errors == []
@@ -149,14 +154,16 @@ def test_tabs_given_the_same_view_share_its_parse_but_not_its_tree() -> None:
         tab: Document.parse(f'<body><div id="{tab}">old</div></body>') for tab in ("/_a", "/_b")
     }
     for tab, doc in docs.items():
-        doc.apply(PatchElements(elements=f'<div id="{tab}">{view}</div>'))
+        Patcher(doc).apply(PatchElements(elements=f'<div id="{tab}">{view}</div>'))
 
     for tab, doc in docs.items():
         expected = Document.parse(f'<body><div id="{tab}">{view}</div></body>')
         assert doc.canonical() == expected.canonical()
     first = docs["/_a"].select_one("p")
     assert first is not None
-    docs["/_a"].apply(PatchElements(elements='<p class="m" id="x">changed</p>', selector="p"))
+    Patcher(docs["/_a"]).apply(
+        PatchElements(elements='<p class="m" id="x">changed</p>', selector="p")
+    )
     assert docs["/_b"].text("p") == "hello"
 
 
