@@ -32,10 +32,14 @@ SESSIONS = 50
 SENDS = 20
 IN_FLIGHT = 50
 """Sends in flight at once: one per session on average."""
-BURST_BUDGET = 90.0
-"""Seconds for the whole 1,000-send burst (about 4 s on an idle 2-core machine), and so for
-any one request of it: a request may wait behind every other one."""
-CONVERGE_BUDGET = 30.0
+BURST_BUDGET = 300.0
+"""Seconds for the whole 1,000-send burst, and so for any one request of it (a request may
+wait behind every other one). The burst is CPU work: 1,000 actions, each re-rendering the
+50-message view for 50 tabs, and 50,000 patches applied to the tabs' replicas (about 4 s on
+an idle 2-core machine; 398 sends answered in 90 s with the machine's load at 12)."""
+WINDOW_BUDGET = 60.0
+"""Seconds for the default level's 50-send burst (2,500 patches; 15 s seen under load)."""
+CONVERGE_BUDGET = 60.0
 """Seconds for every tab to show the newest window once the burst is answered."""
 
 
@@ -91,13 +95,14 @@ def vt_app(request: pytest.FixtureRequest) -> App:
 
 @pytest.fixture
 async def burst_client(vt_server: Any) -> AsyncIterator[vt.AsyncClient]:
-    """A client whose request and wait deadline is the burst's budget, not the default."""
+    """A client whose request and wait deadline is the burst's budget, not the default: a
+    send's answer may wait behind all the others (`_fire` bounds the burst as a whole)."""
     async with vt.AsyncClient(vt_server.url, timeout=BURST_BUDGET) as client:
         yield client
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("vt_app", [chat_events], indirect=True, ids=["event-log"])
 async def test_1000_concurrent_sends_are_all_logged_and_every_tab_converges(
     burst_client: vt.AsyncClient, vt_server: Any
@@ -115,7 +120,7 @@ async def test_1000_concurrent_sends_are_all_logged_and_every_tab_converges(
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(900)
 async def test_1000_concurrent_sends_converge_on_the_tutorial_room(
     burst_client: vt.AsyncClient, vt_server: Any
 ) -> None:
@@ -131,12 +136,12 @@ async def test_1000_concurrent_sends_converge_on_the_tutorial_room(
 
 
 async def test_a_window_sized_burst_loses_no_message_in_the_tutorial_room(
-    vt_async_client: vt.AsyncClient, vt_server: Any
+    burst_client: vt.AsyncClient, vt_server: Any
 ) -> None:
     app: App = vt_server.app
-    tabs = await _open(vt_async_client, chat.WINDOW)
+    tabs = await _open(burst_client, chat.WINDOW)
 
-    sent = await _fire(tabs, 1, budget=30)
+    sent = await _fire(tabs, 1, budget=WINDOW_BUDGET)
 
     window = await _on_server(app, lambda: list(app.state[chat.Room.log.key]))
     assert sorted((m.sender, m.body) for m in window) == sorted(sent)  # all 50, once each
