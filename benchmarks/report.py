@@ -46,7 +46,8 @@ def rows(result: dict[str, Any]) -> list[list[str]]:
             vl = statistics.median(v["last_s"]) if v else 0.0
             table.append(
                 [
-                    f"fan-out to {n:,} sessions{label}: last reader has it (median)",
+                    f"fan-out to {n:,} session{'s' if n != 1 else ''}{label}: last reader "
+                    "has it (median)",
                     _ms(vl) if v else "—",
                     _ms(rl) if r else "—",
                     _ms(fl),
