@@ -24,12 +24,14 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -137,18 +139,17 @@ def serve(target: Target, payload_bytes: int = 0) -> Iterator[Served]:
     output = b""
     for _ in range(START_ATTEMPTS):
         port = free_port()
+        # A file, not a pipe: a server that logs more than a pipe holds must never block.
+        log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _stop, which owns it)
         process = subprocess.Popen(
-            target.command(port, payload_bytes),
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            target.command(port, payload_bytes), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
         )
         try:
             if _wait_until_up(process, f"http://{HOST}:{port}"):
                 break
-            output = _stop(process)  # exited early: most likely the port was taken
+            output = _stop(process, log)  # exited early: most likely the port was taken
         except BaseException:
-            _stop(process)
+            _stop(process, log)
             raise
     else:
         raise RuntimeError(
@@ -158,7 +159,7 @@ def serve(target: Target, payload_bytes: int = 0) -> Iterator[Served]:
     try:
         yield Served(target, process, f"http://{HOST}:{port}")
     finally:
-        _stop(process)
+        _stop(process, log)
 
 
 def _wait_until_up(process: subprocess.Popen[bytes], url: str) -> bool:
@@ -175,8 +176,8 @@ def _wait_until_up(process: subprocess.Popen[bytes], url: str) -> bool:
     raise RuntimeError(f"{url} did not answer / within {START_TIMEOUT:g}s")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> bytes:
-    """Stop the server (SIGTERM, then SIGKILL) and return what it printed."""
+def _stop(process: subprocess.Popen[bytes], log: IO[bytes]) -> bytes:
+    """Stop the server (SIGTERM, then SIGKILL); return what it printed, and close the log."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -184,7 +185,9 @@ def _stop(process: subprocess.Popen[bytes]) -> bytes:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
-    return process.stdout.read() if process.stdout is not None else b""
+    with log:
+        log.seek(0)
+        return log.read()
 
 
 def floor_app(payload_bytes: int) -> object:
