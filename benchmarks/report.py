@@ -21,7 +21,7 @@ def _ms(seconds: float) -> str:
 
 
 def _x(value: float, floor: float) -> str:
-    return f"{value / floor:.1f}x" if floor > 0 else "—"
+    return f"{value / floor:.1f}x" if floor > 0 and value > 0 else "—"
 
 
 def _runs(result: dict[str, Any], target: str, reader: str) -> dict[int, dict[str, Any]]:
@@ -39,26 +39,25 @@ def rows(result: dict[str, Any]) -> list[list[str]]:
     for target in result["targets"]:
         runtime, vt_ = _runs(result, target, "bare"), _runs(result, target, "vt")
         label = "" if target == "reference runtime" else f" ({target})"
-        for n in sorted(floor):
-            f, r, v = floor[n], runtime.get(n), vt_.get(n)
-            fl = statistics.median(f["last_s"])
-            rl = statistics.median(r["last_s"]) if r else 0.0
-            vl = statistics.median(v["last_s"]) if v else 0.0
+        for n in sorted({*floor, *runtime, *vt_}):
+            f, r, v = floor.get(n), runtime.get(n), vt_.get(n)
+            fl, rl, vl = (statistics.median(x["last_s"]) if x else 0.0 for x in (f, r, v))
             table.append(
                 [
                     f"fan-out to {n:,} session{'s' if n != 1 else ''}{label}: last reader "
                     "has it (median)",
-                    _ms(vl) if v else "—",
-                    _ms(rl) if r else "—",
-                    _ms(fl),
+                    _ms(vl) if v else "failed",
+                    _ms(rl) if r else "failed",
+                    _ms(fl) if f else "failed",
                     f"vt {_x(vl, fl)}, runtime {_x(rl, fl)}",
                     "< 1 s, vt within 2x of floor" if n >= 1000 else "",
                 ]
             )
-        n = max(floor)
-        f, r, v = floor[n], runtime.get(n), vt_.get(n)
-        if r is None or v is None:
+        complete = [n for n in floor if n in runtime and n in vt_]
+        if not complete:
             continue
+        n = max(complete)
+        f, r, v = floor[n], runtime[n], vt_[n]
         p95 = [statistics.median(x["p95_s"]) for x in (v, r, f)]
         table.append(
             [
@@ -157,6 +156,12 @@ def markdown(result: dict[str, Any]) -> str:
         "|" + "---|" * len(head),
     ]
     lines += ["| " + " | ".join(row) + " |" for row in rows(result)]
+    for failed in result.get("failures", []):
+        last = failed["error"].strip().splitlines()[-1] if failed["error"].strip() else "?"
+        lines.append(
+            f"\nNot measured: {failed['target']}, {failed['reader']} reader, "
+            f"{failed['sessions']:,} sessions (failed twice; last: `{last[:200]}`)."
+        )
     return "\n".join(lines) + "\n"
 
 
