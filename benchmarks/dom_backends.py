@@ -1,6 +1,6 @@
 """The replica's HTML backend: lxml (libxml2) against selectolax (lexbor), on a chat page.
 
-    .venv/bin/python benchmarks/dom_backends.py [--repeat 7] [--number 300]
+    .venv/bin/python -m benchmarks.dom_backends [--repeat 7] [--number 300]
 
 The reference chat is served in-process with 50 messages; from it come the page a tab loads
 and the patch every tab then receives (the whole view re-rendered with a 51st message, as
@@ -14,6 +14,7 @@ Via sends it). Each backend then does, on the same bytes:
 Medians of `--repeat` timings of `--number` runs each, interleaved in one process, are
 printed as a table with the ratio, and written to `benchmarks/results/dom_backends.json`.
 The JSON also lists what the replica needs from its backend and whether each has it.
+`capture()` is also the recorded stream of `benchmarks.overhead`.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 import timeit
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,37 +33,58 @@ import anyio
 from lxml import etree
 from selectolax.lexbor import LexborHTMLParser
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import vt  # noqa: E402
-from reference_impl.examples import chat  # noqa: E402
-from vt._tree import parse_document, parse_fragment  # noqa: E402
+import vt
+from benchmarks.servers import ROOT
+from reference_impl.examples import chat
+from vt._tree import parse_document, parse_fragment
 
 RESULTS = ROOT / "benchmarks" / "results" / "dom_backends.json"
 MESSAGES = 50
 
 
-async def capture() -> tuple[str, str, str]:
-    """A chat page with 50 messages, the patch for the 51st, and the tab id it targets."""
+def message(n: int) -> str:
+    """The text of the `n`th message that fills a room's window, here and in the fan-out."""
+    return f"message number {n} with a few words in it"
+
+
+@dataclass(frozen=True)
+class Capture:
+    """What a reader tab of a full chat room got: its page, the patch of the 51st message
+    (`elements`, targeting `tab_id`), and the raw bytes of its stream after `: ready` with
+    `events` such patches (one per message sent after it subscribed)."""
+
+    page: str
+    elements: str
+    tab_id: str
+    stream: bytes
+    events: int
+
+
+async def capture(events: int = 1) -> Capture:
+    """Serve the chat in-process, fill its window (50 messages), open a reader, send `events`
+    more messages and record what the reader received."""
     with vt.LiveServer(chat.create_app()) as server:
-        async with vt.AsyncClient(server.url, timeout=10) as client:
+        async with vt.AsyncClient(server.url, timeout=30) as client:
             writer = await client.new_session("writer").open("/")
             await writer.ready()
             for n in range(MESSAGES):
-                await writer.action("Send", draft=f"message number {n} with a few words in it")
+                await writer.action("Send", draft=message(n))
             await writer.expect_text("article", f"message number {MESSAGES - 1}")
             reader = await client.new_session("reader").open("/")
             await reader.ready()
-            await writer.action("Send", draft="the fifty-first message")
-            await reader.expect_text("article", "the fifty-first message")
+            opening = len(reader.transcript)
+            for n in range(events):
+                await writer.action("Send", draft=f"the fifty-first message, take {n}")
+                await reader.expect_text("article", f"the fifty-first message, take {n}")
             patch = next(
                 e
                 for e in reversed(reader.events)
                 if isinstance(e, vt.PatchElements) and "fifty-first" in e.elements
             )
             assert isinstance(patch, vt.PatchElements)
-            return reader.page_html, patch.elements, reader.id
+            return Capture(
+                reader.page_html, patch.elements, reader.id, reader.transcript[opening:], events
+            )
 
 
 def lxml_ops(page: str, elements: str, tab_id: str) -> dict[str, Callable[[], Any]]:
@@ -138,13 +160,10 @@ def measure(ops: dict[str, dict[str, Callable[[], Any]]], repeat: int, number: i
     return timings
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--number", type=int, default=300)
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    page, elements, tab_id = anyio.run(capture)
+def run(repeat: int, number: int, show: bool = True) -> dict[str, Any]:
+    """Measure the three backends on a captured chat page; print the table when `show`."""
+    captured = anyio.run(capture)
+    page, elements, tab_id = captured.page, captured.elements, captured.tab_id
     ops = {
         "lxml": lxml_ops(page, elements, tab_id),
         "selectolax": selectolax_ops(page, elements, tab_id),
@@ -154,11 +173,33 @@ def main() -> None:
         texts = ops[backend]["select"]()
         assert len(texts) == MESSAGES + 1 or len(texts) == MESSAGES, (backend, len(texts))
     started = time.perf_counter()
-    timings = measure(ops, args.repeat, args.number)
+    timings = measure(ops, repeat, number)
     medians = {b: {o: statistics.median(v) for o, v in t.items()} for b, t in timings.items()}
+    result = {
+        "page_bytes": len(page),
+        "patch_bytes": len(elements),
+        "messages": MESSAGES,
+        "repeat": repeat,
+        "number": number,
+        "seconds": round(time.perf_counter() - started, 1),
+        "median_us": {b: {o: round(v, 1) for o, v in m.items()} for b, m in medians.items()},
+        "runs_us": {
+            b: {o: [round(x, 1) for x in v] for o, v in t.items()} for b, t in timings.items()
+        },
+        "needs": {need: {"lxml": lx, "selectolax": sx} for need, (lx, sx) in NEEDS.items()},
+    }
+    if show:
+        report(result)
+    return result
+
+
+def report(result: dict[str, Any]) -> None:
+    """Print the backends' table."""
+    medians = result["median_us"]
     print(
-        f"dom_backends: a {len(page)}-byte chat page with {MESSAGES} messages, "
-        f"a {len(elements)}-byte patch; medians of {args.repeat}x{args.number} runs (µs)\n"
+        f"dom_backends: a {result['page_bytes']}-byte chat page with {MESSAGES} messages, "
+        f"a {result['patch_bytes']}-byte patch; medians of {result['repeat']}x"
+        f"{result['number']} runs (µs)\n"
     )
     header = ("operation", "lxml", "selectolax", "lxml/selectolax", "vt (lxml)")
     print(f"{header[0]:<10} {header[1]:>9} {header[2]:>11} {header[3]:>16} {header[4]:>10}")
@@ -168,22 +209,19 @@ def main() -> None:
     print("\nwhat the replica needs           lxml / selectolax")
     for need, (lx_has, sx_has) in NEEDS.items():
         print(f"  {need}: {lx_has} / {sx_has}")
-    result = {
-        "page_bytes": len(page),
-        "patch_bytes": len(elements),
-        "messages": MESSAGES,
-        "repeat": args.repeat,
-        "number": args.number,
-        "seconds": round(time.perf_counter() - started, 1),
-        "median_us": {b: {o: round(v, 1) for o, v in m.items()} for b, m in medians.items()},
-        "runs_us": {
-            b: {o: [round(x, 1) for x in v] for o, v in t.items()} for b, t in timings.items()
-        },
-        "needs": {need: {"lxml": lx, "selectolax": sx} for need, (lx, sx) in NEEDS.items()},
-    }
+
+
+def main() -> None:
+    """`python -m benchmarks.dom_backends`: the table, and the JSON in benchmarks/results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--number", type=int, default=300)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    result = run(args.repeat, args.number)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\nwrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    print(f"\nwrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -1,299 +1,336 @@
-"""Fan-out benchmark: one chat message to N connected tabs of the reference runtime.
+"""Fan-out at scale: N sessions with open streams, one chat message, until the last reader has it.
 
-    .venv/bin/python benchmarks/fanout.py                 # 1,000 tabs, 5 messages
-    .venv/bin/python benchmarks/fanout.py --tabs 200 --repeats 3
+One measurement, `measure(target, reader, sessions, rounds)`, run in a fresh process per
+(server, reader, N) so that memory figures start clean:
 
-The chat example runs in its own process (`python -m reference_impl.examples.chat`), so the
-server and this client use different cores. The client loads N pages (N sessions), opens their
-streams with raw asyncio sockets and waits for every `: ready`; then it sends one message at a
-time and times when each stream has it. Reported (medians over the repeats):
+* the server (`benchmarks.servers`) runs in its own process: server and harness use
+  different cores, and its RSS is its own;
+* `reader` is `bare` (one httpx client per session, raw bytes searched for the message: no
+  SSE decoding, no parsing, no DOM) or `vt` (`AsyncClient.open_tabs`: every event decoded,
+  parsed and applied to each tab's page replica);
+* the Via chat is first filled with a full window of messages, so every fan-out re-renders
+  the whole 50-message view, as a busy room does; the floor pads its payload to the same
+  size;
+* reported: the time to open the N sessions (page load, stream, subscribed), harness RSS
+  growth per session, server RSS growth per idle tab, and per round the time from the send
+  until the first and the last reader has the message (a vt replica "has" it when the patch
+  that brought it is applied: the time of that patch's timeline entry).
 
-* time until the last tab's stream has the message (target: under 1 s for 1,000 tabs);
-* the server's CPU time per tab for one fan-out (render + encode + write), from psutil;
-* the render cost per tab: the chat view with a full window (50 messages), timed in-process;
-* server memory per idle connected tab: RSS growth while the N tabs connect, divided by N
-  (target: under 50 KB).
-
-It prints a table and writes `benchmarks/results/fanout.json`.
+    .venv/bin/python -m benchmarks.fanout --target "reference runtime" --reader vt --sessions 100
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import cProfile
+import gc
 import json
-import os
-import platform
-import socket
+import pstats
+import ssl
 import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import quote
 
+import anyio
 import httpx
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results" / "fanout.json"
-HOST = "127.0.0.1"
+from benchmarks.dom_backends import message
+from benchmarks.servers import FLOOR, ROOT, TARGETS, Served, Shape, serve, tab_id
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
+WINDOW = 50
+"""Messages the Via chat keeps and renders (reference_impl/examples/messages.py)."""
+OPEN_CONCURRENCY = 64
+"""Page loads and stream opens in flight at once, for both readers (vt's default)."""
+ROUND_TIMEOUT = 60.0
+OPEN_TIMEOUT = 300.0
 
 
 @dataclass
-class Stream:
-    """One tab's raw event stream; `arrived` is when it last saw the awaited marker."""
+class Result:
+    """One (server, reader, N) measurement; times in seconds, memory in KB."""
 
-    tab_id: str
-    cookie: str
-    reader: asyncio.StreamReader | None = None
-    writer: asyncio.StreamWriter | None = None
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-    arrived: dict[str, float] = field(default_factory=dict)
+    target: str
+    reader: str
+    sessions: int
+    open_s: float = 0.0
+    harness_kb_per_session: float = 0.0
+    server_kb_per_tab: float = 0.0
+    last_s: list[float] = field(default_factory=list)
+    first_s: list[float] = field(default_factory=list)
+    p95_s: list[float] = field(default_factory=list)
+    """Per round: the time until 95% of the readers had the message."""
+    cpu_s: list[float] = field(default_factory=list)
+    """Harness CPU time per round: reading N copies of the event over the network."""
+
+    def add_round(self, arrivals: list[float]) -> None:
+        """Record one round from the sorted arrival times of every reader."""
+        self.first_s.append(arrivals[0])
+        self.p95_s.append(arrivals[min(len(arrivals) - 1, int(len(arrivals) * 0.95))])
+        self.last_s.append(arrivals[-1])
+
+    @property
+    def last_median_s(self) -> float:
+        """Median over the rounds of the time until the last reader had the message."""
+        return statistics.median(self.last_s)
 
 
-class Bench:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.marker: bytes | None = None
-        self.pending = 0
-        self.all_arrived = asyncio.Event()
+class Sender:
+    """The one writer of every run: its own session, sends over plain httpx."""
 
-    async def open(self, stream: Stream) -> None:
-        reader, writer = await asyncio.open_connection(HOST, self.port)
-        query = quote(json.dumps({"via_tab": stream.tab_id}), safe="")
-        writer.write(
-            (
-                f"GET /_sse?datastar={query} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
-                f"Cookie: via_session={stream.cookie}\r\nAccept: text/event-stream\r\n"
-                "Accept-Encoding: identity\r\n\r\n"
-            ).encode()
+    def __init__(self, served: Served) -> None:
+        self.shape: Shape = served.target.shape
+        self.http = httpx.AsyncClient(base_url=served.url, timeout=30)
+        self.tab: str | None = None
+
+    async def start(self) -> None:
+        """Load the page (a Via page names the tab every send must carry, §4.1)."""
+        page = await self.http.get("/")
+        page.raise_for_status()
+        self.tab = tab_id(page.text) if self.shape.tab_id else None
+
+    async def send(self, text: str) -> None:
+        """Send one message; raises on a non-2xx answer."""
+        response = await self.http.post(
+            self.shape.send_path,
+            content=self.shape.send_body(self.tab, text),
+            headers={"Content-Type": "application/json"},
         )
-        await writer.drain()
-        stream.reader, stream.writer = reader, writer
+        response.raise_for_status()
 
-    async def read(self, stream: Stream) -> None:
-        assert stream.reader is not None
+
+class BareReaders:
+    """N sessions read by plain httpx: page GET, stream open, bytes searched for a marker."""
+
+    def __init__(self, served: Served, count: int) -> None:
+        self.url = served.url
+        self.shape = served.target.shape
+        self.count = count
+        self.clients: list[httpx.AsyncClient] = []
+        # One TLS context for all (unused on http, but httpx builds one per client otherwise:
+        # loading the CA bundle 1,000 times would be the bare client's largest cost).
+        self.tls = ssl.create_default_context()
+        self.ready = 0
+        self.all_ready = anyio.Event()
+        self.marker = b""
+        self.arrivals: list[float] = []
+        self.all_arrived = anyio.Event()
+
+    async def open(self, group: anyio.abc.TaskGroup) -> None:
+        """Start every reader in `group`; returns when all are subscribed."""
+        limiter = anyio.CapacityLimiter(OPEN_CONCURRENCY)
+        for _ in range(self.count):
+            group.start_soon(self._read, limiter)
+        await self.all_ready.wait()
+
+    async def _read(self, limiter: anyio.CapacityLimiter) -> None:
+        # One client (cookie jar, connection pool) per session, as vt has.
+        client = httpx.AsyncClient(base_url=self.url, timeout=None, verify=self.tls)
+        self.clients.append(client)
+        async with limiter:
+            page = await client.get("/")
+            tab = tab_id(page.text) if self.shape.tab_id else None
+            request = client.build_request(
+                "GET",
+                self.shape.stream_path,
+                params=self.shape.stream_params(tab),
+                headers={"Accept": "text/event-stream", "Accept-Encoding": "identity"},
+            )
+            response = await client.send(request, stream=True)
+            chunks = response.aiter_raw()
+            seen = b""
+            while self.shape.ready not in seen:
+                seen += await chunks.__anext__()
+        self.ready += 1
+        if self.ready == self.count:
+            self.all_ready.set()
         tail = b""
-        while True:
-            chunk = await stream.reader.read(65536)
-            if not chunk:
-                return
-            now = time.perf_counter()
-            window = tail + chunk
-            if not stream.ready.is_set() and b": ready\n\n" in window:
-                stream.ready.set()
-            marker = self.marker
-            if marker is not None and marker not in stream.arrived and marker in window:
-                stream.arrived[marker.decode()] = now
-                self.pending -= 1
-                if self.pending == 0:
-                    self.all_arrived.set()
-            tail = window[-64:]
-
-
-def render_cost(samples: int = 300) -> float:
-    """Median seconds to render the chat view with a full window, in-process."""
-    from reference_impl.compositions import Mount
-    from reference_impl.examples import chat
-    from reference_impl.examples.messages import WINDOW, Message
-    from reference_impl.sessions import Session
-    from reference_impl.tabs import Ctx
-
-    app = chat.create_app()
-    mount = Mount.of("/", chat.Room)
-    # A full window, as the served room holds after the benchmark's warm-up messages.
-    app.state[chat.Room.log.key] = [Message("bench", f"warm-up message {n}") for n in range(WINDOW)]
-    ctx = Ctx(app.hub, mount, Session("0" * 64), "/_" + "0" * 64, {})
-    times = []
-    for _ in range(samples):
-        start = time.perf_counter()
-        ctx.view_html()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-async def run(tabs: int, repeats: int) -> dict[str, Any]:
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reference_impl.examples.chat",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    proc = psutil.Process(server.pid)
-    bench = Bench(port)
-    streams: list[Stream] = []
-    readers: list[asyncio.Task[None]] = []
-    base = f"http://{HOST}:{port}"
-    try:
-        limits = httpx.Limits(max_connections=50)
-        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
-            deadline = time.monotonic() + 20
-            while True:  # bounded: the server is starting
-                try:
-                    if (await http.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the chat server did not start")
-                await asyncio.sleep(0.05)
-
-            writer_tab, writer_cookie = await load_page(http)
-            for n in range(50):  # a full window: every render carries 50 messages
-                await send(http, writer_tab, writer_cookie, f"warm-up message {n}")
-            await load_page(http)  # warm every code path before the baseline
-            rss_before = proc.memory_info().rss
-
-            for _ in range(tabs):
-                tab_id, cookie = await load_page(http)
-                streams.append(Stream(tab_id, cookie))
-            for chunk_start in range(0, tabs, 100):
-                batch = streams[chunk_start : chunk_start + 100]
-                await asyncio.gather(*(bench.open(s) for s in batch))
-            readers = [asyncio.create_task(bench.read(s)) for s in streams]
-            await asyncio.wait_for(asyncio.gather(*(s.ready.wait() for s in streams)), 60)
-            rss_after = proc.memory_info().rss
-
-            runs = []
-            for rep in range(repeats):
-                marker = f"fanout-{rep}-{time.time_ns()}"
-                bench.marker = marker.encode()
-                bench.pending = tabs
-                bench.all_arrived = asyncio.Event()
-                cpu_before = sum(proc.cpu_times()[:2])
-                t0 = time.perf_counter()
-                await send(http, writer_tab, writer_cookie, marker)
-                await asyncio.wait_for(bench.all_arrived.wait(), 60)
-                cpu = sum(proc.cpu_times()[:2]) - cpu_before
-                arrivals = sorted(s.arrived[marker] - t0 for s in streams)
-                runs.append(
-                    {
-                        "last_s": arrivals[-1],
-                        "median_s": statistics.median(arrivals),
-                        "first_s": arrivals[0],
-                        "server_cpu_s": cpu,
-                    }
-                )
-    finally:
-        for task in readers:
-            task.cancel()
-        for s in streams:
-            if s.writer is not None:
-                s.writer.close()
-        server.terminate()
         try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(5)
+            async for chunk in chunks:
+                window = tail + chunk
+                if self.marker and self.marker in window:
+                    self.arrivals.append(time.monotonic())
+                    if len(self.arrivals) == self.count:
+                        self.all_arrived.set()
+                tail = window[-len(self.marker) :] if self.marker else b""
+        finally:
+            await response.aclose()
 
-    render = render_cost()
-    return {
-        "tabs": tabs,
-        "repeats": repeats,
-        "runs": runs,
-        "last_tab_s_median": statistics.median(r["last_s"] for r in runs),
-        "median_tab_s_median": statistics.median(r["median_s"] for r in runs),
-        "server_cpu_per_tab_ms_median": statistics.median(r["server_cpu_s"] for r in runs)
-        / tabs
-        * 1000,
-        "render_per_tab_ms": render * 1000,
-        "rss_before_mb": rss_before / 2**20,
-        "rss_after_mb": rss_after / 2**20,
-        "memory_per_idle_tab_kb": (rss_after - rss_before) / tabs / 1024,
-        "targets": {"last_tab_s": 1.0, "memory_per_idle_tab_kb": 50.0},
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
-    }
+    async def round(self, sender: Sender, marker: str) -> list[float]:
+        """Send `marker`; seconds from the send until each reader had it, sorted."""
+        self.marker, self.arrivals, self.all_arrived = marker.encode(), [], anyio.Event()
+        sent = time.monotonic()
+        await sender.send(marker)
+        with anyio.fail_after(ROUND_TIMEOUT):
+            await self.all_arrived.wait()
+        return sorted(at - sent for at in self.arrivals)
+
+    async def close(self) -> None:
+        """Close every client."""
+        for client in self.clients:
+            await client.aclose()
 
 
-async def load_page(http: httpx.AsyncClient) -> tuple[str, str]:
-    """A page GET in a fresh session: (tab id, session cookie)."""
-    import html
-    import re
+async def vt_round(tabs: list[Any], sender: Sender, marker: str) -> list[float]:
+    """Send `marker`; seconds from the send until each replica had applied it, sorted."""
+    marks = [len(tab.timeline) for tab in tabs]
+    seen = [len(tab.events) for tab in tabs]
+    pending = set(range(len(tabs)))
 
-    response = await http.get("/", headers={"Cookie": ""})
-    http.cookies.clear()
-    cookie = response.headers["set-cookie"].split(";", 1)[0].split("=", 1)[1]
-    found = re.search(r'<meta data-signals="([^"]*)">', response.text)
-    assert found is not None
-    tab_id: str = json.loads(html.unescape(found.group(1)))["via_tab"]
-    return tab_id, cookie
+    def applied(i: int) -> bool:
+        # Cheap first (no new event at all), then exact: a patch, not a heartbeat (§5.3).
+        if len(tabs[i].events) == seen[i]:
+            return False
+        return any(e.kind == "event" for e in tabs[i].timeline.entries[marks[i] :])
+
+    def all_applied() -> bool | None:
+        # Not an assertion over 1,000 documents: the window measures the pipeline.
+        pending.difference_update([i for i in pending if applied(i)])
+        return not pending or None
+
+    sent = time.monotonic()
+    await sender.send(marker)
+    await tabs[0].wait_until(all_applied, description="apply the fan-out", timeout=ROUND_TIMEOUT)
+    for tab in (tabs[0], tabs[-1]):  # sanity: the event applied was the message
+        if not any(marker in p.text for p in tab.select("article p")):
+            raise AssertionError(f"{tab.label} applied an event but does not show {marker!r}")
+    arrivals = []
+    for tab, mark in zip(tabs, marks, strict=True):
+        entry = next(e for e in tab.timeline.entries[mark:] if e.kind == "event")
+        arrivals.append(entry.at - sent)
+    return sorted(arrivals)
 
 
-async def send(http: httpx.AsyncClient, tab_id: str, cookie: str, text: str) -> None:
-    response = await http.post(
-        "/_action/Send",
-        content=json.dumps({"via_tab": tab_id, "name": "bench", "draft": text}).encode(),
-        headers={"Content-Type": "application/json", "Cookie": f"via_session={cookie}"},
-    )
-    http.cookies.clear()
-    response.raise_for_status()
+def _rss() -> int:
+    gc.collect()
+    return int(psutil.Process().memory_info().rss)
+
+
+async def measure(
+    target_name: str, reader: str, sessions: int, rounds: int, payload_bytes: int, profile: bool
+) -> Result:
+    """One measurement in this process (see the module docstring)."""
+    import vt
+
+    target = {t.name: t for t in [FLOOR, *TARGETS]}[target_name]
+    result = Result(target.name, reader, sessions)
+    with serve(target, payload_bytes) as served:
+        server = psutil.Process(served.process.pid)
+        sender = Sender(served)
+        await sender.start()
+        if target.shape.tab_id:
+            for n in range(WINDOW):  # a full window: every fan-out renders 50 messages
+                await sender.send(message(n))
+        harness0, server0 = _rss(), server.memory_info().rss
+        started = time.monotonic()
+        profiler = cProfile.Profile() if profile else None
+        if reader == "bare":
+            readers = BareReaders(served, sessions)
+            async with anyio.create_task_group() as group:
+                with anyio.fail_after(OPEN_TIMEOUT):
+                    await readers.open(group)
+                result.open_s = time.monotonic() - started
+                result.harness_kb_per_session = (_rss() - harness0) / sessions / 1024
+                result.server_kb_per_tab = (server.memory_info().rss - server0) / sessions / 1024
+                for n in range(rounds):
+                    gc.collect()  # each round starts clean: no one pays for earlier garbage
+                    cpu = time.process_time()
+                    arrivals = await readers.round(sender, f"bare-{n}-{time.time_ns()}")
+                    result.cpu_s.append(time.process_time() - cpu)
+                    result.add_round(arrivals)
+                group.cancel_scope.cancel()
+            await readers.close()
+        else:
+            async with vt.AsyncClient(served.url, timeout=ROUND_TIMEOUT) as client:
+                if profiler is not None:
+                    profiler.enable()
+                with anyio.fail_after(OPEN_TIMEOUT):
+                    tabs = await client.open_tabs(sessions, concurrency=OPEN_CONCURRENCY)
+                if profiler is not None:
+                    profiler.disable()
+                result.open_s = time.monotonic() - started
+                result.harness_kb_per_session = (_rss() - harness0) / sessions / 1024
+                result.server_kb_per_tab = (server.memory_info().rss - server0) / sessions / 1024
+                for n in range(rounds):
+                    gc.collect()
+                    cpu = time.process_time()
+                    arrivals = await vt_round(tabs, sender, f"vt-{n}-{time.time_ns()}")
+                    result.cpu_s.append(time.process_time() - cpu)
+                    result.add_round(arrivals)
+        await sender.http.aclose()
+    if profiler is not None:
+        stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative")
+        stats.print_stats(40)
+    return result
+
+
+def measure_in_subprocess(
+    target: str,
+    reader: str,
+    sessions: int,
+    rounds: int,
+    payload_bytes: int,
+) -> Result:
+    """`measure` in a fresh interpreter (clean RSS); raises with its output on failure."""
+    argv = [
+        sys.executable,
+        "-m",
+        "benchmarks.fanout",
+        "--target",
+        target,
+        "--reader",
+        reader,
+        "--sessions",
+        str(sessions),
+        "--rounds",
+        str(rounds),
+        "--payload-bytes",
+        str(payload_bytes),
+        "--json",
+    ]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, timeout=900, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"fan-out {target} / {reader} / {sessions} failed ({done.returncode}):\n"
+            + done.stderr.decode(errors="replace")[-3000:]
+        )
+    data = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    return Result(**data)
 
 
 def main() -> None:
+    """Run one measurement and print it (a table, or one JSON line with `--json`)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tabs", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--target", default=TARGETS[0].name)
+    parser.add_argument("--reader", choices=["bare", "vt"], default="vt")
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--payload-bytes", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="print one JSON line")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile vt's open_tabs (cProfile, to stderr)"
+    )
     args = parser.parse_args()
-    result = asyncio.run(run(args.tabs, args.repeats))
-    result["command"] = " ".join(["python", "benchmarks/fanout.py", *sys.argv[1:]])
-    rows = [
-        ("tabs", f"{result['tabs']}", ""),
-        (
-            "last tab has the message (median)",
-            f"{result['last_tab_s_median'] * 1000:.0f} ms",
-            "target < 1000 ms",
-        ),
-        (
-            "median tab has the message (median)",
-            f"{result['median_tab_s_median'] * 1000:.0f} ms",
-            "",
-        ),
-        ("server CPU per tab per fan-out", f"{result['server_cpu_per_tab_ms_median']:.3f} ms", ""),
-        ("render per tab (50-message view)", f"{result['render_per_tab_ms']:.3f} ms", ""),
-        (
-            "server memory per idle tab",
-            f"{result['memory_per_idle_tab_kb']:.1f} KB",
-            "target < 50 KB",
-        ),
-        (
-            "server RSS before / after",
-            f"{result['rss_before_mb']:.1f} / {result['rss_after_mb']:.1f} MB",
-            "",
-        ),
-    ]
-    width = max(len(r[0]) for r in rows)
-    print(f"fan-out of one chat message to {result['tabs']} tabs, {result['repeats']} repeats")
-    for name, value, note in rows:
-        print(f"  {name:<{width}}  {value:>14}  {note}")
-    print("  runs (last tab ms): " + ", ".join(f"{r['last_s'] * 1000:.0f}" for r in result["runs"]))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.output}")
+    result = anyio.run(
+        measure,
+        args.target,
+        args.reader,
+        args.sessions,
+        args.rounds,
+        args.payload_bytes,
+        args.profile,
+    )
+    if args.json:
+        print(json.dumps(asdict(result)))
+        return
+    print(f"{result.target}, {result.reader} reader, {result.sessions} sessions")
+    print(f"  open: {result.open_s:.2f} s")
+    print(f"  last reader has it (median): {result.last_median_s * 1000:.0f} ms")
+    print(f"  harness memory per session: {result.harness_kb_per_session:.0f} KB")
+    print(f"  server memory per idle tab: {result.server_kb_per_tab:.0f} KB")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
-"""Every example runs as `python -m reference_impl.examples.NAME --port N` and serves a page."""
+"""Every example runs as `python -m reference_impl.examples.NAME --port N` and serves a page.
+
+The child is given `--port 0`: the OS picks a free port when uvicorn binds, and uvicorn's log
+line names it. (A port picked here and released before the child binds it could be taken by a
+parallel test worker in between.)
+"""
 
 from __future__ import annotations
 
+import re
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -18,28 +23,28 @@ pytestmark = pytest.mark.anyio
 EXAMPLES = ["counter", "scopes", "chat", "chat_events", "rooms", "chat_persist", "presence"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+# The port ends at the space before "(Press CTRL+C": a chunk may end inside the number.
+RUNNING_ON = re.compile(rb"Uvicorn running on http://127\.0\.0\.1:(\d+) ")
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
 async def test_example_serves_from_the_command_line(name: str, tmp_path: Path) -> None:
-    port = free_port()
-    argv = [sys.executable, "-m", f"reference_impl.examples.{name}", "--port", str(port)]
+    argv = [sys.executable, "-m", f"reference_impl.examples.{name}", "--port", "0"]
     if name == "chat_persist":
         argv += ["--db", str(tmp_path / "chat.sqlite3")]
     log = b""
     async with await anyio.open_process(argv) as process:
         try:
             assert process.stderr is not None
-            with deadline(20, "'Uvicorn running on' in the example's log", lambda: log):
+            running = None
+            with deadline(20, "'Uvicorn running on <port>' in the example's log", lambda: log):
                 async for chunk in process.stderr:
                     log += chunk
-                    if b"Uvicorn running on" in log:
+                    running = RUNNING_ON.search(log)
+                    if running is not None:
                         break
+            assert running is not None, log.decode()  # stderr ended without the line
+            port = int(running.group(1))
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
                 page = await client.get("/")
                 ready = await client.get("/readyz")

@@ -1,18 +1,20 @@
 """Bad input never yields a 500 or stops the server (specs/protocol.md §4.2, §5.1).
 
 Hypothesis throws malformed JSON, wrong types, forged and foreign tab ids, unknown actions,
-garbage content types and binary bodies at one live server; every answer must be one of the
-documented statuses, and afterwards the server still serves a normal action with 200.
+garbage content types and binary bodies at a live server of its own per test; every answer
+must be one of the documented statuses, and after each barrage the same server still serves a
+page, a normal action with 200 and `/readyz`, and has logged no unhandled exception. Each test
+is self-contained: it checks the server it attacked, whatever ran before it or beside it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from probe_app import create_app
@@ -49,15 +51,16 @@ def _tab_id(page: str) -> str:
     return tab_id
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[Fixture]:
+@contextmanager
+def attacked_server() -> Iterator[Fixture]:
+    """A probe server of the test's own (body cap 64 KiB, upload cap 128 KiB), stopped on exit
+    so that its error log is complete when the test reads `server.errors`."""
     with vt.LiveServer(create_app(max_request_body=64 * 1024, max_upload=128 * 1024)) as server:
         fixture = Fixture(server)
         try:
             yield fixture
         finally:
             fixture.close()
-            assert not [e for e in server.errors if "Exception in ASGI" in e], server.errors
 
 
 json_values = st.recursive(
@@ -116,55 +119,75 @@ def bodies(draw: st.DrawFn, own: str, foreign: str) -> bytes:
     return json.dumps(payload).encode()
 
 
-@settings(
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(data=st.data(), name=action_names, content_type=content_types, foreign=st.booleans())
-@example(data=None, name="Inc", content_type="application/json", foreign=False)
-def test_actions_never_500(
-    live: Fixture, data: st.DataObject | None, name: str, content_type: str, foreign: bool
-) -> None:
-    if data is None:  # the explicit example: a body far over the cap
-        body = b'{"via_tab": "' + b"x" * (2 << 20) + b'"}'
-    else:
-        body = data.draw(bodies(live.own_tab, live.foreign_tab))
-    client = live.stranger if foreign else live.owner
-
-    response = client.post(f"/_action/{name}", content=body, headers={"Content-Type": content_type})
-
-    assert response.status_code in ACTION_STATUSES, (response.status_code, response.text)
-    if len(body) > 64 * 1024 and "multipart" not in content_type:
-        assert response.status_code == 413
+def test_actions_never_500_and_the_server_still_serves() -> None:
+    with attacked_server() as live:
+        _barrage_actions(live)
+        _assert_still_serves(live)
+    _assert_no_unhandled_exception(live.server)
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    param=st.one_of(
-        st.text(max_size=60),
-        forged_ids.map(lambda t: json.dumps({"via_tab": t})),
-        json_values.map(json.dumps),
-    ),
-    beacon=st.binary(max_size=200),
-)
-def test_streams_and_beacons_never_500(live: Fixture, param: str, beacon: bytes) -> None:
-    with live.owner.stream(
-        "GET", "/_sse", params={"datastar": param}, headers={"Accept-Encoding": "identity"}
-    ) as response:
-        status = response.status_code  # a recovered stream stays open: close it at once
-    closed = live.owner.post("/_sse/close", content=beacon)
-
-    assert status in STREAM_STATUSES
-    assert (closed.status_code, closed.content) == (200, b"")
+def test_streams_and_beacons_never_500_and_the_server_still_serves() -> None:
+    with attacked_server() as live:
+        _barrage_streams(live)
+        _assert_still_serves(live)
+    _assert_no_unhandled_exception(live.server)
 
 
-def test_the_server_still_serves_after_the_barrage(live: Fixture) -> None:
-    # Runs after the property tests in this module (pytest keeps file order).
+def _barrage_actions(live: Fixture) -> None:
+    @settings(
+        max_examples=100,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(data=st.data(), name=action_names, content_type=content_types, foreign=st.booleans())
+    @example(data=None, name="Inc", content_type="application/json", foreign=False)
+    def barrage(data: st.DataObject | None, name: str, content_type: str, foreign: bool) -> None:
+        if data is None:  # the explicit example: a body far over the cap
+            body = b'{"via_tab": "' + b"x" * (2 << 20) + b'"}'
+        else:
+            body = data.draw(bodies(live.own_tab, live.foreign_tab))
+        client = live.stranger if foreign else live.owner
+
+        response = client.post(
+            f"/_action/{name}", content=body, headers={"Content-Type": content_type}
+        )
+
+        assert response.status_code in ACTION_STATUSES, (response.status_code, response.text)
+        if len(body) > 64 * 1024 and "multipart" not in content_type:
+            assert response.status_code == 413
+
+    barrage()
+
+
+def _barrage_streams(live: Fixture) -> None:
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(
+        param=st.one_of(
+            st.text(max_size=60),
+            forged_ids.map(lambda t: json.dumps({"via_tab": t})),
+            json_values.map(json.dumps),
+        ),
+        beacon=st.binary(max_size=200),
+    )
+    def barrage(param: str, beacon: bytes) -> None:
+        with live.owner.stream(
+            "GET", "/_sse", params={"datastar": param}, headers={"Accept-Encoding": "identity"}
+        ) as response:
+            status = response.status_code  # a recovered stream stays open: close it at once
+        closed = live.owner.post("/_sse/close", content=beacon)
+
+        assert status in STREAM_STATUSES
+        assert (closed.status_code, closed.content) == (200, b"")
+
+    barrage()
+
+
+def _assert_still_serves(live: Fixture) -> None:
+    """The attacked server answers a fresh page, a normal action (§4.1) and `/readyz`."""
     response = live.owner.post(
         "/_action/Inc",
         content=json.dumps({"via_tab": _tab_id(live.owner.get("/").text)}).encode(),
@@ -172,3 +195,8 @@ def test_the_server_still_serves_after_the_barrage(live: Fixture) -> None:
     )
     assert (response.status_code, response.content) == (200, b"")
     assert live.owner.get("/readyz").status_code == 200
+
+
+def _assert_no_unhandled_exception(server: vt.LiveServer) -> None:
+    """No request of the barrage raised inside the app, even one whose answer looked fine."""
+    assert not [e for e in server.errors if "Exception in ASGI" in e], server.errors

@@ -1,0 +1,110 @@
+"""The cost of a check: the chat's fan-out check over HTTP with vt, and in two real browsers.
+
+The check, both ways, against one reference chat server (its own process): two users open
+the room, one sends a message, and both pages must show it. Timed wall clock from nothing
+(vt: client and sessions; browser: Chromium launched) to both pages showing it, torn down
+after; the median of `runs`.
+
+The browser check drives the system Chromium (`/usr/bin/chromium`) with Playwright, and
+needs the runtime to serve a Datastar client at `/_datastar.js`. When Playwright is not
+importable, Chromium is missing, or the check fails, the result says "not measured" and why.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import time
+from typing import Any
+
+import anyio
+
+import vt
+from benchmarks.servers import REFERENCE, serve
+
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_TIMEOUT_MS = 20_000
+
+
+async def vt_check(url: str, marker: str) -> None:
+    """The fan-out check over HTTP: alice sends, alice and bob show it (§4.1, §5)."""
+    async with vt.AsyncClient(url, timeout=20) as client:
+        alice = await client.new_session("alice").open("/")
+        bob = await client.new_session("bob").open("/")
+        await alice.ready()
+        await bob.ready()
+        await alice.action("Send", name="alice", draft=marker)
+        await client.expect_all([alice, bob], "article", marker)
+
+
+async def browser_check(url: str, marker: str) -> None:
+    """The same check in two browser contexts (two users) of one launched Chromium."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            pages = []
+            for _ in range(2):
+                page = await (await browser.new_context()).new_page()
+                # The stream is open once its response starts (the page's data-init, §5.1).
+                async with page.expect_response(
+                    lambda r: "/_sse" in r.url, timeout=BROWSER_TIMEOUT_MS
+                ):
+                    await page.goto(url + "/")
+                pages.append(page)
+            alice = pages[0]
+            await alice.fill('input[placeholder="message…"]', marker)
+            await alice.click("button:has-text('Send')")
+            for page in pages:
+                await page.locator("article", has_text=marker).first.wait_for(
+                    timeout=BROWSER_TIMEOUT_MS
+                )
+        finally:
+            await browser.close()
+
+
+def browser_unavailable() -> str | None:
+    """Why the browser check cannot run here, or None."""
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return "playwright is not importable (install vt's browser extra)"
+    if shutil.which(CHROMIUM) is None:
+        return f"{CHROMIUM} is missing"
+    return None
+
+
+async def _timed(check: Any, url: str, runs: int, label: str) -> list[float]:
+    times = []
+    for n in range(runs):
+        started = time.perf_counter()
+        with anyio.fail_after(60):
+            await check(url, f"{label}-check-{n}-{time.time_ns()}")
+        times.append(time.perf_counter() - started)
+    return times
+
+
+async def measure(runs: int) -> dict[str, Any]:
+    """Both checks, `runs` times each, against one server; medians and the ratio."""
+    result: dict[str, Any] = {"runs": runs}
+    with serve(REFERENCE) as served:
+        http = await _timed(vt_check, served.url, runs, "http")
+        result["http_s"] = [round(t, 4) for t in http]
+        result["http_median_s"] = round(statistics.median(http), 4)
+        reason = browser_unavailable()
+        if reason is None:
+            try:
+                browser = await _timed(browser_check, served.url, runs, "browser")
+            except Exception as error:  # reported, not raised: the HTTP figure still stands
+                reason = f"the browser check failed: {type(error).__name__}: {error}"[:300]
+            else:
+                result["browser_s"] = [round(t, 3) for t in browser]
+                result["browser_median_s"] = round(statistics.median(browser), 3)
+                result["ratio"] = round(statistics.median(browser) / statistics.median(http), 1)
+        result["browser_not_measured"] = reason
+    return result
+
+
+if __name__ == "__main__":
+    print(anyio.run(measure, 3))

@@ -1,0 +1,235 @@
+"""The one table of `python -m benchmarks` (Markdown), its plots (PNG), and the README block.
+
+Columns: the figure for vt, for the reference runtime read by a bare client, and for the
+floor (a bare Starlette broadcaster read by a bare client; for the harness rows, the bare
+client itself), then the ratios to that floor and the issue's target.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from pathlib import Path
+from typing import Any
+
+README_START = "<!-- benchmarks:start -->"
+README_END = "<!-- benchmarks:end -->"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def _x(value: float, floor: float) -> str:
+    return f"{value / floor:.1f}x" if floor > 0 and value > 0 else "—"
+
+
+def _runs(result: dict[str, Any], target: str, reader: str) -> dict[int, dict[str, Any]]:
+    return {
+        r["sessions"]: r
+        for r in result["fanout"]
+        if r["target"] == target and r["reader"] == reader
+    }
+
+
+def rows(result: dict[str, Any]) -> list[list[str]]:
+    """The table's rows: measure, vt, reference runtime, floor, ratios to floor, target."""
+    floor = _runs(result, "floor (bare Starlette)", "bare")
+    table: list[list[str]] = []
+    for target in result["targets"]:
+        runtime, vt_ = _runs(result, target, "bare"), _runs(result, target, "vt")
+        label = "" if target == "reference runtime" else f" ({target})"
+        for n in sorted({*floor, *runtime, *vt_}):
+            f, r, v = floor.get(n), runtime.get(n), vt_.get(n)
+            fl, rl, vl = (statistics.median(x["last_s"]) if x else 0.0 for x in (f, r, v))
+            table.append(
+                [
+                    f"fan-out to {n:,} session{'s' if n != 1 else ''}{label}: last reader "
+                    "has it (median)",
+                    _ms(vl) if v else "failed",
+                    _ms(rl) if r else "failed",
+                    _ms(fl) if f else "failed",
+                    f"vt {_x(vl, fl)}, runtime {_x(rl, fl)}",
+                    "< 1 s, vt within 2x of floor" if n >= 1000 else "",
+                ]
+            )
+        complete = [n for n in floor if n in runtime and n in vt_]
+        if not complete:
+            continue
+        n = max(complete)
+        f, r, v = floor[n], runtime[n], vt_[n]
+        p95 = [statistics.median(x["p95_s"]) for x in (v, r, f)]
+        table.append(
+            [
+                f"fan-out to {n:,} sessions{label}: 95% of readers have it (median)",
+                *(_ms(t) for t in p95),
+                f"vt {_x(p95[0], p95[2])}, runtime {_x(p95[1], p95[2])}",
+                "",
+            ]
+        )
+        cpu = [statistics.median(x["cpu_s"]) for x in (v, r, f)]
+        table.append(
+            [
+                f"harness CPU per fan-out to {n:,} readers (median)",
+                *(_ms(t) for t in cpu),
+                f"vt {_x(cpu[0], cpu[2])}; vt / bare on the runtime {_x(cpu[0], cpu[1])}",
+                "",
+            ]
+        )
+        opened = [x["open_s"] for x in (v, r, f)]
+        table.append(
+            [
+                f"open {n:,} sessions (page, stream, subscribed)",
+                *(f"{t:.2f} s" for t in opened),
+                f"vt / bare on the runtime {_x(opened[0], opened[1])}",
+                "within 2x of bare",
+            ]
+        )
+        harness = [x["harness_kb_per_session"] for x in (v, r, f)]
+        table.append(
+            [
+                f"harness memory per session ({n:,} sessions)",
+                *(f"{kb:.0f} KB" for kb in harness),
+                f"vt / bare {_x(harness[0], harness[1])}",
+                "< 200 KB",
+            ]
+        )
+        server = [x["server_kb_per_tab"] for x in (v, r, f)]
+        table.append(
+            [
+                f"server memory per idle tab ({n:,} tabs; vt column: the same server read by vt)",
+                *(f"{kb:.0f} KB" for kb in server),
+                f"runtime {_x(server[1], server[2])}",
+                "< 50 KB (runtime)",
+            ]
+        )
+    o = result["overhead"]
+    table.append(
+        [
+            f"decode + parse + apply per {o['event_bytes']}-byte event (CPU; floor: httpx-sse "
+            "decoding the same bytes)",
+            f"{o['vt_us_per_event']:.0f} µs",
+            "—",
+            f"{o['bare_us_per_event']:.0f} µs",
+            f"{o['paired_ratio']:.2f}x (median of {o['pairs']} paired runs)",
+            "within 1.5x",
+        ]
+    )
+    c = result["check_cost"]
+    browser = (
+        f"browser: {c['browser_median_s']:.2f} s"
+        if "browser_median_s" in c
+        else f"browser: not measured ({c['browser_not_measured']})"
+    )
+    table.append(
+        [
+            "two-user chat fan-out check, wall (median): vt over HTTP vs two Chromium users",
+            f"{c['http_median_s']:.2f} s",
+            "—",
+            browser,
+            f"browser / HTTP {c['ratio']:.0f}x" if "ratio" in c else "—",
+            "HTTP >= 50x cheaper; browser < 5 s",
+        ]
+    )
+    for name, timed in result.get("suite_time", {}).items():
+        status = "" if timed["exit"] == 0 else f" (exit {timed['exit']})"
+        table.append(
+            [f"{name}, wall", f"{timed['wall_s']:.1f} s{status}", "—", "—", "—", _suite_goal(name)]
+        )
+    return table
+
+
+def _suite_goal(name: str) -> str:
+    if name == "vt conformance":
+        return "< 30 s"
+    return "< 45 s" if "-n 2" in name else ""
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The table as Markdown, headed by what was measured where."""
+    head = ["measure", "vt", "reference runtime", "floor (bare)", "ratios", "target"]
+    lines = [
+        f"`{result['command']}` ({result['mode']} mode, {result['when']}, "
+        f"{result['machine']['cpus']} CPUs, {result['machine']['note']})",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(result)]
+    for failed in result.get("failures", []):
+        last = failed["error"].strip().splitlines()[-1] if failed["error"].strip() else "?"
+        lines.append(
+            f"\nNot measured: {failed['target']}, {failed['reader']} reader, "
+            f"{failed['sessions']:,} sessions (failed twice; last: `{last[:200]}`)."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot(result: dict[str, Any], out: Path) -> list[Path]:
+    """Latency to the last reader, and memory per session, against the number of sessions."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display on CI
+    import matplotlib.pyplot as plt
+
+    series = {
+        "vt on the reference runtime": ("reference runtime", "vt"),
+        "reference runtime, bare reader": ("reference runtime", "bare"),
+        "floor: bare Starlette, bare reader": ("floor (bare Starlette)", "bare"),
+    }
+    written = []
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    for label, (target, reader) in series.items():
+        runs = _runs(result, target, reader)
+        ns = sorted(runs)
+        axis.plot(ns, [statistics.median(runs[n]["last_s"]) * 1000 for n in ns], "o-", label=label)
+    axis.set(
+        xscale="log",
+        xlabel="sessions with open streams",
+        ylabel="ms until the last reader has the message",
+        title="fan-out latency (median of rounds)",
+    )
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend()
+    path = out / f"{result['mode']}-latency.png"
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    written.append(path)
+
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    runtime, floor = "reference runtime", "floor (bare Starlette)"
+    for label, (target, reader), key in [
+        ("harness: vt, per session", (runtime, "vt"), "harness_kb_per_session"),
+        ("harness: bare httpx, per session", (runtime, "bare"), "harness_kb_per_session"),
+        ("server: reference runtime, per idle tab", (runtime, "bare"), "server_kb_per_tab"),
+        ("server: floor, per idle stream", (floor, "bare"), "server_kb_per_tab"),
+    ]:
+        runs = _runs(result, target, reader)
+        ns = sorted(runs)
+        axis.plot(ns, [runs[n][key] for n in ns], "o-", label=label)
+    axis.set(
+        xscale="log",
+        xlabel="sessions with open streams",
+        ylabel="KB (RSS growth / sessions)",
+        title="memory per session",
+    )
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend()
+    path = out / f"{result['mode']}-memory.png"
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    written.append(path)
+    return written
+
+
+def update_readme(readme: Path, table: str, plots: list[Path]) -> None:
+    """Replace the README's benchmarks block (between its markers) with `table` and `plots`."""
+    text = readme.read_text()
+    images = "\n".join(f"![{p.stem}]({p.relative_to(readme.parent)})" for p in plots)
+    block = f"{README_START}\n{table}\n{images}\n{README_END}"
+    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError(f"{readme} has no {README_START} ... {README_END} block")
+    readme.write_text(pattern.sub(lambda _: block, text))

@@ -1,0 +1,48 @@
+"""Suite time: `vt run` / `vt conformance` and vt's own test suite, wall clock (full mode).
+
+Each command runs once in a subprocess from the repository root; the test suite runs the
+default level (`-m "not slow"`, as `scripts/test`) serially and on 2 xdist workers. A command
+that fails is reported with its exit status (its time then measures a failed run).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.servers import ROOT
+
+VT = str(Path(sys.executable).with_name("vt"))
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow"]
+
+
+def commands() -> dict[str, list[str]]:
+    """The timed commands: `vt conformance` only when this vt has it."""
+    listed = subprocess.run([VT, "--help"], capture_output=True, text=True, check=False).stdout
+    timed = {"vt run": [VT, "run"]}
+    if "conformance" in listed:
+        timed["vt conformance"] = [VT, "conformance"]
+    timed["vt's suite, serial"] = [*PYTEST, "-n", "0"]
+    timed["vt's suite, -n 2"] = [*PYTEST, "-n", "2"]
+    return timed
+
+
+def measure() -> dict[str, Any]:
+    """Wall seconds and exit status of each command."""
+    result: dict[str, Any] = {}
+    for name, argv in commands().items():
+        started = time.perf_counter()
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, timeout=1800, check=False)
+        result[name] = {
+            "wall_s": round(time.perf_counter() - started, 1),
+            "exit": done.returncode,
+            "tail": done.stdout.decode(errors="replace").strip().splitlines()[-1:],
+        }
+    return result
+
+
+if __name__ == "__main__":
+    print(measure())
