@@ -191,6 +191,21 @@ class _State:
                 await fire()
         self.check_status(step, results)
 
+    async def v_post(self, step: Step) -> None:
+        await self.backend_action(step, "POST")
+
+    async def v_get(self, step: Step) -> None:
+        await self.backend_action(step, "GET")
+
+    async def backend_action(self, step: Step, method: str) -> None:
+        tab = self.one(step)
+        signals = dict(step.options.get("signals", {}))
+        statuses = [
+            (await tab.fetch(method, str(step.argument), signals)).status
+            for _ in range(int(step.options.get("times", 1)))
+        ]
+        self.check_status(step, statuses)
+
     def check_status(self, step: Step, statuses: list[int]) -> None:
         wanted = step.options.get("status")
         bad = [s for s in statuses if (s != wanted if wanted is not None else not 200 <= s < 300)]
