@@ -156,14 +156,7 @@ def _choose(args: argparse.Namespace) -> list[Scenario]:
     if args.command in ("record", "check"):
         return [load_scenario(p) for p in args.scenario]
     if args.command == "conformance":
-        chosen = bundled_scenarios()
-        if not args.url:
-            # No URL: each scenario runs on its own reference app; those that name none (the
-            # plain-Datastar chat level, written for any server) need a URL.
-            need_url = sorted({s.level for s in chosen if s.app is None})
-            chosen = [s for s in chosen if s.app is not None]
-            if need_url:
-                print(f"vt conformance: level(s) {', '.join(need_url)} need a URL; left out")
+        chosen = _servable(args, bundled_scenarios())
         if args.level:
             chosen = [s for s in chosen if s.level in args.level]
             if not chosen and args.level != [SDK_LEVEL]:
@@ -181,7 +174,18 @@ def _choose(args: argparse.Namespace) -> list[Scenario]:
             chosen.append(by_name[item])
         else:
             raise LookupError(f"unknown scenario {item!r}; see `vt run --list`")
-    return chosen or available
+    return chosen or _servable(args, available)
+
+
+def _servable(args: argparse.Namespace, scenarios: list[Scenario]) -> list[Scenario]:
+    """Without a URL each scenario runs on its own reference app: leave out, and say so, those
+    that name none (the plain-Datastar chat level, written for any server)."""
+    if args.url:
+        return scenarios
+    need_url = sorted({s.level for s in scenarios if s.app is None})
+    if need_url:
+        print(f"vt {args.command}: level(s) {', '.join(need_url)} need a URL; left out")
+    return [s for s in scenarios if s.app is not None]
 
 
 def _scenarios_command(args: argparse.Namespace) -> int:
