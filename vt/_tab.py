@@ -216,7 +216,7 @@ class AsyncTab(ActionCalls):
         first = self.recording.connections + 1
         infos: list[ResponseInfo] = []
         try:
-            for url in self.stream_urls or (self.stream_url,):
+            for url in self.stream_urls:
                 infos.append(await self._open_stream(url))
         except BaseException:
             with anyio.CancelScope(shield=True):

@@ -181,6 +181,22 @@ async def test_without_a_ready_signal_ready_means_the_streams_answered(
         assert [r.status for r in tab.responses] == [200, 200, 200]
 
 
+async def test_a_plain_page_without_a_stream_opens_none_and_is_ready(
+    serve: Callable[[Any], str],
+) -> None:
+    async def page(request: Request) -> Response:
+        return HTMLResponse('<p data-signals:n="1" data-on:click="@post(\'/x\')">static</p>')
+
+    url = serve(Starlette(routes=[Route("/", page)]))
+    async with vt.AsyncClient(url) as client:
+        tab = await client.new_session().open("/")
+        assert tab.stream_urls == ()
+        assert await tab.connect() is None
+        await tab.ready()
+        assert [r.method for r in tab.responses] == ["GET"], "no stream was asked for"
+        assert tab.signals.get("n") == 1
+
+
 async def test_a_refused_stream_raises_and_drops_the_streams_it_opened(
     serve: Callable[[Any], str],
 ) -> None:
