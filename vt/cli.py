@@ -156,11 +156,14 @@ def _choose(args: argparse.Namespace) -> list[Scenario]:
     if args.command in ("record", "check"):
         return [load_scenario(p) for p in args.scenario]
     if args.command == "conformance":
-        chosen = _servable(args, bundled_scenarios())
+        chosen = bundled_scenarios()
         if args.level:
             chosen = [s for s in chosen if s.level in args.level]
             if not chosen and args.level != [SDK_LEVEL]:
                 raise LookupError(f"no bundled scenario has level {', '.join(args.level)}")
+            _need_url(args, chosen)
+        else:
+            chosen = _for_any_app(args, chosen)
         return sorted(chosen, key=lambda s: (s.level, s.name))
     available = load_scenarios(args.folder) if args.folder else bundled_scenarios()
     if args.list:
@@ -174,18 +177,26 @@ def _choose(args: argparse.Namespace) -> list[Scenario]:
             chosen.append(by_name[item])
         else:
             raise LookupError(f"unknown scenario {item!r}; see `vt run --list`")
-    return chosen or _servable(args, available)
+    if chosen:
+        return chosen
+    return available if args.folder else _for_any_app(args, available)
 
 
-def _servable(args: argparse.Namespace, scenarios: list[Scenario]) -> list[Scenario]:
-    """Without a URL each scenario runs on its own reference app: leave out, and say so, those
-    that name none (the plain-Datastar chat level, written for any server)."""
-    if args.url:
-        return scenarios
-    need_url = sorted({s.level for s in scenarios if s.app is None})
-    if need_url:
-        print(f"vt {args.command}: level(s) {', '.join(need_url)} need a URL; left out")
-    return [s for s in scenarios if s.app is not None]
+def _for_any_app(args: argparse.Namespace, bundled: list[Scenario]) -> list[Scenario]:
+    """The bundled scenarios a run picks by default: those written for the reference apps
+    (and any Via app). Those that name no app (the plain-Datastar chat level, written for the
+    chat of targets/README.md) run only when named, against a URL; say so."""
+    other = sorted({s.level for s in bundled if s.app is None})
+    if other:
+        how = "--level LEVEL URL" if args.command == "conformance" else "NAME --url URL"
+        print(f"vt {args.command}: level(s) {', '.join(other)} run only when named ({how})")
+    return [s for s in bundled if s.app is not None]
+
+
+def _need_url(args: argparse.Namespace, chosen: list[Scenario]) -> None:
+    if not args.url and any(s.app is None for s in chosen):
+        names = sorted({s.level for s in chosen if s.app is None})
+        raise LookupError(f"level(s) {', '.join(names)} name no reference app: give a URL")
 
 
 def _scenarios_command(args: argparse.Namespace) -> int:

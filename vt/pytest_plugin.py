@@ -191,7 +191,10 @@ def pytest_collection_modifyitems(
     from vt._scenario import ScenarioError, bundled_scenarios, load_scenarios
 
     try:
-        scenarios = bundled_scenarios() if settings.scenarios else []
+        # `--vt` adds the scenarios written for the reference apps (and any Via app); those
+        # that name no app (the plain-Datastar chat level) come with `--vt-scenarios DIR`.
+        bundled = [s for s in bundled_scenarios() if s.app is not None]
+        scenarios = bundled if settings.scenarios else []
         for folder in settings.scenario_dirs:
             scenarios.extend(load_scenarios(folder))
     except ScenarioError as exc:

@@ -68,3 +68,12 @@ def test_a_failing_sdk_case_is_a_failed_row_with_its_problems(
 def test_the_sdk_level_needs_a_url(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["conformance", "--level", "sdk"]) == 2
     assert "needs the URL of a server serving /test" in capsys.readouterr().err
+
+
+def test_the_plain_chat_level_runs_only_when_named_and_needs_a_url(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["conformance", "--level", "datastar-chat"]) == 2
+    assert "datastar-chat name no reference app: give a URL" in capsys.readouterr().err
+    assert main(["run", "--list"]) == 0
+    assert "datastar-chat-order" in capsys.readouterr().out  # listed, though not run by default
