@@ -23,15 +23,30 @@ from typing import TextIO
 import anyio
 
 from ._client import AsyncClient
+from ._defaults import HTTP_TIMEOUT
 from ._golden import GoldenResult, compare_goldens, render_run
 from ._html_report import write_report
 from ._normalize import Rule
 from ._runner import ScenarioFailed, ScenarioRun, StepTime, run_scenario, scenario_app
 from ._scenario import Scenario, Step
+from ._sdk import SDKCase, load_sdk_cases, run_sdk_cases
 from ._server import LiveServer
 from ._tab import AsyncTab
 
-__all__ = ["Batch", "Outcome", "check_url", "clear_folder", "report_warning", "write_junit"]
+__all__ = [
+    "SDK_LEVEL",
+    "Batch",
+    "Outcome",
+    "check_url",
+    "clear_folder",
+    "report_warning",
+    "sdk_entries",
+    "write_junit",
+]
+
+SDK_LEVEL = "sdk"
+"""The conformance level of Datastar SDKs' `/test` endpoint (`vt._sdk`), run only on request
+(`vt conformance --level sdk URL`): a Via server or an app serves no `/test`."""
 
 
 @dataclass(slots=True)
@@ -92,7 +107,12 @@ class Batch:
                     self._one, scenario, server.url, folder, on_step, lambda: server.errors
                 )
         outcome.seconds = time.monotonic() - began
-        reason = self.expected.get(scenario.name)
+        return self.judge(outcome)
+
+    def judge(self, outcome: Outcome) -> Outcome:
+        """Turn a failure the expect file names into xfailed, and a pass it names into
+        xpassed."""
+        reason = self.expected.get(outcome.scenario.name)
         if reason is not None:
             if outcome.status == "failed":
                 outcome.status = "xfailed"
@@ -103,6 +123,33 @@ class Batch:
                     f"expected to fail ({reason}) but passed: remove it from the expect file"
                 )
         return outcome
+
+    def run_sdk(self, cases: Sequence[SDKCase], report: Callable[[Outcome], None]) -> list[Outcome]:
+        """The SDK level (`vt._sdk`) against the batch's URL: one outcome per case, in the
+        same rows, table, expect file and JUnit XML as the scenarios."""
+        if self.url is None:
+            raise ValueError(f"the {SDK_LEVEL} level needs the URL of a server serving /test")
+        self.show_progress(f"{SDK_LEVEL}: {len(cases)} case(s) against {self.url}/test")
+        began = time.monotonic()
+        timeout = self.timeout if self.timeout is not None else HTTP_TIMEOUT
+        results = anyio.run(lambda: run_sdk_cases(str(self.url), cases=cases, timeout=timeout))
+        self.clear_progress()
+        each = (time.monotonic() - began) / max(len(results), 1)
+        by_name = {entry.name: entry for entry in sdk_entries(cases)}
+        outcomes = []
+        for result in results:
+            lines = [*result.problems]
+            if result.problems and result.body:
+                lines.append("body: " + result.body.decode(errors="replace")[:2000])
+            outcome = Outcome(
+                by_name[result.case],
+                "passed" if result.passed else "failed",
+                each,
+                "\n".join(lines),
+            )
+            outcomes.append(self.judge(outcome))
+            report(outcomes[-1])
+        return outcomes
 
     async def _one(
         self,
@@ -265,3 +312,19 @@ def write_junit(path: Path, outcomes: Sequence[Outcome], suite: str = "vt") -> N
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+
+
+def sdk_entries(cases: Sequence[SDKCase] | None = None) -> list[Scenario]:
+    """The SDK cases as rows of the conformance table: one step-less `Scenario` per case,
+    level `sdk`, named and described by the case."""
+    return [
+        Scenario(
+            name=case.name,
+            path=str(case.path or case.name),
+            steps=(),
+            description=f"{case.method} /test: {case.about}".rstrip(": "),
+            level=SDK_LEVEL,
+            sections=(case.section,) if case.section else (),
+        )
+        for case in (load_sdk_cases() if cases is None else cases)
+    ]

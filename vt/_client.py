@@ -28,6 +28,7 @@ from ._defaults import HTTP_TIMEOUT, QUIET_WINDOW, WAIT_TIMEOUT
 from ._dom import Element
 from ._exceptions import UsageError
 from ._hub import Hub, Settings
+from ._profile import ReadySignal, check_profile
 from ._tab import AsyncTab, open_tab
 from ._timeline import ActionRef
 
@@ -42,6 +43,8 @@ class ClientOptions(TypedDict, total=False):
     artifacts_dir: str | Path | None
     strict: bool
     accept_encoding: str
+    profile: str
+    ready_signal: ReadySignal | None
 
 
 class AsyncClient:
@@ -59,6 +62,11 @@ class AsyncClient:
             a cut-off event) makes the next wait on that tab raise it.
         accept_encoding: the `Accept-Encoding` of every request; ``"identity"`` unless a test
             is about compression (Via's brotli stream drops `: ready`, §5.6).
+        profile: how pages are read: ``"auto"`` (Via's when the page carries `via_tab`,
+            plain Datastar otherwise), ``"via"`` or ``"datastar"``; a session can override it.
+        ready_signal: a plain Datastar app's own "subscribed" signal (`vt.ReadySignal`), which
+            `ready()` then waits for on plain pages; without it, `ready()` on a plain page
+            means every stream answered 200 `text/event-stream`.
     """
 
     def __init__(
@@ -70,7 +78,10 @@ class AsyncClient:
         artifacts_dir: str | Path | None = None,
         strict: bool = True,
         accept_encoding: str = "identity",
+        profile: str = "auto",
+        ready_signal: ReadySignal | None = None,
     ) -> None:
+        check_profile(profile)
         self.hub = Hub(
             Settings(
                 base_url=base_url.rstrip("/"),
@@ -79,6 +90,8 @@ class AsyncClient:
                 artifacts_dir=Path(artifacts_dir) if artifacts_dir is not None else None,
                 strict=strict,
                 accept_encoding=accept_encoding,
+                profile=profile,
+                ready_signal=ready_signal,
             )
         )
         self.sessions: list[AsyncSession] = []
@@ -157,16 +170,17 @@ class AsyncClient:
             if transport is not None:
                 await transport.aclose()
 
-    def new_session(self, name: str | None = None) -> AsyncSession:
+    def new_session(self, name: str | None = None, *, profile: str | None = None) -> AsyncSession:
         """A new session: its own cookie jar, like a separate browser profile.
 
         `name` labels its tabs in timelines and failure messages (default ``session1``...).
+        `profile` (``auto``, ``via``, ``datastar``) overrides the client's for its tabs.
         """
         if self.hub.transport is None or self._closed:
             raise UsageError(
                 "the client is not open; use `async with vt.AsyncClient(url) as client:`"
             )
-        session = AsyncSession(self.hub, name or f"session{len(self.sessions) + 1}")
+        session = AsyncSession(self.hub, name or f"session{len(self.sessions) + 1}", profile)
         self.sessions.append(session)
         return session
 
@@ -237,9 +251,10 @@ class AsyncClient:
 class AsyncSession:
     """One browser session: a cookie jar shared by its tabs. Made by `AsyncClient.new_session`."""
 
-    def __init__(self, hub: Hub, name: str) -> None:
+    def __init__(self, hub: Hub, name: str, profile: str | None = None) -> None:
         self.hub = hub
         self.name = name
+        self.profile = check_profile(profile or hub.settings.profile)  # read by its tabs
         self.tabs: list[AsyncTab] = []
         self.jar = _http.loopback_cookie_jar()
         if hub.transport is None:
@@ -268,7 +283,8 @@ class AsyncSession:
 
         Raises:
             UnexpectedResponse: the page GET did not return 200 HTML.
-            PageBootstrapError: the page has no tab id (`meta[data-signals]` with `via_tab`).
+            PageBootstrapError: read as Via's (profile ``via``), the page has no tab id
+                (`meta[data-signals]` with `via_tab`).
         """
         if self._closed:
             raise UsageError(f"session {self.name} is closed")

@@ -8,9 +8,11 @@ scenario opened ride along on the error for failure reports and goldens.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -126,6 +128,8 @@ class _State:
         self.timeout = timeout if timeout is not None else scenario.timeout
         self.sessions: dict[str, AsyncSession] = {}
         self.last: AsyncTab | None = None
+        # `{run}` in a step's strings: text no earlier run against the same server sent.
+        self.token = uuid.uuid4().hex[:8]
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -158,7 +162,20 @@ class _State:
     # -- verbs --------------------------------------------------------------------------------
 
     async def do(self, step: Step) -> None:
+        argument, options = self.expand(step.argument), self.expand(step.options)
+        if argument != step.argument or options != step.options:
+            step = dataclasses.replace(step, argument=argument, options=options)
         await getattr(self, f"v_{step.verb}")(step)
+
+    def expand(self, value: Any) -> Any:
+        """`value` with every `{run}` in its strings replaced by this run's token."""
+        if isinstance(value, str):
+            return value.replace("{run}", self.token)
+        if isinstance(value, list):
+            return [self.expand(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self.expand(item) for key, item in value.items()}
+        return value
 
     async def v_open(self, step: Step) -> None:
         path = str(step.options.get("path", self.scenario.route))
@@ -190,6 +207,21 @@ class _State:
             for _ in range(times):
                 await fire()
         self.check_status(step, results)
+
+    async def v_post(self, step: Step) -> None:
+        await self.backend_action(step, "POST")
+
+    async def v_get(self, step: Step) -> None:
+        await self.backend_action(step, "GET")
+
+    async def backend_action(self, step: Step, method: str) -> None:
+        tab = self.one(step)
+        signals = dict(step.options.get("signals", {}))
+        statuses = [
+            (await tab.fetch(method, str(step.argument), signals)).status
+            for _ in range(int(step.options.get("times", 1)))
+        ]
+        self.check_status(step, statuses)
 
     def check_status(self, step: Step, statuses: list[int]) -> None:
         wanted = step.options.get("status")

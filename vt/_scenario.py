@@ -48,6 +48,9 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
             "concurrent": (bool,),
         },
     ),
+    # Datastar's backend actions on the app's own routes (a plain Datastar page, §4.1).
+    "post": ((str,), {**_TAB, "signals": (dict,), "status": (int,), "times": (int,)}),
+    "get": ((str,), {**_TAB, "signals": (dict,), "status": (int,), "times": (int,)}),
     "click": ((str,), {**_TAB, **_WAIT}),
     "type": ((str,), {**_TAB, "text": (str,), **_WAIT}),
     "press": ((str,), {**_TAB, "key": (str,), **_WAIT}),

@@ -16,13 +16,13 @@ group, change event, last action, options) comes down to it as a `Hub`.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any, Protocol
 
 import anyio
 
 from . import _flows, _http
 from ._bindings import Assign, Fetch, describe_effects
+from ._calls import ActionCalls
 from ._dom import Element
 from ._events import (
     Event,
@@ -35,10 +35,10 @@ from ._events import (
     read_raw,
 )
 from ._exceptions import ProtocolError, UnexpectedResponse, UsageError
-from ._expect import TabView
 from ._feed import Fed, ItemFeed
 from ._hub import Hub
 from ._page import read_page
+from ._profile import via_only
 from ._recording import Recording
 from ._replica import Replica
 from ._requests import (
@@ -46,10 +46,7 @@ from ._requests import (
     Outgoing,
     ResponseInfo,
     ResponseReader,
-    action_request,
-    check_sendable,
     stream_request,
-    upload_request,
 )
 from ._sse import Comment
 from ._timeline import ActionRef, Timeline
@@ -70,11 +67,13 @@ class TabOwner(Protocol):
     def cookies(self) -> dict[str, str]: ...
     @property
     def tabs(self) -> list[AsyncTab]: ...
+    @property
+    def profile(self) -> str: ...
     async def open(self, path: str = "/", *, connect: bool = True) -> AsyncTab: ...
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse: ...
 
 
-class AsyncTab(TabView):
+class AsyncTab(ActionCalls):
     """One page load: a replica of the page, its signals, its stream and its timeline.
 
     Made by `AsyncSession.open` (or `fork`). Attributes worth knowing:
@@ -104,13 +103,16 @@ class AsyncTab(TabView):
         self.failures: list[Exception] = self.recording.failures
         self.transcripts: list[bytearray] = self.recording.transcripts
         self.stream_url = "/_sse"
+        self.stream_urls: tuple[str, ...] = ()
+        self.profile = "via"  # or "datastar" (a plain page): vt._profile
         self.close_url = "/_sse/close"
         self.page: ResponseInfo | None = None
         self.page_html = ""
         self.connected = False
         self.version = 0  # bumped on every change, so waiters re-check only what changed
-        self._cancel: anyio.CancelScope | None = None
-        self._stream_done: anyio.Event | None = None
+        self._streams: list[tuple[anyio.CancelScope, anyio.Event]] = []
+        self._opened = range(0)  # the connection numbers the last connect() opened
+        self._signalled: set[int] = set()  # connections that sent the app's ready signal
         self._fired_once: set[tuple[Element, str]] = set()
 
     def __repr__(self) -> str:
@@ -132,12 +134,15 @@ class AsyncTab(TabView):
             )
         self.page_html = response.text
         replica = Replica.from_html(self.page_html)
-        page = read_page(replica.document, self.page_html)
+        page = read_page(replica.document, self.page_html, self.session.profile)
         self.replica = replica
         self._fired_once = set()
+        self.profile = page.profile
         self.stream_url = page.stream_url
+        self.stream_urls = page.stream_urls
         self.close_url = page.close_url
-        self.timeline.add("page", f"GET {self.path} -> 200, tab {_short_id(page.tab_id)}")
+        who = f"tab {_short_id(page.tab_id)}" if page.tab_id else "a plain Datastar page"
+        self.timeline.add("page", f"GET {self.path} -> 200, {who}")
         self._changed()
 
     def _record_response(self, method: str, response: _http.HTTPResponse) -> ResponseInfo:
@@ -156,7 +161,12 @@ class AsyncTab(TabView):
         As a browser does, the old tab is closed with the beacon first (`beacon=False` skips
         it, as a crashed browser would). The stream is reopened if it was open (or as
         `connect` says).
+
+        Raises:
+            UsageError: `beacon=True` on a plain Datastar page, which has no close beacon.
         """
+        if beacon and self.profile == "datastar":
+            raise via_only("reload", self.label)
         reconnect = self.connected if connect is None else connect
         if beacon and self.id_or_none is not None:
             await self.close()
@@ -171,7 +181,13 @@ class AsyncTab(TabView):
         return await self.session.open(path if path is not None else self.path)
 
     async def close(self) -> None:
-        """Close the tab like a browser does: send the close beacon (§4.4), end the stream."""
+        """Close the tab like a browser does: send the close beacon (§4.4), end the stream.
+
+        Raises:
+            UsageError: the tab is a plain Datastar page, which has no close beacon (`drop()`).
+        """
+        if self.profile == "datastar":
+            raise via_only("close", self.label)
         tab_id = self.id
         response = await self.session.http.post(
             self.hub.url(self.close_url),
@@ -184,19 +200,33 @@ class AsyncTab(TabView):
 
     # -- stream -----------------------------------------------------------------------------
 
-    async def connect(self) -> ResponseInfo:
+    async def connect(self) -> ResponseInfo | None:
         """Open the tab's event stream (`GET /_sse?datastar=…`) and start reading it.
 
-        Returns once the response headers arrived.
+        A plain Datastar page opens one stream per `@get` its `data-init` runs, in page
+        order. Returns once the response headers arrived, with the first stream's (None for a
+        plain page that opens no stream).
 
         Raises:
-            UnexpectedResponse: the server did not answer 200 `text/event-stream` (§5.1).
+            UnexpectedResponse: the server did not answer 200 `text/event-stream` (§5.1);
+                streams this call opened before it are dropped.
         """
         if self.connected:
             raise UsageError(f"tab {self.label} is already connected; drop() it first")
-        outgoing = stream_request(
-            self.hub.url(self.stream_url), self.signals.to_wire(), referer=self.page_url
-        )
+        first = self.recording.connections + 1
+        infos: list[ResponseInfo] = []
+        try:
+            for url in self.stream_urls:
+                infos.append(await self._open_stream(url))
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.drop()
+            raise
+        self._opened = range(first, self.recording.connections + 1)
+        return infos[0] if infos else None
+
+    async def _open_stream(self, url: str) -> ResponseInfo:
+        outgoing = stream_request(self.hub.url(url), self.signals.to_wire(), referer=self.page_url)
         request = _http.build(
             self.session.http,
             outgoing,
@@ -212,15 +242,15 @@ class AsyncTab(TabView):
             )
             self._changed()
             raise UnexpectedResponse(
-                f"GET {self.stream_url} for tab {self.label} answered {response.status_code} "
+                f"GET {url} for tab {self.label} answered {response.status_code} "
                 f"{info.content_type!r}; a stream needs 200 text/event-stream",
                 section="5.1",
                 raw=body,
             )
         number, _ = self.recording.open()
         self.connected = True
-        scope = self._cancel = anyio.CancelScope()
-        done = self._stream_done = anyio.Event()
+        scope, done = anyio.CancelScope(), anyio.Event()
+        self._streams.append((scope, done))
         self.timeline.add("connect", f"stream #{number} open (200)")
         self._changed()
 
@@ -247,9 +277,9 @@ class AsyncTab(TabView):
             finally:
                 with anyio.CancelScope(shield=True):
                     await response.aclose()
-                self.connected = False
                 self.timeline.add("end", f"stream #{number} ended: {reason}")
                 done.set()
+                self.connected = any(not ended.is_set() for _, ended in self._streams)
                 self._changed()
 
         self.hub.start(read)
@@ -259,10 +289,20 @@ class AsyncTab(TabView):
         """Wait until the current stream has sent `: ready` (the server is subscribed, §5.3).
 
         Opens the stream first if it is not open. Events that came before `: ready` (queued
-        patches, a resync) are applied and kept, not discarded.
+        patches, a resync) are applied and kept, not discarded. On a plain Datastar page,
+        ready means every stream answered 200 `text/event-stream` and, when the client was
+        given a `ready_signal` (`vt.ReadySignal`), that the app sent it.
         """
         if not self.connected:
             await self.connect()
+        if self.profile == "datastar":
+            rule, opened = self.hub.settings.ready_signal, self._opened
+            if rule is not None:
+                test = rule.predicate or (lambda _: all(n in self._signalled for n in opened))
+                await self.wait_until(
+                    lambda: test(self) or None, description=rule.describe(), timeout=timeout
+                )
+            return
         number = self.recording.connections
         await self.wait_until(
             lambda: self.recording.ready_on >= number or None,
@@ -272,19 +312,23 @@ class AsyncTab(TabView):
 
     async def drop(self) -> None:
         """Cut the stream from the client side, as a network drop would (no close beacon)."""
-        if self._cancel is not None and self._stream_done is not None:
-            self._cancel.cancel()
-            await self._stream_done.wait()
-        self._cancel = None
+        streams, self._streams = self._streams, []
+        for scope, _ in streams:
+            scope.cancel()
+        for _, done in streams:
+            await done.wait()
 
-    async def reconnect(self) -> ResponseInfo:
+    async def reconnect(self) -> ResponseInfo | None:
         """Drop the stream and open a new one (the server resyncs, §5.5)."""
         await self.drop()
         return await self.connect()
 
     def _receive(self, fed: list[Fed], connection: int) -> None:
         after = self.hub.last_action
+        rule = self.hub.settings.ready_signal if self.profile == "datastar" else None
         for raw, item in fed:
+            if rule is not None and rule.matches(raw):
+                self._signalled.add(connection)
             if isinstance(item, ProtocolError):
                 self._protocol_error(item)
             elif isinstance(item, Comment):
@@ -336,73 +380,6 @@ class AsyncTab(TabView):
         self.hub.notify()
 
     # -- requests, as Datastar sends them ------------------------------------------------------
-
-    async def action(self, name: str, /, **signals: Any) -> ActionResult:
-        """Fire `POST /_action/<name>` with the tab's signals, as Datastar does (§4.1).
-
-        `signals` are set on the tab first, as typing into bound inputs would; then every
-        signal except local (`_`-prefixed) ones is sent as the JSON body. The server's patches
-        arrive on the stream; wait for them with `expect_*`. A non-2xx status is returned,
-        not raised.
-        """
-        return await self.fetch("POST", f"/_action/{name}", signals, name=name)
-
-    async def post(
-        self, url: str, signals: Mapping[str, Any] | None = None, *, name: str | None = None
-    ) -> ActionResult:
-        """`@post(url)`: send the tab's signals (with `signals` set first) as a JSON body."""
-        return await self.fetch("POST", url, signals, name=name)
-
-    async def fetch(
-        self,
-        method: str,
-        url: str,
-        signals: Mapping[str, Any] | None = None,
-        *,
-        name: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> ActionResult:
-        """Send a Datastar backend action (`@get`, `@post`, `@put`, `@patch`, `@delete`).
-
-        The tab's signals (local `_` ones left out, `signals` set first) go in the
-        `datastar` query parameter for GET and DELETE and as a JSON body otherwise, with
-        Datastar's headers. A 200 response is processed as the browser would: SSE events,
-        `text/html` (patched with the `datastar-selector`/`datastar-mode` headers) or
-        `application/json` (patched into the signals).
-        """
-        overrides = dict(signals or {})
-        check_sendable(overrides)
-        if overrides:
-            self.signals.patch(overrides)
-        outgoing = action_request(
-            method,
-            self.hub.url(url),
-            self.signals.to_wire(),
-            referer=self.page_url,
-            headers=headers,
-        )
-        return await self._send(outgoing, name or f"{method.upper()} {url}")
-
-    async def upload(
-        self,
-        name: str,
-        /,
-        files: Mapping[str, tuple[str, bytes] | tuple[str, bytes, str]],
-        **signals: Any,
-    ) -> ActionResult:
-        """Fire an action as a multipart form: signals as text fields, plus `files`.
-
-        `files` maps a field name to ``(filename, content[, content_type])``. Text fields
-        follow Via's harness: strings as is, booleans as ``true``/``false``, anything else as
-        JSON.
-        """
-        check_sendable(signals)
-        if signals:
-            self.signals.patch(signals)
-        outgoing = upload_request(
-            self.hub.url(f"/_action/{name}"), self.signals.to_wire(), files, referer=self.page_url
-        )
-        return await self._send(outgoing, name)
 
     async def _send(self, outgoing: Outgoing, name: str) -> ActionResult:
         ref = self.hub.record_action(self.label, name)
