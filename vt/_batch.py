@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import anyio
 
@@ -62,6 +62,9 @@ class Batch:
     expected: Mapping[str, str] = field(default_factory=dict)
     progress: TextIO | None = None
     started: float = field(default_factory=time.monotonic)
+    # The app served for a scenario when there is no URL (a fresh one per scenario); the
+    # mutation check passes one that builds a deliberately broken variant.
+    app: Callable[[Scenario], Any] = scenario_app
 
     def run(
         self, scenarios: Sequence[Scenario], report: Callable[[Outcome], None]
@@ -87,7 +90,7 @@ class Batch:
         if self.url is not None:
             outcome = anyio.run(self._one, scenario, self.url, folder, on_step, list)
         else:
-            with LiveServer(scenario_app(scenario)) as server:
+            with LiveServer(self.app(scenario)) as server:
                 outcome = anyio.run(
                     self._one, scenario, server.url, folder, on_step, lambda: server.errors
                 )

@@ -9,9 +9,11 @@ scenario opened ride along on the error for failure reports and goldens.
 from __future__ import annotations
 
 import importlib
+import re
+import secrets
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +26,9 @@ from ._scenario import Scenario, Step, match_tabs, open_names
 if TYPE_CHECKING:
     from ._client import AsyncClient, AsyncSession
     from ._tab import AsyncTab
+
+# `{id:NAME}`, `{stale:/route}` and `{forged}` in a request's path, body and JSON strings.
+_PLACEHOLDER = re.compile(r"\{(id:[^{}]+|stale:[^{}]+|forged)\}")
 
 __all__ = ["ScenarioFailed", "ScenarioRun", "StepTime", "run_scenario", "scenario_app"]
 
@@ -223,6 +228,21 @@ class _State:
         result = await self.one(step).upload(str(step.argument), files, **signals)
         self.check_status(step, [result.status])
 
+    def fill(self, text: str) -> str:
+        """Replace the tab-id placeholders of a `request` (`specs/scenario-format.md`)."""
+
+        def one(found: re.Match[str]) -> str:
+            kind, _, value = found.group(1).partition(":")
+            if kind == "id":
+                if value not in self.run.tabs:
+                    raise AssertionError(f"{{id:{value}}} names no open tab")
+                return str(self.run.tabs[value].id)
+            if kind == "stale":  # well-formed for the route, but minted by no server (§4.3.1)
+                return f"{value}_{secrets.token_hex(32)}"
+            return f"forged-{secrets.token_hex(4)}"  # neither a route nor HEX64 (§4.3.1)
+
+        return _PLACEHOLDER.sub(one, text)
+
     async def v_request(self, step: Step) -> None:
         method, path = str(step.argument).split()
         options = step.options
@@ -232,7 +252,11 @@ class _State:
         else:
             tab, session = None, self.session("request")
         kwargs: dict[str, Any] = {"headers": dict(options.get("headers", {}))}
-        payload = dict(options["json"]) if "json" in options else None
+        payload = (
+            {k: self.fill(v) if isinstance(v, str) else v for k, v in options["json"].items()}
+            if "json" in options
+            else None
+        )
         if options.get("via_tab"):
             if tab is None:
                 raise self.fail(step, "via_tab = true needs a `tab`")
@@ -240,14 +264,56 @@ class _State:
         if payload is not None:
             kwargs["json"] = payload
         elif "body" in options:
-            kwargs["content"] = str(options["body"]).encode()
-        response = await session.request(method.upper(), path, **kwargs)
-        self.check_status(step, [response.status_code])
+            kwargs["content"] = self.fill(str(options["body"])).encode()
+        elif "body_bytes" in options:  # a body of that many bytes, for the caps of §4.2
+            kwargs["content"] = b"x" * int(options["body_bytes"])
+        sent = f"{method.upper()} {self.fill(path)}"
+        response = await session.request(method.upper(), self.fill(path), **kwargs)
         body = response.text
+        got = f"sent {sent} {(kwargs.get('json') or kwargs.get('content') or '')!r:.200}; got "
+        got += f"{response.status_code} {body[:300]!r}"
+        try:
+            self.check_status(step, [response.status_code])
+        except ScenarioFailed as exc:
+            raise self.fail(step, f"{exc.reason} ({got})") from None
         if "body_contains" in options and str(options["body_contains"]) not in body:
-            raise self.fail(step, f"the body lacks {options['body_contains']!r}: {body[:300]!r}")
+            raise self.fail(step, f"the body lacks {options['body_contains']!r} ({got})")
         if "body_excludes" in options and str(options["body_excludes"]) in body:
-            raise self.fail(step, f"the body has {options['body_excludes']!r}: {body[:300]!r}")
+            raise self.fail(step, f"the body has {options['body_excludes']!r} ({got})")
+        if options.get("body_empty") and body:
+            raise self.fail(step, f"the body is not empty ({got})")
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        self.check_headers(step, headers, sent)
+
+    def check_headers(self, step: Step, headers: Mapping[str, str], sent: str) -> None:
+        """The `response_headers` / `headers_absent` / `cookie` options of `step`."""
+        options = step.options
+        for name, wanted in dict(options.get("response_headers", {})).items():
+            value = headers.get(str(name).lower())
+            if value is None or str(wanted).lower() not in value.lower():
+                raise self.fail(step, f"{sent}: header {name} is {value!r}, wanted {wanted!r}")
+        for name in options.get("headers_absent", []):
+            if str(name).lower() in headers:
+                raise self.fail(step, f"{sent}: header {name} is present: {headers[name]!r}")
+        if "cookie" in options:
+            cookie = headers.get("set-cookie")
+            if cookie is None:
+                raise self.fail(step, f"{sent}: no Set-Cookie (headers: {dict(headers)})")
+            parts = {p.strip().lower() for p in cookie.split(";")}
+            missing = [a for a in options["cookie"] if str(a).lower() not in parts]
+            if missing:
+                raise self.fail(step, f"{sent}: Set-Cookie {cookie!r} lacks {missing}")
+
+    async def v_expect_response(self, step: Step) -> None:
+        tab = self.one(step)
+        if step.argument == "page":
+            info = tab.page
+        else:
+            streams = [r for r in tab.responses if tab.stream_url in r.url and r.method == "GET"]
+            info = streams[-1] if streams else None
+        if info is None:
+            raise self.fail(step, f"tab has made no {step.argument} request")
+        self.check_headers(step, info.headers, f"{info.method} {info.url} ({info.status})")
 
     async def v_expect_text(self, step: Step) -> None:
         selector = str(step.options.get("selector", "body"))
