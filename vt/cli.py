@@ -220,6 +220,8 @@ def _print_outcome(outcome: Outcome, color: bool) -> None:
     s = outcome.scenario
     print(f"  {label}  {s.name:<20} {s.description} ({outcome.seconds:.2f}s)")
     if outcome.status != "passed":
+        if s.sections:  # which rules broke: the sections the scenario checks
+            print("        spec: " + ", ".join(f"§{n}" for n in s.sections) + " (vt spec N)")
         for line in outcome.message.rstrip().splitlines():
             print(f"        {line}")
         if outcome.report is not None:

@@ -65,6 +65,7 @@ def test_the_expected_scenario_kills_the_mutant(fault: str, tmp_path: Path) -> N
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the whole suite once per mutant: minutes on a shared machine
 def test_kill_matrix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     levels = sorted({s.level for s in SUITE})
     killed_by: dict[str, set[str]] = {level: set() for level in levels}
