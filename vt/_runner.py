@@ -194,14 +194,15 @@ class _State:
         else:
             for _ in range(times):
                 await fire()
-        self.check_status(step, results)
+        self.check_status(step, results, f"sent POST /_action/{step.argument} with {signals}")
 
-    def check_status(self, step: Step, statuses: list[int]) -> None:
+    def check_status(self, step: Step, statuses: list[int], sent: str = "") -> None:
         wanted = step.options.get("status")
         bad = [s for s in statuses if (s != wanted if wanted is not None else not 200 <= s < 300)]
         if bad:
             expected = str(wanted) if wanted is not None else "2xx"
-            raise self.fail(step, f"expected status {expected}, the server answered {bad[0]}")
+            said = f"expected status {expected}, the server answered {bad[0]}"
+            raise self.fail(step, f"{said} ({sent})" if sent else said)
 
     async def v_click(self, step: Step) -> None:
         await self.one(step).click(str(step.argument), timeout=self.wait(step))

@@ -94,8 +94,9 @@ def _parser() -> argparse.ArgumentParser:
 
     conf = commands.add_parser(
         "conformance",
-        help="run every bundled scenario, grouped by level",
-        description="Run every scenario under specs/scenarios/ and print a table by level.",
+        help="run the conformance suite, grouped by level",
+        description="Run the conformance suite (the scenarios of specs/scenarios/ written for "
+        "specs/conformance-app.md) and print a table by level; --level picks any bundled level.",
     )
     conf.add_argument("url", nargs="?", help="server (default: the embedded reference runtime)")
     conf.add_argument("--level", action="append", help="only this level (repeatable)")
@@ -145,6 +146,8 @@ def _choose(args: argparse.Namespace) -> list[Scenario]:
             chosen = [s for s in chosen if s.level in args.level]
             if not chosen:
                 raise LookupError(f"no bundled scenario has level {', '.join(args.level)}")
+        else:  # the suite: what runs against the conformance app (`--level chat` adds the chat)
+            chosen = [s for s in chosen if s.app == "conformance"]
         return sorted(chosen, key=lambda s: (s.level, s.name))
     available = load_scenarios(args.folder) if args.folder else bundled_scenarios()
     if args.list:
