@@ -22,11 +22,15 @@ import anyio
 from ._defaults import QUIET_WINDOW
 from ._exceptions import VTError
 from ._scenario import Scenario, Step, match_tabs, open_names
+from ._waits import is_patch
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, AsyncSession
+    from ._events import StreamItem
     from ._tab import AsyncTab
 
+# Verbs that can make the server write to some tab.
+_ACTING = frozenset({"action", "click", "type", "press", "upload", "request"})
 # `{id:NAME}`, `{stale:/route}` and `{forged}` in a request's path, body and JSON strings.
 _PLACEHOLDER = re.compile(r"\{(id:[^{}]+|stale:[^{}]+|forged)\}")
 
@@ -131,6 +135,7 @@ class _State:
         self.timeout = timeout if timeout is not None else scenario.timeout
         self.sessions: dict[str, AsyncSession] = {}
         self.last: AsyncTab | None = None
+        self.marks: dict[str, int] = {}
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -163,7 +168,16 @@ class _State:
     # -- verbs --------------------------------------------------------------------------------
 
     async def do(self, step: Step) -> None:
+        if step.verb in _ACTING:
+            # Where each tab's events stood before this step: `expect_quiet` and
+            # `expect_frame` look from here on, so a frame that came early is not missed.
+            self.marks = {name: len(tab.events) for name, tab in self.run.tabs.items()}
         await getattr(self, f"v_{step.verb}")(step)
+
+    def since_mark(self, tab: AsyncTab) -> list[StreamItem]:
+        """The patches `tab` received since the last step that could make the server write."""
+        name = next(n for n, t in self.run.tabs.items() if t is tab)
+        return [e for e in tab.events[self.marks.get(name, 0) :] if is_patch(e)]
 
     async def v_open(self, step: Step) -> None:
         path = str(step.options.get("path", self.scenario.route))
@@ -179,21 +193,25 @@ class _State:
             await tab.ready(self.timeout)
 
     async def v_action(self, step: Step) -> None:
-        tab = self.one(step)
+        tabs = self.many(step)
         signals = dict(step.options.get("signals", {}))
         times = int(step.options.get("times", 1))
         results: list[int] = []
 
-        async def fire() -> None:
+        async def fire(tab: AsyncTab) -> None:
             results.append((await tab.action(str(step.argument), **signals)).status)
 
         if step.options.get("concurrent"):
+            # Every tab's `times` actions at once: one tab's are serialised by the server
+            # (§4.2.3), so concurrency on one key needs several tabs.
             async with anyio.create_task_group() as group:
                 for _ in range(times):
-                    group.start_soon(fire)
+                    for tab in tabs:
+                        group.start_soon(fire, tab)
         else:
             for _ in range(times):
-                await fire()
+                for tab in tabs:
+                    await fire(tab)
         self.check_status(step, results, f"sent POST /_action/{step.argument} with {signals}")
 
     def check_status(self, step: Step, statuses: list[int], sent: str = "") -> None:
@@ -356,7 +374,21 @@ class _State:
 
     async def v_expect_quiet(self, step: Step) -> None:
         for tab in self.many(step):
+            early = self.since_mark(tab)
+            if early:
+                raise AssertionError(
+                    f"{tab.label} was expected to get no frame, but received "
+                    f"{len(early)} since the last action, first: {early[0]!r:.300}"
+                )
             await tab.expect_quiet(float(step.argument))
+
+    async def v_expect_frame(self, step: Step) -> None:
+        for tab in self.many(step):
+            await tab.wait_until(
+                lambda tab=tab: bool(self.since_mark(tab)),  # type: ignore[misc]
+                description="receive a frame (a patch) since the last action",
+                timeout=self.wait(step),
+            )
 
     async def v_expect_console(self, step: Step) -> None:
         await self.one(step).expect_console(str(step.argument), timeout=self.wait(step))

@@ -43,7 +43,7 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
     "action": (
         (str,),
         {
-            **_TAB,
+            **_TABS,
             "signals": (dict,),
             "status": (int,),
             "times": (int,),
@@ -76,6 +76,7 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
     "expect_signal": ((str,), {"value": (object,), **_TABS, **_WAIT}),
     "expect_none": ((str,), {"tabs": (str, list), "within": (int, float)}),
     "expect_quiet": ((int, float), {**_TABS}),
+    "expect_frame": ((str, list), {**_WAIT}),
     "expect_console": ((str,), {**_TAB, **_WAIT}),
     "expect_script": ((str,), {**_TAB, "text": (str,), **_WAIT}),
     "converge": ((str,), {"tabs": (str, list), **_WAIT}),
@@ -85,7 +86,7 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
     "close": ((str, list), {}),
 }
 # Verbs whose argument names tabs (checked against the tabs opened before the step).
-_TAB_ARGUMENT = frozenset({"ready", "drop", "reconnect", "reload", "close"})
+_TAB_ARGUMENT = frozenset({"ready", "drop", "reconnect", "reload", "close", "expect_frame"})
 _HEADER_KEYS = {
     "name": (str,),
     "description": (str,),
