@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,7 +19,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import anyio
 
@@ -77,21 +78,39 @@ class Batch:
     expected: Mapping[str, str] = field(default_factory=dict)
     progress: TextIO | None = None
     started: float = field(default_factory=time.monotonic)
+    # The app served for a scenario when there is no URL (a fresh one per scenario); the
+    # mutation check passes one that builds a deliberately broken variant.
+    app: Callable[[Scenario], Any] = scenario_app
 
     def run(
         self, scenarios: Sequence[Scenario], report: Callable[[Outcome], None]
     ) -> list[Outcome]:
         """Run each scenario; call `report` with each outcome as it is known."""
         outcomes = []
-        for index, scenario in enumerate(scenarios, start=1):
-            outcome = self.one(scenario, f"[{index}/{len(scenarios)}]")
-            self.clear_progress()
-            report(outcome)
-            outcomes.append(outcome)
+        # A finished scenario's server stops in the background while the next one runs
+        # (uvicorn takes a few hundred ms to exit); every one is joined before returning.
+        stopping: list[threading.Thread] = []
+        try:
+            for index, scenario in enumerate(scenarios, start=1):
+                outcome = self.one(scenario, f"[{index}/{len(scenarios)}]", stopping)
+                self.clear_progress()
+                report(outcome)
+                outcomes.append(outcome)
+        finally:
+            for thread in stopping:
+                thread.join()
         return outcomes
 
-    def one(self, scenario: Scenario, position: str = "") -> Outcome:
-        """Run one scenario and return its outcome (never raises for a scenario failure)."""
+    def one(
+        self,
+        scenario: Scenario,
+        position: str = "",
+        stopping: list[threading.Thread] | None = None,
+    ) -> Outcome:
+        """Run one scenario and return its outcome (never raises for a scenario failure).
+
+        Given `stopping`, the embedded server is stopped by a thread added to it, which the
+        caller joins; otherwise it is stopped before this returns."""
         began = time.monotonic()
         folder = self.output / _slug(scenario.name)
         clear_folder(folder)
@@ -102,10 +121,17 @@ class Batch:
         if self.url is not None:
             outcome = anyio.run(self._one, scenario, self.url, folder, on_step, list)
         else:
-            with LiveServer(scenario_app(scenario)) as server:
+            server = LiveServer(self.app(scenario)).start()
+            try:
                 outcome = anyio.run(
                     self._one, scenario, server.url, folder, on_step, lambda: server.errors
                 )
+            finally:
+                if stopping is None:
+                    server.stop()
+                else:
+                    stopping.append(threading.Thread(target=server.stop, name="vt-stop"))
+                    stopping[-1].start()
         outcome.seconds = time.monotonic() - began
         return self.judge(outcome)
 

@@ -105,8 +105,9 @@ def _parser() -> argparse.ArgumentParser:
 
     conf = commands.add_parser(
         "conformance",
-        help="run every bundled scenario, grouped by level",
-        description="Run every scenario under specs/scenarios/ and print a table by level.",
+        help="run the conformance suite, grouped by level",
+        description="Run the conformance suite (the scenarios of specs/scenarios/ written for "
+        "specs/conformance-app.md) and print a table by level; --level picks any bundled level.",
     )
     conf.add_argument("url", nargs="?", help="server (default: the embedded reference runtime)")
     conf.add_argument(
@@ -162,8 +163,8 @@ def _choose(args: argparse.Namespace) -> list[Scenario]:
             if not chosen and args.level != [SDK_LEVEL]:
                 raise LookupError(f"no bundled scenario has level {', '.join(args.level)}")
             _need_url(args, chosen)
-        else:
-            chosen = _for_any_app(args, chosen)
+        else:  # the suite: what runs against the conformance app (`--level chat` adds the chat)
+            chosen = [s for s in chosen if s.app == "conformance"]
         return sorted(chosen, key=lambda s: (s.level, s.name))
     available = load_scenarios(args.folder) if args.folder else bundled_scenarios()
     if args.list:
@@ -266,6 +267,8 @@ def _print_outcome(outcome: Outcome, color: bool) -> None:
     s = outcome.scenario
     print(f"  {label}  {s.name:<20} {s.description} ({outcome.seconds:.2f}s)")
     if outcome.status != "passed":
+        if s.sections:  # which rules broke: the sections the scenario checks
+            print("        spec: " + ", ".join(f"§{n}" for n in s.sections) + " (vt spec N)")
         for line in outcome.message.rstrip().splitlines():
             print(f"        {line}")
         if outcome.report is not None:
