@@ -26,13 +26,30 @@ if TYPE_CHECKING:
     from ._client import AsyncClient
 
 __all__ = [
+    "BROWSER_REFUSED",
     "ScenarioDriver",
     "ScenarioFailed",
     "ScenarioRun",
     "StepTime",
+    "browser_refusal",
     "run_scenario",
     "scenario_app",
 ]
+
+BROWSER_REFUSED = frozenset(
+    {"request", "drop", "reconnect", "upload", "expect_quiet", "expect_console", "expect_script"}
+)
+"""The verbs a browser driver refuses: a person in a browser cannot do them (a raw request,
+cutting only the stream...). Every other verb runs the same in both drivers."""
+
+
+def browser_refusal(scenario: Scenario) -> str | None:
+    """Why `scenario` cannot run in browsers (its first step with a `BROWSER_REFUSED` verb),
+    or None when it can."""
+    for step in scenario.steps:
+        if step.verb in BROWSER_REFUSED:
+            return f"{step.describe()} is not something a person does in a browser"
+    return None
 
 
 class ScenarioDriver(Protocol):
