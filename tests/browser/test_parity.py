@@ -145,3 +145,78 @@ def test_a_browser_failure_names_the_step_and_what_the_page_showed(vt_browser_pa
     assert failed.value.step.verb == "expect_text"
     assert "never said" in failed.value.reason
     assert time.monotonic() - started < BROWSER_LIMIT
+
+
+SCENARIOS = {
+    "typed.toml": """
+[scenario]
+name = "typed"
+app = "chat"
+[[step]]
+open = "a"
+[[step]]
+open = "b"
+[[step]]
+type = "input[data-bind=draft]"
+tab = "a"
+text = "typed by a"
+[[step]]
+press = "input[data-bind=draft]"
+tab = "a"
+[[step]]
+expect_text = "Anon: typed by a"
+selector = "article"
+tabs = "*"
+""",
+    "raw.toml": """
+[scenario]
+name = "raw"
+app = "chat"
+[[step]]
+request = "GET /"
+status = 200
+""",
+    "wrong.toml": """
+[scenario]
+name = "wrong"
+app = "chat"
+[[step]]
+open = "a"
+[[step]]
+expect_text = "not on the page"
+selector = "h1"
+timeout = 0.5
+""",
+}
+
+
+def test_pytest_vt_browser_runs_each_scenario_in_browsers_too(
+    pytester: pytest.Pytester, vt_browser_path: Path
+) -> None:
+    folder = pytester.path / "scenarios"
+    folder.mkdir()
+    for name, text in SCENARIOS.items():
+        (folder / name).write_text(text)
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "-rs",
+        "-v",
+        f"--vt-scenarios={folder}",
+        "--vt-browser",
+        f"--vt-browser-path={vt_browser_path}",
+    )
+    # Over HTTP: typed and raw pass, wrong fails; in browsers: typed passes, raw is skipped
+    # (a raw request is not a person's), wrong fails there too.
+    result.assert_outcomes(passed=3, failed=2, skipped=1)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*vt::core::typed PASSED*",
+            "*vt::core::typed[[]browser[]] PASSED*",
+            "*vt::core::raw PASSED*",
+            "*vt::core::raw[[]browser[]] SKIPPED*",
+            "*vt::core::wrong[[]browser[]] FAILED*",
+            "*raw: step 1 (line *): request 'GET /' is not something a person does in a browser*",
+            "*in browsers: scenario 'wrong'*failed at step 2*expect_text*",
+        ]
+    )
