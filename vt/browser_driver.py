@@ -480,7 +480,7 @@ def browser_goldens(run: ScenarioRun, items: Mapping[str, Sequence[StreamItem]])
     `stream_items()`, read before the browser closed): the same text `vt record` writes for
     an HTTP run, so the two compare line for line."""
     views = {name: _GoldenView(tab, list(items[name])) for name, tab in run.tabs.items()}
-    return render_tabs(views, run.scenario.name)  # type: ignore[arg-type]
+    return render_tabs(views, run.scenario.name)
 
 
 @dataclass(slots=True)
