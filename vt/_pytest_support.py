@@ -191,6 +191,8 @@ def make_browser_scenario_test(scenario: Scenario, settings: Any) -> Callable[..
         app = vt_app
         if app is None and not settings.base_url:
             app = scenario_app(scenario)
+        folder = node_folder(settings.output, request.node.nodeid)
+        clear_folder(folder)
         # Playwright's async API runs in a loop of its own thread: the main thread's loop may
         # belong to pytest-playwright's sync API.
         with start_blocking_portal() as portal, serve_target(settings.base_url, app) as server:
@@ -202,9 +204,11 @@ def make_browser_scenario_test(scenario: Scenario, settings: Any) -> Callable[..
                         scenario,
                         executable=vt_browser_path,
                         timeout=settings.timeout,
+                        artifacts=folder,
                     )
                 )
             except ScenarioFailed as failure:
+                request.node.add_report_section("teardown", "vt browser artifacts", str(folder))
                 pytest.fail(f"in browsers: {failure}", pytrace=False)
 
     test.__name__ = f"test_{scenario.name}_in_browsers"

@@ -25,6 +25,7 @@ found as `vt.browser.find_browser` finds it; it needs the `playwright` package.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,7 +51,8 @@ from ._defaults import QUIET_WINDOW, WAIT_TIMEOUT
 from ._events import StreamItem, read_item
 from ._exceptions import UsageError, WaitTimeout
 from ._golden import render_tabs
-from ._runner import ScenarioRun, run_scenario
+from ._report import slug
+from ._runner import ScenarioFailed, ScenarioRun, run_scenario
 from ._sse import ServerSentEvent
 from .browser import init_script
 
@@ -324,6 +326,29 @@ class BrowserTab:
             return ""
         return " ".join((await locator.first.inner_text()).split())
 
+    async def save_artifacts(self, folder: Path, label: str | None = None) -> list[Path]:
+        """Write this page's screenshot (`screenshot-<label>.png`), the requests and SSE frames
+        it received (`sse-<label>.json`) and its console messages (`console-<label>.txt`) into
+        `folder`, as `vt.browser` names them (`label`: the scenario's tab name, default the
+        tab's own); returns the files written. Best effort: a closed page still gets its
+        console file."""
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = slug(label or self.name)
+        written: list[Path] = []
+        with contextlib.suppress(PlaywrightError):
+            await self.page.screenshot(path=folder / f"screenshot-{stem}.png")
+            written.append(folder / f"screenshot-{stem}.png")
+        with contextlib.suppress(PlaywrightError):
+            requests = await self.page.evaluate("() => window.__vt ? window.__vt.requests : []")
+            body = {"tab": self.name, "url": self.page.url, "requests": requests}
+            sse = folder / f"sse-{stem}.json"
+            sse.write_text(json.dumps(body, indent=1, ensure_ascii=False), encoding="utf-8")
+            written.append(sse)
+        console = folder / f"console-{stem}.txt"
+        console.write_text("".join(f"{m}\n" for m in self.messages), encoding="utf-8")
+        written.append(console)
+        return written
+
     # -- the verbs ----------------------------------------------------------------------------
 
     async def ready(self, timeout: float | None = None) -> None:
@@ -457,10 +482,13 @@ async def run_in_browsers(
     *,
     executable: str | Path | None = None,
     timeout: float | None = None,
+    artifacts: Path | None = None,
 ) -> tuple[ScenarioRun, dict[str, str]]:
     """Run `scenario` in Chromium users on `base_url`; return the run and, per tab, its
     golden text (`browser_goldens`), read before the browser closes. `timeout` overrides the
-    scenario's wait deadline, as in `run_scenario`.
+    scenario's wait deadline, as in `run_scenario`. When a step fails and `artifacts` is
+    given, each page's screenshot, received frames and console messages are written there
+    first (`BrowserTab.save_artifacts`).
 
     Raises:
         ScenarioFailed: a step failed (a verb a person cannot do fails with `UsageError`'s
@@ -470,7 +498,13 @@ async def run_in_browsers(
     async with BrowserDriver(
         base_url, executable=executable, timeout=timeout or scenario.timeout or WAIT_TIMEOUT
     ) as driver:
-        run = await run_scenario(driver, scenario, timeout=timeout)
+        try:
+            run = await run_scenario(driver, scenario, timeout=timeout)
+        except ScenarioFailed as failure:
+            if artifacts is not None:
+                for name, tab in failure.run.tabs.items():
+                    await tab.save_artifacts(artifacts, name)
+            raise
         items = {name: await tab.stream_items() for name, tab in run.tabs.items()}
         return run, browser_goldens(run, items)
 

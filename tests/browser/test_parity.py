@@ -21,6 +21,7 @@ portal), apart from pytest-playwright's sync API, which owns the main thread's l
 from __future__ import annotations
 
 import difflib
+import json
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -220,3 +221,8 @@ def test_pytest_vt_browser_runs_each_scenario_in_browsers_too(
             "*in browsers: scenario 'wrong'*failed at step 2*expect_text*",
         ]
     )
+    # The failed browser item left what the page showed and received.
+    (folder,) = (pytester.path / "test-results").glob("*wrong-browser*")
+    assert (folder / "screenshot-a.png").read_bytes().startswith(b"\x89PNG")
+    record = json.loads((folder / "sse-a.json").read_text())
+    assert any(r["stream"] for r in record["requests"]), record
