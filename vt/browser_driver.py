@@ -5,9 +5,10 @@ in the runner, and each driver supplies sessions, tabs and the multi-tab waits. 
 is a browser context (its own cookies, so its own Via session) and a tab is a page running the
 page's own Datastar client:
 
+    scenario = vt.load_scenario("specs/scenarios/chat-fan-out.toml")
     async with BrowserDriver(url) as driver:
-        run = await vt.run_scenario(driver, vt.load_scenario("specs/scenarios/chat-fan-out.toml"))
-        texts = browser_goldens(run)   # per tab, the normalised patch events it received
+        run = await vt.run_scenario(driver, scenario)      # run.tabs["alice"] is a BrowserTab
+    run, goldens = await run_in_browsers(url, scenario)    # and per tab, its golden text
 
 What a person can do maps one to one: `open`, `ready`, `click`, `type`, `press`, `expect_text`,
 `expect_selector`, `converge`, `expect_none`, `reload`, `close`. Two verbs become gestures:
