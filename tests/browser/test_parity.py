@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -37,7 +36,6 @@ from vt.browser_driver import run_in_browsers
 T = TypeVar("T")
 
 CHAT = [s for s in vt.bundled_scenarios() if s.app == "chat" and s.level == "chat"]
-BROWSER_LIMIT = 30.0  # seconds for one scenario in browsers, Chromium start included (a hang guard)
 
 
 def in_own_loop(fn: Callable[[str], Awaitable[T]], scenario: vt.Scenario) -> T:
@@ -75,9 +73,7 @@ def test_each_tab_gets_the_same_patch_events_over_http_and_in_browsers(
     scenario: vt.Scenario, vt_browser_path: Path
 ) -> None:
     over_http = http_goldens(scenario)
-    started = time.monotonic()
     in_browsers = browser_goldens(scenario, vt_browser_path)
-    took = time.monotonic() - started
 
     assert list(in_browsers) == list(over_http), "the two runs opened different tabs"
     differ = {
@@ -102,7 +98,6 @@ def test_each_tab_gets_the_same_patch_events_over_http_and_in_browsers(
         if s.verb == "open" and not s.options.get("connect", True)
     }
     assert all("patch-" in t for n, t in over_http.items() if n not in opened_bare), over_http
-    assert took < BROWSER_LIMIT, f"the browser run took {took:.1f}s"
 
 
 def scenario(text: str) -> vt.Scenario:
@@ -140,12 +135,11 @@ def test_a_browser_failure_names_the_step_and_what_the_page_showed(vt_browser_pa
         '[[step]]\nopen = "a"\n[[step]]\nexpect_text = "never said"\nselector = "article"\n'
         "timeout = 0.5\n"
     )
-    started = time.monotonic()
     with pytest.raises(vt.ScenarioFailed) as failed:
         browser_goldens(scenario(steps), vt_browser_path)
     assert failed.value.step.verb == "expect_text"
     assert "never said" in failed.value.reason
-    assert time.monotonic() - started < BROWSER_LIMIT
+    assert "500ms" in failed.value.reason  # the step's own timeout, not the default
 
 
 SCENARIOS = {
