@@ -14,18 +14,18 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from ._events import PatchElements, PatchSignals, UnknownEvent
+from ._events import PatchElements, PatchSignals, StreamItem, UnknownEvent
 from ._normalize import Rule, normalize
 
 if TYPE_CHECKING:
     from ._runner import ScenarioRun
-    from ._tab import AsyncTab
 
 __all__ = [
     "GoldenMismatch",
     "GoldenResult",
+    "GoldenTab",
     "compare_goldens",
     "render_run",
     "render_tab",
@@ -35,6 +35,35 @@ __all__ = [
 # A mismatch shows at most this many diff lines per tab (the file on disk has them all).
 MAX_DIFF_LINES = 60
 _BETWEEN_TAGS = re.compile(r">\s*<")
+
+
+class GoldenSession(Protocol):
+    """The session of a `GoldenTab`: its name and cookies."""
+
+    @property
+    def name(self) -> str:
+        """The session's name (`<session:NAME>` in goldens)."""
+
+    @property
+    def cookies(self) -> Mapping[str, str]:
+        """The session's cookies, name to value."""
+
+
+class GoldenTab(Protocol):
+    """What a golden is made from: an `AsyncTab`, or a browser page's record
+    (`vt.browser_driver`)."""
+
+    @property
+    def events(self) -> Sequence[StreamItem]:
+        """Every item the tab received (stream and action responses), in order."""
+
+    @property
+    def id_or_none(self) -> str | None:
+        """The tab's id, once known."""
+
+    @property
+    def session(self) -> GoldenSession:
+        """The tab's session."""
 
 
 class GoldenMismatch(AssertionError):
@@ -88,7 +117,7 @@ class GoldenResult:
         return GoldenMismatch("\n".join([*parts, self.summary(update_hint)]))
 
 
-def render_tab(tab: AsyncTab) -> str:
+def render_tab(tab: GoldenTab) -> str:
     """A tab's stream as readable text: one block per event, elements one tag per line."""
     blocks: list[str] = []
     for item in tab.events:
@@ -119,7 +148,7 @@ def render_run(run: ScenarioRun, custom: Sequence[Rule] = ()) -> dict[str, str]:
 
 
 def render_tabs(
-    tabs: Mapping[str, AsyncTab], title: str, custom: Sequence[Rule] = ()
+    tabs: Mapping[str, GoldenTab], title: str, custom: Sequence[Rule] = ()
 ) -> dict[str, str]:
     """Per tab name, its normalised stream text. A tab's own id and session cookie are
     replaced by `<tab-id:NAME>` / `<session:SESSION>`, then the named and `custom` rules run."""

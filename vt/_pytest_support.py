@@ -11,11 +11,13 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+from anyio.from_thread import start_blocking_portal
 
 from ._batch import clear_folder
 from ._client import AsyncClient
@@ -23,7 +25,7 @@ from ._golden import GoldenResult, compare_goldens, render_tabs
 from ._html_report import ReportTab, write_report
 from ._normalize import Rule
 from ._report import slug
-from ._runner import ScenarioFailed, ScenarioRun, run_scenario, scenario_app
+from ._runner import ScenarioFailed, ScenarioRun, browser_refusal, run_scenario, scenario_app
 from ._scenario import Scenario
 from ._server import LiveServer
 from ._tab import AsyncTab
@@ -34,6 +36,7 @@ __all__ = [
     "VTGolden",
     "failure_report",
     "hosted",
+    "make_browser_scenario_test",
     "make_scenario_test",
     "node_folder",
     "result_from_json",
@@ -173,6 +176,46 @@ def make_scenario_test(scenario: Scenario, settings: Any) -> Callable[..., None]
             pytest.fail(str(failure), pytrace=False)
 
     test.__name__ = f"test_{scenario.name}"
+    test.__doc__ = scenario.description
+    return test
+
+
+def make_browser_scenario_test(scenario: Scenario, settings: Any) -> Callable[..., None]:
+    """The test function of one scenario's browser item (`--vt-browser`): the same steps in
+    Chromium users (`vt.browser_driver`), on the same target as its HTTP item. Skipped, with
+    the step named, when the scenario uses a verb a person cannot do."""
+
+    def test(request: pytest.FixtureRequest, vt_app: Any, vt_browser_path: Path) -> None:
+        refusal = browser_refusal(scenario)
+        if refusal is not None:
+            pytest.skip(f"{scenario.name}: {refusal}; it runs over HTTP only")
+        # Imported here: only browser items need Playwright.
+        from .browser_driver import run_in_browsers
+
+        app = vt_app
+        if app is None and not settings.base_url:
+            app = scenario_app(scenario)
+        folder = node_folder(settings.output, request.node.nodeid)
+        clear_folder(folder)
+        # Playwright's async API runs in a loop of its own thread: the main thread's loop may
+        # belong to pytest-playwright's sync API.
+        with start_blocking_portal() as portal, serve_target(settings.base_url, app) as server:
+            try:
+                portal.call(
+                    partial(
+                        run_in_browsers,
+                        server.url,
+                        scenario,
+                        executable=vt_browser_path,
+                        timeout=settings.timeout,
+                        artifacts=folder,
+                    )
+                )
+            except ScenarioFailed as failure:
+                request.node.add_report_section("teardown", "vt browser artifacts", str(folder))
+                pytest.fail(f"in browsers: {failure}", pytrace=False)
+
+    test.__name__ = f"test_{scenario.name}_in_browsers"
     test.__doc__ = scenario.description
     return test
 

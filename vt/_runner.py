@@ -15,28 +15,86 @@ import secrets
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 
 from ._defaults import QUIET_WINDOW
 from ._exceptions import VTError
 from ._scenario import Scenario, Step, match_tabs, open_names
+from ._tab import AsyncTab
 from ._waits import is_patch
 
 if TYPE_CHECKING:
-    from ._client import AsyncClient, AsyncSession
+    from ._client import AsyncClient
     from ._events import StreamItem
-    from ._tab import AsyncTab
 
 # Verbs that can make the server write to some tab.
 _ACTING = frozenset({"action", "click", "type", "press", "upload", "request"})
 # `{id:NAME}`, `{stale:/route}` and `{forged}` in a request's path, body and JSON strings.
 _PLACEHOLDER = re.compile(r"\{(id:[^{}]+|stale:[^{}]+|forged)\}")
 
-__all__ = ["ScenarioFailed", "ScenarioRun", "StepTime", "run_scenario", "scenario_app"]
+__all__ = [
+    "BROWSER_REFUSED",
+    "ScenarioDriver",
+    "ScenarioFailed",
+    "ScenarioRun",
+    "StepTime",
+    "browser_refusal",
+    "run_scenario",
+    "scenario_app",
+]
+
+BROWSER_REFUSED = frozenset(
+    {
+        "request",
+        "post",
+        "get",
+        "drop",
+        "reconnect",
+        "upload",
+        "expect_response",
+        "expect_frame",
+        "expect_quiet",
+        "expect_console",
+        "expect_script",
+    }
+)
+"""The verbs a browser driver refuses: a person in a browser cannot do them (a raw request,
+cutting only the stream...). Every other verb runs the same in both drivers."""
+
+
+def browser_refusal(scenario: Scenario) -> str | None:
+    """Why `scenario` cannot run in browsers (its first step with a `BROWSER_REFUSED` verb),
+    or None when it can."""
+    for step in scenario.steps:
+        if step.verb in BROWSER_REFUSED:
+            return f"{step.describe()} is not something a person does in a browser"
+    return None
+
+
+class ScenarioDriver(Protocol):
+    """What the runner drives: vt's HTTP client (`AsyncClient`) or real browsers
+    (`vt.browser_driver.BrowserDriver`). Sessions open tabs; the tabs carry the verbs (`ready`,
+    `click`, `expect_text`, ...); the three waits over several tabs live here."""
+
+    def new_session(self, name: str | None = None) -> Any:
+        """A new session (its own cookies) named `name`."""
+
+    async def expect_all(
+        self, tabs: Sequence[Any], selector: str, text: str, *, timeout: float | None = None
+    ) -> Any:
+        """Wait until every tab's `selector` shows `text`."""
+
+    async def expect_converged(
+        self, tabs: Sequence[Any], selector: str = "body", *, timeout: float | None = None
+    ) -> str:
+        """Wait until every tab shows the same text for `selector`."""
+
+    async def expect_none(self, tabs: Sequence[Any], marker: str, window: float = ...) -> None:
+        """The leak check (§8) over `tabs`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +109,11 @@ class StepTime:
 
 @dataclass(slots=True)
 class ScenarioRun:
-    """What a scenario run left behind: its tabs by scenario name, and each step's times."""
+    """What a scenario run left behind: its tabs by scenario name (`AsyncTab`s with vt's HTTP
+    client, `BrowserTab`s in browsers), and each step's times."""
 
     scenario: Scenario
-    tabs: dict[str, AsyncTab] = field(default_factory=dict)
+    tabs: dict[str, Any] = field(default_factory=dict)
     steps: list[StepTime] = field(default_factory=list)
 
 
@@ -89,13 +148,16 @@ def scenario_app(scenario: Scenario) -> Any:
 
 
 async def run_scenario(
-    client: AsyncClient,
+    client: AsyncClient | ScenarioDriver,
     scenario: Scenario,
     *,
     timeout: float | None = None,
     on_step: Callable[[Step], None] | None = None,
 ) -> ScenarioRun:
     """Run every step of `scenario` on `client`; return the run (its tabs by name).
+
+    `client` is vt's HTTP client, or a `BrowserDriver` (`vt.browser_driver`) to run the same
+    steps in real browsers (verbs a person cannot do are refused there with a `UsageError`).
 
     `timeout` overrides the wait deadline of the client and of the scenario file (a step's
     own `timeout` still wins). `on_step` is called before each step (progress lines).
@@ -129,14 +191,18 @@ class _State:
     """The tabs and sessions of one run, and one method per verb."""
 
     def __init__(
-        self, client: AsyncClient, scenario: Scenario, run: ScenarioRun, timeout: float | None
+        self,
+        client: AsyncClient | ScenarioDriver,
+        scenario: Scenario,
+        run: ScenarioRun,
+        timeout: float | None,
     ) -> None:
         self.client = client
         self.scenario = scenario
         self.run = run
         self.timeout = timeout if timeout is not None else scenario.timeout
-        self.sessions: dict[str, AsyncSession] = {}
-        self.last: AsyncTab | None = None
+        self.sessions: dict[str, Any] = {}  # AsyncSession, or a browser context
+        self.last: Any = None  # AsyncTab, or a browser page
         # `{run}` in a step's strings: text no earlier run against the same server sent.
         self.token = uuid.uuid4().hex[:8]
         self.marks: dict[str, int] = {}
@@ -147,7 +213,7 @@ class _State:
         value = step.options.get("timeout")
         return float(value) if value is not None else self.timeout
 
-    def one(self, step: Step) -> AsyncTab:
+    def one(self, step: Step) -> Any:
         name = step.options.get("tab")
         if name is None:
             if self.last is None:
@@ -155,7 +221,7 @@ class _State:
             return self.last
         return self.run.tabs[str(name)]
 
-    def many(self, step: Step, *, default_all: bool = False) -> list[AsyncTab]:
+    def many(self, step: Step, *, default_all: bool = False) -> list[Any]:
         patterns = step.tab_names()
         if patterns is None:
             return list(self.run.tabs.values()) if default_all else [self.one(step)]
@@ -164,7 +230,7 @@ class _State:
     def fail(self, step: Step, reason: str) -> ScenarioFailed:
         return ScenarioFailed(self.run, step, reason)
 
-    def session(self, name: str) -> AsyncSession:
+    def session(self, name: str) -> Any:
         if name not in self.sessions:
             self.sessions[name] = self.client.new_session(name)
         return self.sessions[name]
@@ -380,6 +446,9 @@ class _State:
         selector = str(step.argument)
         count = step.options.get("count")
         for tab in self.many(step):
+            if not isinstance(tab, AsyncTab):  # a browser page counts for itself
+                await tab.expect_count(selector, count, timeout=self.wait(step))
+                continue
 
             def check(tab: AsyncTab = tab) -> bool:
                 found = len(tab.select(selector))
@@ -417,7 +486,7 @@ class _State:
     async def v_expect_frame(self, step: Step) -> None:
         for tab in self.many(step):
             await tab.wait_until(
-                lambda tab=tab: bool(self.since_mark(tab)),  # type: ignore[misc]
+                lambda tab=tab: bool(self.since_mark(tab)),
                 description="receive a frame (a patch) since the last action",
                 timeout=self.wait(step),
             )

@@ -56,6 +56,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "chromium on PATH)",
     )
     group.addoption(
+        "--vt-browser",
+        action="store_true",
+        dest="vt_browser_scenarios",
+        help="also run each scenario item (--vt, --vt-scenarios) in Chromium users; a "
+        "scenario using a verb a person cannot do (request, drop...) is skipped, naming it",
+    )
+    group.addoption(
         "--vt-browser-trace",
         dest="vt_browser_trace",
         choices=["on-failure", "off"],

@@ -187,7 +187,7 @@ def pytest_collection_modifyitems(
     settings = config.stash[_CONFIG]
     if not settings.scenarios and not settings.scenario_dirs:
         return
-    from vt._pytest_support import make_scenario_test
+    from vt._pytest_support import make_browser_scenario_test, make_scenario_test
     from vt._scenario import ScenarioError, bundled_scenarios, load_scenarios
 
     try:
@@ -214,6 +214,15 @@ def pytest_collection_modifyitems(
         item.add_marker(pytest.mark.vt)
         item.add_marker(getattr(pytest.mark, marker))
         added.append(item)
+        if config.getoption("vt_browser_scenarios", False):  # `--vt-browser` (browser_plugin)
+            twin = pytest.Function.from_parent(
+                parent,
+                name=f"{scenario.level}::{scenario.name}[browser]",
+                callobj=make_browser_scenario_test(scenario, settings),
+            )
+            twin.add_marker(pytest.mark.vt)
+            twin.add_marker(getattr(pytest.mark, marker))
+            added.append(twin)
     # Reported as collected, so pytest's "collected N items" counts them.
     config.hook.pytest_collectreport(
         report=pytest.CollectReport(parent.nodeid, "passed", None, list(added))
