@@ -242,8 +242,8 @@ class _State:
         if argument != step.argument or options != step.options:
             step = dataclasses.replace(step, argument=argument, options=options)
         if step.verb in _ACTING:
-            # Where each tab's events stood before this step: `expect_quiet` and
-            # `expect_frame` look from here on, so a frame that came early is not missed.
+            # Where each tab's events stood before this step: `expect_frame` and
+            # `expect_no_frame` look from here on, so a frame that came early is not missed.
             self.marks = {name: len(tab.events) for name, tab in self.run.tabs.items()}
         await getattr(self, f"v_{step.verb}")(step)
 
@@ -475,13 +475,18 @@ class _State:
 
     async def v_expect_quiet(self, step: Step) -> None:
         for tab in self.many(step):
+            await tab.expect_quiet(float(step.argument))
+
+    async def v_expect_no_frame(self, step: Step) -> None:
+        window = float(step.options.get("within", QUIET_WINDOW))
+        for tab in self.many(step):
             early = self.since_mark(tab)
             if early:
                 raise AssertionError(
                     f"{tab.label} was expected to get no frame, but received "
                     f"{len(early)} since the last action, first: {early[0]!r:.300}"
                 )
-            await tab.expect_quiet(float(step.argument))
+            await tab.expect_quiet(window)
 
     async def v_expect_frame(self, step: Step) -> None:
         for tab in self.many(step):

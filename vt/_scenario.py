@@ -80,6 +80,7 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
     "expect_none": ((str,), {"tabs": (str, list), "within": (int, float)}),
     "expect_quiet": ((int, float), {**_TABS}),
     "expect_frame": ((str, list), {**_WAIT}),
+    "expect_no_frame": ((str, list), {"within": (int, float)}),
     "expect_console": ((str,), {**_TAB, **_WAIT}),
     "expect_script": ((str,), {**_TAB, "text": (str,), **_WAIT}),
     "converge": ((str,), {"tabs": (str, list), **_WAIT}),
@@ -89,7 +90,9 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
     "close": ((str, list), {}),
 }
 # Verbs whose argument names tabs (checked against the tabs opened before the step).
-_TAB_ARGUMENT = frozenset({"ready", "drop", "reconnect", "reload", "close", "expect_frame"})
+_TAB_ARGUMENT = frozenset(
+    {"ready", "drop", "reconnect", "reload", "close", "expect_frame", "expect_no_frame"}
+)
 _HEADER_KEYS = {
     "name": (str,),
     "description": (str,),

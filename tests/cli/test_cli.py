@@ -18,7 +18,7 @@ from vt._batch import check_url
 from vt.cli import main
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "specs" / "scenarios"
-FAN_OUT = SCENARIOS / "chat-fan-out.toml"
+FAN_OUT = SCENARIOS / "chat" / "chat-fan-out.toml"
 
 
 def broken_app() -> App:

@@ -35,7 +35,7 @@ ready = "*"
 """
 
 
-async def test_expect_quiet_fails_on_a_frame_that_came_before_the_step(
+async def test_expect_no_frame_fails_on_a_frame_that_came_before_the_step(
     vt_async_client: vt.AsyncClient,
 ) -> None:
     steps = (
@@ -49,8 +49,8 @@ expect_text = "1"
 selector = "#app-count"
 tabs = ["a", "b"]
 [[step]]
-expect_quiet = 0.1
-tab = "b"
+expect_no_frame = "b"
+within = 0.1
 """
     )
     with pytest.raises(vt.ScenarioFailed, match="expected to get no frame, but received"):
