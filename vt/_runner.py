@@ -57,6 +57,7 @@ BROWSER_REFUSED = frozenset(
         "upload",
         "expect_response",
         "expect_frame",
+        "expect_no_frame",
         "expect_quiet",
         "expect_console",
         "expect_script",
