@@ -245,7 +245,11 @@ class _State:
         if step.verb in _ACTING:
             # Where each tab's events stood before this step: `expect_frame` and
             # `expect_no_frame` look from here on, so a frame that came early is not missed.
-            self.marks = {name: len(tab.events) for name, tab in self.run.tabs.items()}
+            self.marks = {
+                name: len(tab.events)
+                for name, tab in self.run.tabs.items()
+                if isinstance(tab, AsyncTab)  # a browser's frames are not read this way
+            }
         await getattr(self, f"v_{step.verb}")(step)
 
     def expand(self, value: Any) -> Any:
