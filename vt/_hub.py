@@ -8,6 +8,7 @@ called from below.
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -18,7 +19,6 @@ from urllib.parse import urljoin
 import anyio
 import anyio.abc
 
-from . import _http
 from ._defaults import HTTP_TIMEOUT, WAIT_TIMEOUT
 from ._exceptions import UsageError
 from ._timeline import ActionRef
@@ -36,15 +36,17 @@ class Settings:
     artifacts_dir: Path | None = None
     strict: bool = True
     accept_encoding: str = "identity"
+    follow_redirects: bool = True
 
 
 class Hub:
-    """The client's shared state: task group, change event, last action, connection pool."""
+    """The client's shared state: task group, change event, last action, and the TLS context
+    every session's connection pool uses (None until the client is entered)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.last_action: ActionRef | None = None
-        self.transport: _http.AsyncHTTPTransport | None = None
+        self.tls: ssl.SSLContext | None = None
         self.task_group: anyio.abc.TaskGroup | None = None
         self._change: anyio.Event | None = None
 
