@@ -127,7 +127,7 @@ class Arrivals(TabView):
 
     def _changed(self) -> None:
         self.version += 1
-        self.hub.notify()
+        self.hub.notify(self)
 
     def _take_response_items(self, fed: list[Fed], ref: ActionRef) -> list[StreamItem]:
         items: list[StreamItem] = []

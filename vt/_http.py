@@ -12,6 +12,7 @@ response's `Set-Cookie`, redirects included.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import ssl
 from collections.abc import AsyncIterator, Generator, Mapping
@@ -45,8 +46,10 @@ HTTPError = httpx.HTTPError
 Request = httpx.Request
 
 
+@functools.lru_cache(maxsize=256)
 def is_loopback(host: str) -> bool:
     """True for `localhost` and loopback IP addresses (with or without a port)."""
+    # Cached: the cookie policy asks for every cookie of every request.
     if host.startswith("["):
         name = host[1 : host.find("]")] if "]" in host else host[1:]  # [::1]:80
     else:

@@ -49,6 +49,7 @@ class Hub:
         self.tls: ssl.SSLContext | None = None
         self.task_group: anyio.abc.TaskGroup | None = None
         self._change: anyio.Event | None = None
+        self._changes_of: dict[object, anyio.Event] = {}  # waits on one tab's changes only
 
     def url(self, path: str) -> str:
         """An absolute URL for a path on the server."""
@@ -56,16 +57,26 @@ class Hub:
             return path
         return urljoin(self.settings.base_url + "/", path.lstrip("/"))
 
-    def notify(self) -> None:
-        """Wake every waiter: something changed on some tab."""
+    def notify(self, source: object = None) -> None:
+        """Wake the waiters of any change, and those of `source`'s changes: something
+        changed on `source` (a tab)."""
         # Streams notify on every chunk; an event is only made when a waiter asks for one.
         event, self._change = self._change, None
         if event is not None:
             event.set()
+        if self._changes_of and (mine := self._changes_of.pop(source, None)) is not None:
+            mine.set()
 
-    def changed(self) -> anyio.Event:
+    def changed(self, source: object = None) -> anyio.Event:
         """The event the next change sets (take it before checking a condition, so that no
-        change between the check and the wait is missed)."""
+        change between the check and the wait is missed); with `source`, the next change of
+        `source` only (so that a thousand tabs waiting on their own streams are not all woken
+        by each one's bytes)."""
+        if source is not None:
+            event = self._changes_of.get(source)
+            if event is None:
+                event = self._changes_of[source] = anyio.Event()
+            return event
         if self._change is None:
             self._change = anyio.Event()
         return self._change

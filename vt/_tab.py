@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import anyio
 
-from . import _flows, _http, _navigation
+from . import _flows, _http, _navigation, _waits
 from ._arrivals import Arrivals, short_id
 from ._bindings import Assign, Fetch, describe_effects
 from ._dom import Element
@@ -322,10 +322,12 @@ class AsyncTab(Arrivals):
         if not self.connected:
             await self.connect()
         number = self.recording.connections
-        await self.wait_until(
+        await _waits.wait_for(
+            [self],
             lambda: self.recording.ready_on >= number or None,
             description=f"receive `: ready` on stream #{number}",
             timeout=timeout,
+            own=True,
         )
 
     async def drop(self) -> None:
