@@ -43,10 +43,10 @@ from ._requests import (
     ResponseInfo,
     ResponseReader,
     action_request,
-    check_sendable,
     stream_request,
     upload_request,
 )
+from ._signals import reject_local
 from ._timeline import ActionRef, Timeline
 
 __all__ = ["ActionResult", "AsyncTab", "ResponseInfo", "TabOwner", "open_tab"]
@@ -390,7 +390,7 @@ class AsyncTab(Arrivals):
         followed by a new page load in this tab (see `action`) unless `follow_redirects=False`.
         """
         overrides = dict(signals or {})
-        check_sendable(overrides)
+        reject_local(overrides)
         if overrides:
             self.signals.patch(overrides)
         outgoing = action_request(
@@ -415,7 +415,7 @@ class AsyncTab(Arrivals):
         follow Via's harness: strings as is, booleans as ``true``/``false``, anything else as
         JSON.
         """
-        check_sendable(signals)
+        reject_local(signals)
         if signals:
             self.signals.patch(signals)
         outgoing = upload_request(
