@@ -21,6 +21,8 @@ from starlette.routing import Route
 import vt
 from tests.vt.apps import READY, Counter, app_for, page, patch
 from vt._defaults import BEACON_TIMEOUT
+from vt._dom import Script
+from vt._navigation import Navigation, from_response, from_script, path_of
 
 pytestmark = pytest.mark.anyio
 
@@ -275,3 +277,32 @@ async def test_a_violation_is_recorded_on_the_tab_when_not_strict(serve: Serve) 
 
         assert len(tab.protocol_errors) == 1
         assert "foo" in str(tab.protocol_errors[0])
+
+
+# -- the rules, without a server ----------------------------------------------------------------
+
+
+def test_which_scripts_and_answers_navigate_and_where() -> None:
+    def kind(body: str) -> vt.ScriptKind:
+        return vt.classify_script(Script(body))
+
+    page = "http://127.0.0.1:8000/rooms/lobby"
+    redirect = from_script(kind('setTimeout(() => window.location.href = "../b?x=1")'), page)
+    assert redirect == Navigation("http://127.0.0.1:8000/b?x=1", "redirect script")
+    reload = from_script(kind("location.reload()"), page)
+    assert reload == Navigation(None, "reload script")
+    assert from_script(kind("console.log(1)"), page) is None
+    refused = from_script(kind('window.location = "data:text/html,hi"'), page)
+    assert isinstance(refused, vt.ProtocolError)
+    assert refused.section == "6.4.3"
+
+    assert from_response(303, {"location": "/b"}, page) == Navigation(
+        "http://127.0.0.1:8000/b", "303 answer"
+    )
+    assert from_response(200, {"location": "/b"}, page) is None
+    assert from_response(302, {}, page) is None
+    assert path_of("http://127.0.0.1:8000", "http://127.0.0.1:8000/b?x=1") == "/b?x=1"
+    assert path_of("http://127.0.0.1:8000", "http://127.0.0.1:8000") == "/"
+    assert path_of("http://127.0.0.1:8000", "http://127.0.0.1:80001/b") == (
+        "http://127.0.0.1:80001/b"
+    )
