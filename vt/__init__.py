@@ -44,6 +44,7 @@ from ._exceptions import (
     WaitTimeout,
 )
 from ._patch import ApplyResult, Script
+from ._profile import ReadySignal
 from ._replica import Replica
 from ._runner import ScenarioFailed, ScenarioRun, StepTime, run_scenario, scenario_app
 from ._scenario import (
@@ -98,6 +99,7 @@ __all__ = [
     "PatchSignals",
     "ProtocolError",
     "read_item",
+    "ReadySignal",
     "Replica",
     "ResponseInfo",
     "run_scenario",

@@ -41,6 +41,8 @@ class Arrivals(TabView):
     version: int
     responses: list[ResponseInfo]
     follow_redirects: bool
+    profile: str  # vt._profile: "via", or "datastar" for a plain page
+    _signalled: set[int]  # connections that sent the client's ready_signal (plain pages)
     _pending: Navigation | None
     _unfollowed: set[ActionRef]
 
@@ -56,7 +58,10 @@ class Arrivals(TabView):
 
     def _receive(self, fed: list[Fed], connection: int) -> None:
         after = self.hub.last_action
+        rule = self.hub.settings.ready_signal if self.profile == "datastar" else None
         for raw, item in fed:
+            if rule is not None and rule.matches(raw):
+                self._signalled.add(connection)  # the app's own "subscribed" signal (plain)
             if isinstance(item, Reading):
                 self._read(item, after, "", raw.raw)
             elif isinstance(item, Comment):

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,20 +19,35 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import anyio
 
 from ._client import AsyncClient
+from ._defaults import HTTP_TIMEOUT
 from ._golden import GoldenResult, compare_goldens, render_run
 from ._html_report import write_report
 from ._normalize import Rule
 from ._runner import ScenarioFailed, ScenarioRun, StepTime, run_scenario, scenario_app
 from ._scenario import Scenario, Step
+from ._sdk import SDKCase, load_sdk_cases, run_sdk_cases
 from ._server import LiveServer
 from ._tab import AsyncTab
 
-__all__ = ["Batch", "Outcome", "check_url", "clear_folder", "report_warning", "write_junit"]
+__all__ = [
+    "SDK_LEVEL",
+    "Batch",
+    "Outcome",
+    "check_url",
+    "clear_folder",
+    "report_warning",
+    "sdk_entries",
+    "write_junit",
+]
+
+SDK_LEVEL = "sdk"
+"""The conformance level of Datastar SDKs' `/test` endpoint (`vt._sdk`), run only on request
+(`vt conformance --level sdk URL`): a Via server or an app serves no `/test`."""
 
 
 @dataclass(slots=True)
@@ -62,21 +78,39 @@ class Batch:
     expected: Mapping[str, str] = field(default_factory=dict)
     progress: TextIO | None = None
     started: float = field(default_factory=time.monotonic)
+    # The app served for a scenario when there is no URL (a fresh one per scenario); the
+    # mutation check passes one that builds a deliberately broken variant.
+    app: Callable[[Scenario], Any] = scenario_app
 
     def run(
         self, scenarios: Sequence[Scenario], report: Callable[[Outcome], None]
     ) -> list[Outcome]:
         """Run each scenario; call `report` with each outcome as it is known."""
         outcomes = []
-        for index, scenario in enumerate(scenarios, start=1):
-            outcome = self.one(scenario, f"[{index}/{len(scenarios)}]")
-            self.clear_progress()
-            report(outcome)
-            outcomes.append(outcome)
+        # A finished scenario's server stops in the background while the next one runs
+        # (uvicorn takes a few hundred ms to exit); every one is joined before returning.
+        stopping: list[threading.Thread] = []
+        try:
+            for index, scenario in enumerate(scenarios, start=1):
+                outcome = self.one(scenario, f"[{index}/{len(scenarios)}]", stopping)
+                self.clear_progress()
+                report(outcome)
+                outcomes.append(outcome)
+        finally:
+            for thread in stopping:
+                thread.join()
         return outcomes
 
-    def one(self, scenario: Scenario, position: str = "") -> Outcome:
-        """Run one scenario and return its outcome (never raises for a scenario failure)."""
+    def one(
+        self,
+        scenario: Scenario,
+        position: str = "",
+        stopping: list[threading.Thread] | None = None,
+    ) -> Outcome:
+        """Run one scenario and return its outcome (never raises for a scenario failure).
+
+        Given `stopping`, the embedded server is stopped by a thread added to it, which the
+        caller joins; otherwise it is stopped before this returns."""
         began = time.monotonic()
         folder = self.output / _slug(scenario.name)
         clear_folder(folder)
@@ -87,12 +121,24 @@ class Batch:
         if self.url is not None:
             outcome = anyio.run(self._one, scenario, self.url, folder, on_step, list)
         else:
-            with LiveServer(scenario_app(scenario)) as server:
+            server = LiveServer(self.app(scenario)).start()
+            try:
                 outcome = anyio.run(
                     self._one, scenario, server.url, folder, on_step, lambda: server.errors
                 )
+            finally:
+                if stopping is None:
+                    server.stop()
+                else:
+                    stopping.append(threading.Thread(target=server.stop, name="vt-stop"))
+                    stopping[-1].start()
         outcome.seconds = time.monotonic() - began
-        reason = self.expected.get(scenario.name)
+        return self.judge(outcome)
+
+    def judge(self, outcome: Outcome) -> Outcome:
+        """Turn a failure the expect file names into xfailed, and a pass it names into
+        xpassed."""
+        reason = self.expected.get(outcome.scenario.name)
         if reason is not None:
             if outcome.status == "failed":
                 outcome.status = "xfailed"
@@ -103,6 +149,33 @@ class Batch:
                     f"expected to fail ({reason}) but passed: remove it from the expect file"
                 )
         return outcome
+
+    def run_sdk(self, cases: Sequence[SDKCase], report: Callable[[Outcome], None]) -> list[Outcome]:
+        """The SDK level (`vt._sdk`) against the batch's URL: one outcome per case, in the
+        same rows, table, expect file and JUnit XML as the scenarios."""
+        if self.url is None:
+            raise ValueError(f"the {SDK_LEVEL} level needs the URL of a server serving /test")
+        self.show_progress(f"{SDK_LEVEL}: {len(cases)} case(s) against {self.url}/test")
+        began = time.monotonic()
+        timeout = self.timeout if self.timeout is not None else HTTP_TIMEOUT
+        results = anyio.run(lambda: run_sdk_cases(str(self.url), cases=cases, timeout=timeout))
+        self.clear_progress()
+        each = (time.monotonic() - began) / max(len(results), 1)
+        by_name = {entry.name: entry for entry in sdk_entries(cases)}
+        outcomes = []
+        for result in results:
+            lines = [*result.problems]
+            if result.problems and result.body:
+                lines.append("body: " + result.body.decode(errors="replace")[:2000])
+            outcome = Outcome(
+                by_name[result.case],
+                "passed" if result.passed else "failed",
+                each,
+                "\n".join(lines),
+            )
+            outcomes.append(self.judge(outcome))
+            report(outcomes[-1])
+        return outcomes
 
     async def _one(
         self,
@@ -265,3 +338,19 @@ def write_junit(path: Path, outcomes: Sequence[Outcome], suite: str = "vt") -> N
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+
+
+def sdk_entries(cases: Sequence[SDKCase] | None = None) -> list[Scenario]:
+    """The SDK cases as rows of the conformance table: one step-less `Scenario` per case,
+    level `sdk`, named and described by the case."""
+    return [
+        Scenario(
+            name=case.name,
+            path=str(case.path or case.name),
+            steps=(),
+            description=f"{case.method} /test: {case.about}".rstrip(": "),
+            level=SDK_LEVEL,
+            sections=(case.section,) if case.section else (),
+        )
+        for case in (load_sdk_cases() if cases is None else cases)
+    ]

@@ -29,6 +29,7 @@ from ._defaults import BEACON_TIMEOUT, HTTP_TIMEOUT, QUIET_WINDOW, WAIT_TIMEOUT
 from ._dom import Element
 from ._exceptions import UsageError
 from ._hub import Hub, Settings
+from ._profile import ReadySignal, check_profile
 from ._tab import AsyncTab, open_tab
 from ._timeline import ActionRef
 
@@ -44,6 +45,8 @@ class ClientOptions(TypedDict, total=False):
     strict: bool
     accept_encoding: str
     follow_redirects: bool
+    profile: str
+    ready_signal: ReadySignal | None
 
 
 class AsyncClient:
@@ -64,6 +67,11 @@ class AsyncClient:
         follow_redirects: when True (the default), a redirect script or a 303 answer is
             followed as a browser does: a new page load in the same tab (§6.4.3); each call
             that can navigate also takes `follow_redirects=`.
+        profile: how pages are read: ``"auto"`` (Via's when the page carries `via_tab`,
+            plain Datastar otherwise), ``"via"`` or ``"datastar"``; a session can override it.
+        ready_signal: a plain Datastar app's own "subscribed" signal (`vt.ReadySignal`), which
+            `ready()` then waits for on plain pages; without it, `ready()` on a plain page
+            means every stream answered 200 `text/event-stream`.
     """
 
     def __init__(
@@ -76,7 +84,10 @@ class AsyncClient:
         strict: bool = True,
         accept_encoding: str = "identity",
         follow_redirects: bool = True,
+        profile: str = "auto",
+        ready_signal: ReadySignal | None = None,
     ) -> None:
+        check_profile(profile)
         self.hub = Hub(
             Settings(
                 base_url=base_url.rstrip("/"),
@@ -86,6 +97,8 @@ class AsyncClient:
                 strict=strict,
                 accept_encoding=accept_encoding,
                 follow_redirects=follow_redirects,
+                profile=profile,
+                ready_signal=ready_signal,
             )
         )
         self.sessions: list[AsyncSession] = []
@@ -148,7 +161,7 @@ class AsyncClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close every session as a browser's exit does: each open tab sends its close beacon
+        """Close every session as a browser's exit does: each open Via tab sends its close beacon
         (§4.4; all at once, given `BEACON_TIMEOUT` in total, so a dead server cannot hang the
         exit), then every stream ends and every session's connections close."""
         if self._closed:
@@ -163,16 +176,17 @@ class AsyncClient:
                 group.cancel_scope.cancel()
                 await group.__aexit__(None, None, None)
 
-    def new_session(self, name: str | None = None) -> AsyncSession:
+    def new_session(self, name: str | None = None, *, profile: str | None = None) -> AsyncSession:
         """A new session: its own cookie jar, like a separate browser profile.
 
         `name` labels its tabs in timelines and failure messages (default ``session1``...).
+        `profile` (``auto``, ``via``, ``datastar``) overrides the client's for its tabs.
         """
         if self.hub.tls is None or self._closed:
             raise UsageError(
                 "the client is not open; use `async with vt.AsyncClient(url) as client:`"
             )
-        session = AsyncSession(self.hub, name or f"session{len(self.sessions) + 1}")
+        session = AsyncSession(self.hub, name or f"session{len(self.sessions) + 1}", profile)
         self.sessions.append(session)
         return session
 
@@ -243,9 +257,10 @@ class AsyncClient:
 class AsyncSession:
     """One browser session: a cookie jar shared by its tabs. Made by `AsyncClient.new_session`."""
 
-    def __init__(self, hub: Hub, name: str) -> None:
+    def __init__(self, hub: Hub, name: str, profile: str | None = None) -> None:
         self.hub = hub
         self.name = name
+        self.profile = check_profile(profile or hub.settings.profile)  # read by its tabs
         self.tabs: list[AsyncTab] = []
         self.jar = _http.loopback_cookie_jar()
         if hub.tls is None:
@@ -278,7 +293,8 @@ class AsyncSession:
 
         Raises:
             UnexpectedResponse: the page GET did not return 200 HTML.
-            PageBootstrapError: the page has no tab id (`meta[data-signals]` with `via_tab`).
+            PageBootstrapError: read as Via's (profile ``via``), the page has no tab id
+                (`meta[data-signals]` with `via_tab`).
         """
         if self.closed:
             raise UsageError(f"session {self.name} is closed")
@@ -304,16 +320,18 @@ class AsyncSession:
 
 
 async def close_sessions(sessions: Sequence[AsyncSession], *, beacon: bool) -> None:
-    """Close `sessions`: with `beacon`, their open tabs' close beacons first, all concurrently
-    and within `BEACON_TIMEOUT` in total (a beacon not answered by then is recorded on its
-    tab's timeline); then their streams and connections."""
+    """Close `sessions`: with `beacon`, their open Via tabs' close beacons first (a plain
+    Datastar page has none), all concurrently and within `BEACON_TIMEOUT` in total (a beacon
+    not answered by then is recorded on its tab's timeline); then their streams and
+    connections."""
     if beacon:
         with anyio.move_on_after(BEACON_TIMEOUT):
             async with anyio.create_task_group() as group:
                 for session in sessions:
                     if not session.closed:
                         for tab in session.tabs:
-                            group.start_soon(tab.send_beacon)
+                            if tab.profile != "datastar":
+                                group.start_soon(tab.send_beacon)
     for session in sessions:
         if session.closed:
             continue

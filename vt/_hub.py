@@ -21,6 +21,7 @@ import anyio.abc
 
 from ._defaults import HTTP_TIMEOUT, WAIT_TIMEOUT
 from ._exceptions import UsageError
+from ._profile import ReadySignal
 from ._timeline import ActionRef
 
 __all__ = ["Hub", "Settings"]
@@ -37,6 +38,8 @@ class Settings:
     strict: bool = True
     accept_encoding: str = "identity"
     follow_redirects: bool = True
+    profile: str = "auto"  # vt._profile: how pages are read
+    ready_signal: ReadySignal | None = None  # a plain Datastar app's own "subscribed" signal
 
 
 class Hub:

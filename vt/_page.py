@@ -3,6 +3,9 @@
 The tab id and the signal seed come from `<meta data-signals>`, read with an HTML parser (entities
 decoded, then JSON), never with a regular expression over the raw bytes. The stream URL comes
 from the `@get('…')` in a `data-init` attribute, as the browser would find it.
+
+A plain Datastar page (no `via_tab`; `vt._profile`) has no tab id: its signals come from every
+`data-signals`, and it opens one stream per `@get('…')` its `data-init` attributes run.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from typing import Any
 from ._dom import Document
 from ._exceptions import PageBootstrapError
 from ._js import ExpressionError
+from ._profile import TAB_KEY, resolve_profile
 from ._signals import merge_patch
 
 __all__ = ["PageInfo", "read_page"]
 
-TAB_KEY = "via_tab"
 DEFAULT_STREAM_URL = "/_sse"
 DEFAULT_CLOSE_URL = "/_sse/close"
 
@@ -28,19 +31,27 @@ _BEACON_CALL = re.compile(r"sendBeacon\(\s*(['\"`])(.+?)\1")
 
 @dataclass(frozen=True, slots=True)
 class PageInfo:
-    """What the page tells a tab: its id, its signal seed and where its stream lives."""
+    """What the page tells a tab: its id, its signal seed and where its stream(s) live.
 
-    tab_id: str
+    `profile` is ``via`` or ``datastar``; a plain page has no `tab_id` and may open any number
+    of `stream_urls` (none, when nothing in it runs `@get` at load).
+    """
+
+    tab_id: str | None
     seed: dict[str, Any]
     stream_url: str
     close_url: str
+    profile: str = "via"
+    stream_urls: tuple[str, ...] = ()
 
 
-def read_page(document: Document, raw: str) -> PageInfo:
-    """Extract the tab's bootstrap data from a parsed page.
+def read_page(document: Document, raw: str, profile: str = "via") -> PageInfo:
+    """Extract the tab's bootstrap data from a parsed page, read as `profile` says
+    (``via``, ``datastar`` or ``auto``: Via's exactly when the page carries `via_tab`).
 
     Raises:
-        PageBootstrapError: no `meta[data-signals]` with a string `via_tab` (§2.3).
+        PageBootstrapError: read as Via's, the page has no `meta[data-signals]` with a string
+            `via_tab` (§2.3).
     """
     seed: dict[str, Any] = {}
     for decl in document.page_signals:
@@ -48,6 +59,14 @@ def read_page(document: Document, raw: str) -> PageInfo:
             merge_patch(seed, decl.patch(seed), only_if_missing=decl.only_if_missing)
         except ExpressionError:
             continue  # an expression the replica reports when it merges the page's signals
+    if resolve_profile(profile, seed) == "datastar":
+        streams = tuple(
+            match.group(2)
+            for el in document.select("[data-init]")
+            for match in _GET_CALL.finditer(el.get("data-init") or "")
+        )
+        first = streams[0] if streams else DEFAULT_STREAM_URL
+        return PageInfo(None, seed, first, DEFAULT_CLOSE_URL, "datastar", streams)
     tab_id = seed.get(TAB_KEY)
     if not isinstance(tab_id, str) or not tab_id:
         metas = [m.html for m in document.select("meta[data-signals]")]
@@ -70,4 +89,5 @@ def read_page(document: Document, raw: str) -> PageInfo:
         seed=seed,
         stream_url=stream_url or DEFAULT_STREAM_URL,
         close_url=close_url or DEFAULT_CLOSE_URL,
+        stream_urls=(stream_url or DEFAULT_STREAM_URL,),
     )

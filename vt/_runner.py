@@ -8,10 +8,14 @@ scenario opened ride along on the error for failure reports and goldens.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import re
+import secrets
 import time
 import traceback
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +24,17 @@ import anyio
 from ._defaults import QUIET_WINDOW
 from ._exceptions import VTError
 from ._scenario import Scenario, Step, match_tabs, open_names
+from ._waits import is_patch
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, AsyncSession
+    from ._events import StreamItem
     from ._tab import AsyncTab
+
+# Verbs that can make the server write to some tab.
+_ACTING = frozenset({"action", "click", "type", "press", "upload", "request"})
+# `{id:NAME}`, `{stale:/route}` and `{forged}` in a request's path, body and JSON strings.
+_PLACEHOLDER = re.compile(r"\{(id:[^{}]+|stale:[^{}]+|forged)\}")
 
 __all__ = ["ScenarioFailed", "ScenarioRun", "StepTime", "run_scenario", "scenario_app"]
 
@@ -126,6 +137,9 @@ class _State:
         self.timeout = timeout if timeout is not None else scenario.timeout
         self.sessions: dict[str, AsyncSession] = {}
         self.last: AsyncTab | None = None
+        # `{run}` in a step's strings: text no earlier run against the same server sent.
+        self.token = uuid.uuid4().hex[:8]
+        self.marks: dict[str, int] = {}
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -158,7 +172,29 @@ class _State:
     # -- verbs --------------------------------------------------------------------------------
 
     async def do(self, step: Step) -> None:
+        argument, options = self.expand(step.argument), self.expand(step.options)
+        if argument != step.argument or options != step.options:
+            step = dataclasses.replace(step, argument=argument, options=options)
+        if step.verb in _ACTING:
+            # Where each tab's events stood before this step: `expect_quiet` and
+            # `expect_frame` look from here on, so a frame that came early is not missed.
+            self.marks = {name: len(tab.events) for name, tab in self.run.tabs.items()}
         await getattr(self, f"v_{step.verb}")(step)
+
+    def expand(self, value: Any) -> Any:
+        """`value` with every `{run}` in its strings replaced by this run's token."""
+        if isinstance(value, str):
+            return value.replace("{run}", self.token)
+        if isinstance(value, list):
+            return [self.expand(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self.expand(item) for key, item in value.items()}
+        return value
+
+    def since_mark(self, tab: AsyncTab) -> list[StreamItem]:
+        """The patches `tab` received since the last step that could make the server write."""
+        name = next(n for n, t in self.run.tabs.items() if t is tab)
+        return [e for e in tab.events[self.marks.get(name, 0) :] if is_patch(e)]
 
     async def v_open(self, step: Step) -> None:
         path = str(step.options.get("path", self.scenario.route))
@@ -174,29 +210,49 @@ class _State:
             await tab.ready(self.timeout)
 
     async def v_action(self, step: Step) -> None:
-        tab = self.one(step)
+        tabs = self.many(step)
         signals = dict(step.options.get("signals", {}))
         times = int(step.options.get("times", 1))
         results: list[int] = []
 
-        async def fire() -> None:
+        async def fire(tab: AsyncTab) -> None:
             results.append((await tab.action(str(step.argument), **signals)).status)
 
         if step.options.get("concurrent"):
+            # Every tab's `times` actions at once: one tab's are serialised by the server
+            # (§4.2.3), so concurrency on one key needs several tabs.
             async with anyio.create_task_group() as group:
                 for _ in range(times):
-                    group.start_soon(fire)
+                    for tab in tabs:
+                        group.start_soon(fire, tab)
         else:
             for _ in range(times):
-                await fire()
-        self.check_status(step, results)
+                for tab in tabs:
+                    await fire(tab)
+        self.check_status(step, results, f"sent POST /_action/{step.argument} with {signals}")
 
-    def check_status(self, step: Step, statuses: list[int]) -> None:
+    async def v_post(self, step: Step) -> None:
+        await self.backend_action(step, "POST")
+
+    async def v_get(self, step: Step) -> None:
+        await self.backend_action(step, "GET")
+
+    async def backend_action(self, step: Step, method: str) -> None:
+        tab = self.one(step)
+        signals = dict(step.options.get("signals", {}))
+        statuses = [
+            (await tab.fetch(method, str(step.argument), signals)).status
+            for _ in range(int(step.options.get("times", 1)))
+        ]
+        self.check_status(step, statuses)
+
+    def check_status(self, step: Step, statuses: list[int], sent: str = "") -> None:
         wanted = step.options.get("status")
         bad = [s for s in statuses if (s != wanted if wanted is not None else not 200 <= s < 300)]
         if bad:
             expected = str(wanted) if wanted is not None else "2xx"
-            raise self.fail(step, f"expected status {expected}, the server answered {bad[0]}")
+            said = f"expected status {expected}, the server answered {bad[0]}"
+            raise self.fail(step, f"{said} ({sent})" if sent else said)
 
     async def v_click(self, step: Step) -> None:
         await self.one(step).click(str(step.argument), timeout=self.wait(step))
@@ -223,6 +279,21 @@ class _State:
         result = await self.one(step).upload(str(step.argument), files, **signals)
         self.check_status(step, [result.status])
 
+    def fill(self, text: str) -> str:
+        """Replace the tab-id placeholders of a `request` (`specs/scenario-format.md`)."""
+
+        def one(found: re.Match[str]) -> str:
+            kind, _, value = found.group(1).partition(":")
+            if kind == "id":
+                if value not in self.run.tabs:
+                    raise AssertionError(f"{{id:{value}}} names no open tab")
+                return str(self.run.tabs[value].id)
+            if kind == "stale":  # well-formed for the route, but minted by no server (§4.3.1)
+                return f"{value}_{secrets.token_hex(32)}"
+            return f"forged-{secrets.token_hex(4)}"  # neither a route nor HEX64 (§4.3.1)
+
+        return _PLACEHOLDER.sub(one, text)
+
     async def v_request(self, step: Step) -> None:
         method, path = str(step.argument).split()
         options = step.options
@@ -232,7 +303,11 @@ class _State:
         else:
             tab, session = None, self.session("request")
         kwargs: dict[str, Any] = {"headers": dict(options.get("headers", {}))}
-        payload = dict(options["json"]) if "json" in options else None
+        payload = (
+            {k: self.fill(v) if isinstance(v, str) else v for k, v in options["json"].items()}
+            if "json" in options
+            else None
+        )
         if options.get("via_tab"):
             if tab is None:
                 raise self.fail(step, "via_tab = true needs a `tab`")
@@ -240,14 +315,56 @@ class _State:
         if payload is not None:
             kwargs["json"] = payload
         elif "body" in options:
-            kwargs["content"] = str(options["body"]).encode()
-        response = await session.request(method.upper(), path, **kwargs)
-        self.check_status(step, [response.status_code])
+            kwargs["content"] = self.fill(str(options["body"])).encode()
+        elif "body_bytes" in options:  # a body of that many bytes, for the caps of §4.2
+            kwargs["content"] = b"x" * int(options["body_bytes"])
+        sent = f"{method.upper()} {self.fill(path)}"
+        response = await session.request(method.upper(), self.fill(path), **kwargs)
         body = response.text
+        got = f"sent {sent} {(kwargs.get('json') or kwargs.get('content') or '')!r:.200}; got "
+        got += f"{response.status_code} {body[:300]!r}"
+        try:
+            self.check_status(step, [response.status_code])
+        except ScenarioFailed as exc:
+            raise self.fail(step, f"{exc.reason} ({got})") from None
         if "body_contains" in options and str(options["body_contains"]) not in body:
-            raise self.fail(step, f"the body lacks {options['body_contains']!r}: {body[:300]!r}")
+            raise self.fail(step, f"the body lacks {options['body_contains']!r} ({got})")
         if "body_excludes" in options and str(options["body_excludes"]) in body:
-            raise self.fail(step, f"the body has {options['body_excludes']!r}: {body[:300]!r}")
+            raise self.fail(step, f"the body has {options['body_excludes']!r} ({got})")
+        if options.get("body_empty") and body:
+            raise self.fail(step, f"the body is not empty ({got})")
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        self.check_headers(step, headers, sent)
+
+    def check_headers(self, step: Step, headers: Mapping[str, str], sent: str) -> None:
+        """The `response_headers` / `headers_absent` / `cookie` options of `step`."""
+        options = step.options
+        for name, wanted in dict(options.get("response_headers", {})).items():
+            value = headers.get(str(name).lower())
+            if value is None or str(wanted).lower() not in value.lower():
+                raise self.fail(step, f"{sent}: header {name} is {value!r}, wanted {wanted!r}")
+        for name in options.get("headers_absent", []):
+            if str(name).lower() in headers:
+                raise self.fail(step, f"{sent}: header {name} is present: {headers[name]!r}")
+        if "cookie" in options:
+            cookie = headers.get("set-cookie")
+            if cookie is None:
+                raise self.fail(step, f"{sent}: no Set-Cookie (headers: {dict(headers)})")
+            parts = {p.strip().lower() for p in cookie.split(";")}
+            missing = [a for a in options["cookie"] if str(a).lower() not in parts]
+            if missing:
+                raise self.fail(step, f"{sent}: Set-Cookie {cookie!r} lacks {missing}")
+
+    async def v_expect_response(self, step: Step) -> None:
+        tab = self.one(step)
+        if step.argument == "page":
+            info = tab.page
+        else:
+            streams = [r for r in tab.responses if tab.stream_url in r.url and r.method == "GET"]
+            info = streams[-1] if streams else None
+        if info is None:
+            raise self.fail(step, f"tab has made no {step.argument} request")
+        self.check_headers(step, info.headers, f"{info.method} {info.url} ({info.status})")
 
     async def v_expect_text(self, step: Step) -> None:
         selector = str(step.options.get("selector", "body"))
@@ -289,7 +406,21 @@ class _State:
 
     async def v_expect_quiet(self, step: Step) -> None:
         for tab in self.many(step):
+            early = self.since_mark(tab)
+            if early:
+                raise AssertionError(
+                    f"{tab.label} was expected to get no frame, but received "
+                    f"{len(early)} since the last action, first: {early[0]!r:.300}"
+                )
             await tab.expect_quiet(float(step.argument))
+
+    async def v_expect_frame(self, step: Step) -> None:
+        for tab in self.many(step):
+            await tab.wait_until(
+                lambda tab=tab: bool(self.since_mark(tab)),  # type: ignore[misc]
+                description="receive a frame (a patch) since the last action",
+                timeout=self.wait(step),
+            )
 
     async def v_expect_console(self, step: Step) -> None:
         await self.one(step).expect_console(str(step.argument), timeout=self.wait(step))

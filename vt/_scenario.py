@@ -35,19 +35,24 @@ SCENARIO_FORMAT = "specs/scenario-format.md"
 _TAB = {"tab": (str,)}
 _TABS = {"tab": (str,), "tabs": (str, list)}
 _WAIT = {"timeout": (int, float)}
+# Checks of a response's headers, shared by `request` and `expect_response`.
+_RESPONSE = {"response_headers": (dict,), "headers_absent": (list,), "cookie": (list,)}
 VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
     "open": ((str,), {"session": (str,), "path": (str,), "connect": (bool,), "count": (int,)}),
     "ready": ((str, list), {}),
     "action": (
         (str,),
         {
-            **_TAB,
+            **_TABS,
             "signals": (dict,),
             "status": (int,),
             "times": (int,),
             "concurrent": (bool,),
         },
     ),
+    # Datastar's backend actions on the app's own routes (a plain Datastar page, §4.1).
+    "post": ((str,), {**_TAB, "signals": (dict,), "status": (int,), "times": (int,)}),
+    "get": ((str,), {**_TAB, "signals": (dict,), "status": (int,), "times": (int,)}),
     "click": ((str,), {**_TAB, **_WAIT}),
     "type": ((str,), {**_TAB, "text": (str,), **_WAIT}),
     "press": ((str,), {**_TAB, "key": (str,), **_WAIT}),
@@ -63,13 +68,18 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
             "status": (int,),
             "body_contains": (str,),
             "body_excludes": (str,),
+            "body_empty": (bool,),
+            "body_bytes": (int,),
+            **_RESPONSE,
         },
     ),
+    "expect_response": ((str,), {**_TAB, **_RESPONSE}),
     "expect_text": ((str,), {"selector": (str,), **_TABS, **_WAIT}),
     "expect_selector": ((str,), {**_TABS, "count": (int,), **_WAIT}),
     "expect_signal": ((str,), {"value": (object,), **_TABS, **_WAIT}),
     "expect_none": ((str,), {"tabs": (str, list), "within": (int, float)}),
     "expect_quiet": ((int, float), {**_TABS}),
+    "expect_frame": ((str, list), {**_WAIT}),
     "expect_console": ((str,), {**_TAB, **_WAIT}),
     "expect_script": ((str,), {**_TAB, "text": (str,), **_WAIT}),
     "converge": ((str,), {"tabs": (str, list), **_WAIT}),
@@ -79,7 +89,7 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
     "close": ((str, list), {}),
 }
 # Verbs whose argument names tabs (checked against the tabs opened before the step).
-_TAB_ARGUMENT = frozenset({"ready", "drop", "reconnect", "reload", "close"})
+_TAB_ARGUMENT = frozenset({"ready", "drop", "reconnect", "reload", "close", "expect_frame"})
 _HEADER_KEYS = {
     "name": (str,),
     "description": (str,),
@@ -296,6 +306,8 @@ def _parse_step(raw: Any, number: int, line: int, path: str) -> Step:
         raise fail("give `tab` or `tabs`, not both")
     if verb == "request" and len(str(argument).split()) != 2:
         raise fail(f"request's argument is 'METHOD /path', not {argument!r}")
+    if verb == "expect_response" and argument not in ("page", "stream"):
+        raise fail(f"expect_response's argument is 'page' or 'stream', not {argument!r}")
     if verb == "upload":
         for field_name, spec in options.get("files", {}).items():
             if not isinstance(spec, dict) or not {"name", "content"} <= set(spec):

@@ -191,6 +191,10 @@ class Tab(_Proxy):
     reconnect = _blocking(AsyncTab.reconnect)
     action = _blocking(AsyncTab.action)
     post = _blocking(AsyncTab.post)
+    get = _blocking(AsyncTab.get)
+    put = _blocking(AsyncTab.put)
+    patch = _blocking(AsyncTab.patch)
+    delete = _blocking(AsyncTab.delete)
     fetch = _blocking(AsyncTab.fetch)
     upload = _blocking(AsyncTab.upload)
     click = _blocking(AsyncTab.click)
@@ -227,6 +231,7 @@ class Tab(_Proxy):
     connected = _Snapshot[bool]("connected")
     closed = _Snapshot[bool]("closed")
     follow_redirects = _Snapshot[bool]("follow_redirects")
+    profile = _Snapshot[str]("profile")
     session = _Snapshot["Session"]("session")
     responses = _Snapshot[list[ResponseInfo]]("responses")
     events = _Snapshot[list[StreamItem]]("events")
@@ -285,11 +290,13 @@ class Client(_Proxy, AbstractContextManager["Client"]):
             self._closed = True
             self._stack.close()
 
-    def new_session(self, name: str | None = None) -> Session:
+    def new_session(self, name: str | None = None, *, profile: str | None = None) -> Session:
         """A new session (its own cookie jar); see `AsyncClient.new_session`."""
         if self._closed:
             raise UsageError("the client is closed; make a new vt.Client")
-        return cast(Session, self._run(partial(self._async.new_session, name), False))
+        return cast(
+            Session, self._run(partial(self._async.new_session, name, profile=profile), False)
+        )
 
     open_tabs = _blocking_tabs(AsyncClient.open_tabs)
     expect_all = _blocking(AsyncClient.expect_all)

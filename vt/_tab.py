@@ -16,7 +16,6 @@ group, change event, last action, options) comes down to it as a `Hub`.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any, Protocol
 
 import anyio
@@ -24,6 +23,7 @@ import anyio
 from . import _flows, _http, _navigation, _waits
 from ._arrivals import Arrivals, short_id
 from ._bindings import Assign, Fetch, describe_effects
+from ._calls import ActionCalls
 from ._dom import Element
 from ._events import (
     EventLog,
@@ -35,6 +35,7 @@ from ._feed import ItemFeed
 from ._hub import Hub
 from ._navigation import Navigation
 from ._page import read_page
+from ._profile import via_only
 from ._recording import Recording
 from ._replica import Replica
 from ._requests import (
@@ -42,11 +43,8 @@ from ._requests import (
     Outgoing,
     ResponseInfo,
     ResponseReader,
-    action_request,
     stream_request,
-    upload_request,
 )
-from ._signals import reject_local
 from ._timeline import ActionRef, Timeline
 
 __all__ = ["ActionResult", "AsyncTab", "ResponseInfo", "TabOwner", "open_tab"]
@@ -64,13 +62,15 @@ class TabOwner(Protocol):
     def cookies(self) -> dict[str, str]: ...
     @property
     def tabs(self) -> list[AsyncTab]: ...
+    @property
+    def profile(self) -> str: ...
     async def open(
         self, path: str = "/", *, connect: bool = True, follow_redirects: bool | None = None
     ) -> AsyncTab: ...
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse: ...
 
 
-class AsyncTab(Arrivals):
+class AsyncTab(ActionCalls, Arrivals):
     """One page load: a replica of the page, its signals, its stream and its timeline.
 
     Made by `AsyncSession.open` (or `fork`). Attributes worth knowing:
@@ -104,6 +104,8 @@ class AsyncTab(Arrivals):
         self.failures: list[Exception] = self.recording.failures
         self.transcripts: list[bytearray] = self.recording.transcripts
         self.stream_url = "/_sse"
+        self.stream_urls: tuple[str, ...] = ()
+        self.profile = "via"  # or "datastar" (a plain page): vt._profile
         self.close_url = "/_sse/close"
         self.page: ResponseInfo | None = None
         self.page_html = ""
@@ -114,8 +116,9 @@ class AsyncTab(Arrivals):
         self._unfollowed: set[ActionRef] = set()  # actions sent with follow_redirects=False
         self._navigating: anyio.Event | None = None
         self.version = 0  # bumped on every change, so waiters re-check only what changed
-        self._cancel: anyio.CancelScope | None = None
-        self._stream_done: anyio.Event | None = None
+        self._streams: list[tuple[anyio.CancelScope, anyio.Event]] = []
+        self._opened = range(0)  # the connection numbers the last connect() opened
+        self._signalled: set[int] = set()  # connections that sent the app's ready signal
         self._fired_once: set[tuple[Element, str]] = set()
 
     def __repr__(self) -> str:
@@ -143,24 +146,34 @@ class AsyncTab(Arrivals):
             )
         self.page_html = response.text
         replica = Replica.from_html(self.page_html)
-        page = read_page(replica.document, self.page_html)
+        page = read_page(replica.document, self.page_html, self.session.profile)
         self.replica = replica
         self.closed = False
         self._fired_once = set()
+        self.profile = page.profile
         self.stream_url = page.stream_url
+        self.stream_urls = page.stream_urls
         self.close_url = page.close_url
-        self.timeline.add("page", f"GET {self.path} -> 200, tab {short_id(page.tab_id)}")
+        who = f"tab {short_id(page.tab_id)}" if page.tab_id else "a plain Datastar page"
+        self.timeline.add("page", f"GET {self.path} -> 200, {who}")
         self._changed()
 
     async def reload(self, *, beacon: bool = True, connect: bool | None = None) -> None:
         """Reload the page in this tab: a new page load (a new tab id, a fresh replica), as
-        `goto` does (`beacon=False` skips the beacon, as a crashed browser would)."""
+        `goto` does (`beacon=False` skips the beacon, as a crashed browser would).
+
+        Raises:
+            UsageError: `beacon=True` on a plain Datastar page, which has no close beacon.
+        """
+        if beacon and self.profile == "datastar":
+            raise via_only("reload", self.label)
         await self.goto(self.path, beacon=beacon, connect=connect)
 
     async def goto(self, path: str, *, beacon: bool = True, connect: bool | None = None) -> None:
         """Load `path` (or a URL) in this tab as a link does: the old tab sends its close beacon
-        (unless `beacon=False`), the new page loads (redirects followed as `follow_redirects`
-        says) and opens its stream if one was open (or as `connect` says)."""
+        (unless `beacon=False`; a plain Datastar page has none), the new page loads (redirects
+        followed as `follow_redirects` says) and opens its streams if they were open (or as
+        `connect` says)."""
         reconnect = self.connected if connect is None else connect
         if beacon:
             await self.send_beacon()
@@ -196,21 +209,28 @@ class AsyncTab(Arrivals):
     async def close(self) -> None:
         """Close the tab like a browser does: send the close beacon (§4.4), end the stream.
 
-        The client's exit does this for every tab still open (see `AsyncClient.aclose`).
+        The client's exit does this for every Via tab still open (see `AsyncClient.aclose`).
+
+        Raises:
+            UsageError: the tab is a plain Datastar page, which has no close beacon (`drop()`),
+                or the page has no tab id.
         """
+        if self.profile == "datastar":
+            raise via_only("close", self.label)
         if self.id_or_none is None:
             raise UsageError(f"tab {self.label} has no tab id to close")
         await self.send_beacon(raise_errors=True)
         await self.drop()
 
     async def send_beacon(self, *, raise_errors: bool = False) -> None:
-        """Send the close beacon (§4.4) if the tab is open, and mark it closed; no-op after.
+        """Send the close beacon (§4.4) if the tab is open, and mark it closed; no-op after,
+        and on a plain Datastar page (it has no beacon).
 
         A failed beacon is recorded on the timeline (and raised with `raise_errors`); a
         browser sends it on unload and does not wait for the answer.
         """
         tab_id = self.id_or_none
-        if self.closed or tab_id is None:
+        if self.closed or tab_id is None or self.profile == "datastar":
             return
         self.closed = True
         try:
@@ -232,19 +252,33 @@ class AsyncTab(Arrivals):
 
     # -- stream -----------------------------------------------------------------------------
 
-    async def connect(self) -> ResponseInfo:
+    async def connect(self) -> ResponseInfo | None:
         """Open the tab's event stream (`GET /_sse?datastar=…`) and start reading it.
 
-        Returns once the response headers arrived.
+        A plain Datastar page opens one stream per `@get` its `data-init` runs, in page
+        order. Returns once the response headers arrived, with the first stream's (None for a
+        plain page that opens no stream).
 
         Raises:
-            UnexpectedResponse: the server did not answer 200 `text/event-stream` (§5.1).
+            UnexpectedResponse: the server did not answer 200 `text/event-stream` (§5.1);
+                streams this call opened before it are dropped.
         """
         if self.connected:
             raise UsageError(f"tab {self.label} is already connected; drop() it first")
-        outgoing = stream_request(
-            self.hub.url(self.stream_url), self.signals.to_wire(), referer=self.page_url
-        )
+        first = self.recording.connections + 1
+        infos: list[ResponseInfo] = []
+        try:
+            for url in self.stream_urls:
+                infos.append(await self._open_stream(url))
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.drop()
+            raise
+        self._opened = range(first, self.recording.connections + 1)
+        return infos[0] if infos else None
+
+    async def _open_stream(self, url: str) -> ResponseInfo:
+        outgoing = stream_request(self.hub.url(url), self.signals.to_wire(), referer=self.page_url)
         request = _http.build(
             self.session.http,
             outgoing,
@@ -260,7 +294,7 @@ class AsyncTab(Arrivals):
             )
             self._changed()
             raise UnexpectedResponse(
-                f"GET {self.stream_url} for tab {self.label} answered {response.status_code} "
+                f"GET {url} for tab {self.label} answered {response.status_code} "
                 f"{info.content_type!r}; a stream needs 200 text/event-stream",
                 section="5.1",
                 raw=body,
@@ -272,8 +306,8 @@ class AsyncTab(Arrivals):
             # the sign of a subscription a browser gets.
             self.recording.ready_on = max(self.recording.ready_on, number)
             self.timeline.add("ready", "compressed stream: no `: ready` (§5.6); ready on 200")
-        scope = self._cancel = anyio.CancelScope()
-        done = self._stream_done = anyio.Event()
+        scope, done = anyio.CancelScope(), anyio.Event()
+        self._streams.append((scope, done))
         self.timeline.add("connect", f"stream #{number} open (200)")
         self._changed()
 
@@ -302,9 +336,9 @@ class AsyncTab(Arrivals):
             finally:
                 with anyio.CancelScope(shield=True):
                     await response.aclose()
-                self.connected = False
                 self.timeline.add("end", f"stream #{number} ended: {reason}")
                 done.set()
+                self.connected = any(not ended.is_set() for _, ended in self._streams)
                 self._changed()
 
         self.hub.start(read)
@@ -315,12 +349,22 @@ class AsyncTab(Arrivals):
 
         Opens the stream first if it is not open. Events that came before `: ready` (queued
         patches, a resync) are applied and kept, not discarded. A navigation in progress is
-        waited for first. A compressed stream has no `: ready` (§5.6): its 200 counts.
+        waited for first. A compressed stream has no `: ready` (§5.6): its 200 counts. On a
+        plain Datastar page, ready means every stream answered 200 `text/event-stream` and,
+        when the client was given a `ready_signal` (`vt.ReadySignal`), that the app sent it.
         """
         if self._navigating is not None:
             await self._navigating.wait()
         if not self.connected:
             await self.connect()
+        if self.profile == "datastar":
+            rule, opened = self.hub.settings.ready_signal, self._opened
+            if rule is not None:
+                test = rule.predicate or (lambda _: all(n in self._signalled for n in opened))
+                await self.wait_until(
+                    lambda: test(self) or None, description=rule.describe(), timeout=timeout
+                )
+            return
         number = self.recording.connections
         await _waits.wait_for(
             [self],
@@ -332,96 +376,18 @@ class AsyncTab(Arrivals):
 
     async def drop(self) -> None:
         """Cut the stream from the client side, as a network drop would (no close beacon)."""
-        if self._cancel is not None and self._stream_done is not None:
-            self._cancel.cancel()
-            await self._stream_done.wait()
-        self._cancel = None
+        streams, self._streams = self._streams, []
+        for scope, _ in streams:
+            scope.cancel()
+        for _, done in streams:
+            await done.wait()
 
-    async def reconnect(self) -> ResponseInfo:
+    async def reconnect(self) -> ResponseInfo | None:
         """Drop the stream and open a new one (the server resyncs, §5.5)."""
         await self.drop()
         return await self.connect()
 
-    # -- requests, as Datastar sends them ------------------------------------------------------
-
-    async def action(
-        self, name: str, /, *, follow_redirects: bool | None = None, **signals: Any
-    ) -> ActionResult:
-        """Fire `POST /_action/<name>` with the tab's signals, as Datastar does (§4.1).
-
-        `signals` are set on the tab first, as typing into bound inputs would; then every
-        signal except local (`_`-prefixed) ones is sent as the JSON body. The server's patches
-        arrive on the stream; wait for them with `expect_*`. A non-2xx status is returned,
-        not raised. A redirect it causes (a 303, or a redirect script in its response or on
-        the stream after it) is followed unless `follow_redirects=False`.
-        """
-        return await self.fetch(
-            "POST", f"/_action/{name}", signals, name=name, follow_redirects=follow_redirects
-        )
-
-    async def post(
-        self,
-        url: str,
-        signals: Mapping[str, Any] | None = None,
-        *,
-        name: str | None = None,
-        follow_redirects: bool | None = None,
-    ) -> ActionResult:
-        """`@post(url)`: send the tab's signals (with `signals` set first) as a JSON body."""
-        return await self.fetch("POST", url, signals, name=name, follow_redirects=follow_redirects)
-
-    async def fetch(
-        self,
-        method: str,
-        url: str,
-        signals: Mapping[str, Any] | None = None,
-        *,
-        name: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        follow_redirects: bool | None = None,
-    ) -> ActionResult:
-        """Send a Datastar backend action (`@get`, `@post`, `@put`, `@patch`, `@delete`).
-
-        The tab's signals (local `_` ones left out, `signals` set first) go in the
-        `datastar` query parameter for GET and DELETE and as a JSON body otherwise, with
-        Datastar's headers. A 200 response is processed as the browser would: SSE events,
-        `text/html` (patched with the `datastar-selector`/`datastar-mode` headers) or
-        `application/json` (patched into the signals). A redirect answer or script is
-        followed by a new page load in this tab (see `action`) unless `follow_redirects=False`.
-        """
-        overrides = dict(signals or {})
-        reject_local(overrides)
-        if overrides:
-            self.signals.patch(overrides)
-        outgoing = action_request(
-            method,
-            self.hub.url(url),
-            self.signals.to_wire(),
-            referer=self.page_url,
-            headers=headers,
-        )
-        return await self._send(outgoing, name or f"{method.upper()} {url}", follow_redirects)
-
-    async def upload(
-        self,
-        name: str,
-        /,
-        files: Mapping[str, tuple[str, bytes] | tuple[str, bytes, str]],
-        **signals: Any,
-    ) -> ActionResult:
-        """Fire an action as a multipart form: signals as text fields, plus `files`.
-
-        `files` maps a field name to ``(filename, content[, content_type])``. Text fields
-        follow Via's harness: strings as is, booleans as ``true``/``false``, anything else as
-        JSON.
-        """
-        reject_local(signals)
-        if signals:
-            self.signals.patch(signals)
-        outgoing = upload_request(
-            self.hub.url(f"/_action/{name}"), self.signals.to_wire(), files, referer=self.page_url
-        )
-        return await self._send(outgoing, name)
+    # -- requests, as Datastar sends them (built by the base, `vt._calls`) ---------------------
 
     async def _send(
         self, outgoing: Outgoing, name: str, follow: bool | None = None

@@ -4,6 +4,7 @@
     vt record [URL] --scenario FILE --out DIR                  write golden streams, per tab
     vt check [URL] --scenario FILE --golden DIR [--update]     compare with the goldens
     vt conformance [URL] [--level L] [--junit-xml F] [--expect FILE]
+    vt conformance URL --level sdk                             a Datastar SDK's /test endpoint
     vt serve EXAMPLE [--port N] [--datastar-js PATH]           serve a reference example
     vt spec [SECTION]                                          print specs/protocol.md (a section)
 
@@ -24,10 +25,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from ._batch import Batch, Outcome, check_url, color_enabled, progress_stream, write_junit
+from ._batch import (
+    SDK_LEVEL,
+    Batch,
+    Outcome,
+    check_url,
+    color_enabled,
+    progress_stream,
+    sdk_entries,
+    write_junit,
+)
 from ._exceptions import VTError
 from ._normalize import Rule
 from ._scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario, load_scenarios
+from ._sdk import load_sdk_cases
 from ._spec import spec_text
 
 __all__ = ["main"]
@@ -94,11 +105,17 @@ def _parser() -> argparse.ArgumentParser:
 
     conf = commands.add_parser(
         "conformance",
-        help="run every bundled scenario, grouped by level",
-        description="Run every scenario under specs/scenarios/ and print a table by level.",
+        help="run the conformance suite, grouped by level",
+        description="Run the conformance suite (the scenarios of specs/scenarios/ written for "
+        "specs/conformance-app.md) and print a table by level; --level picks any bundled level.",
     )
     conf.add_argument("url", nargs="?", help="server (default: the embedded reference runtime)")
-    conf.add_argument("--level", action="append", help="only this level (repeatable)")
+    conf.add_argument(
+        "--level",
+        action="append",
+        help=f"only this level (repeatable); `{SDK_LEVEL}` (a Datastar SDK's /test endpoint, "
+        "specs/sdk-cases/) runs only when named, and needs a URL",
+    )
     conf.add_argument(
         "--expect",
         type=Path,
@@ -143,8 +160,11 @@ def _choose(args: argparse.Namespace) -> list[Scenario]:
         chosen = bundled_scenarios()
         if args.level:
             chosen = [s for s in chosen if s.level in args.level]
-            if not chosen:
+            if not chosen and args.level != [SDK_LEVEL]:
                 raise LookupError(f"no bundled scenario has level {', '.join(args.level)}")
+            _need_url(args, chosen)
+        else:  # the suite: what runs against the conformance app (`--level chat` adds the chat)
+            chosen = [s for s in chosen if s.app == "conformance"]
         return sorted(chosen, key=lambda s: (s.level, s.name))
     available = load_scenarios(args.folder) if args.folder else bundled_scenarios()
     if args.list:
@@ -158,11 +178,34 @@ def _choose(args: argparse.Namespace) -> list[Scenario]:
             chosen.append(by_name[item])
         else:
             raise LookupError(f"unknown scenario {item!r}; see `vt run --list`")
-    return chosen or available
+    if chosen:
+        return chosen
+    return available if args.folder else _for_any_app(args, available)
+
+
+def _for_any_app(args: argparse.Namespace, bundled: list[Scenario]) -> list[Scenario]:
+    """The bundled scenarios a run picks by default: those written for the reference apps
+    (and any Via app). Those that name no app (the plain-Datastar chat level, written for the
+    chat of targets/README.md) run only when named, against a URL; say so."""
+    other = sorted({s.level for s in bundled if s.app is None})
+    if other:
+        how = "--level LEVEL URL" if args.command == "conformance" else "NAME --url URL"
+        print(f"vt {args.command}: level(s) {', '.join(other)} run only when named ({how})")
+    return [s for s in bundled if s.app is not None]
+
+
+def _need_url(args: argparse.Namespace, chosen: list[Scenario]) -> None:
+    if not args.url and any(s.app is None for s in chosen):
+        names = sorted({s.level for s in chosen if s.app is None})
+        raise LookupError(f"level(s) {', '.join(names)} name no reference app: give a URL")
 
 
 def _scenarios_command(args: argparse.Namespace) -> int:
     scenarios = _choose(args)
+    sdk = args.command == "conformance" and SDK_LEVEL in (args.level or [])
+    if sdk and not args.url:
+        print(f"vt: the {SDK_LEVEL} level needs the URL of a server serving /test", file=sys.stderr)
+        return 2
     if args.command == "run" and args.list:
         for s in scenarios:
             print(f"{s.name:<20} {s.level:<8} {s.description}")
@@ -175,7 +218,7 @@ def _scenarios_command(args: argparse.Namespace) -> int:
             return 2
     expected: dict[str, str] = {}
     if args.command == "conformance" and args.expect:
-        expected = _read_expect(args.expect, scenarios)
+        expected = _read_expect(args.expect, scenarios + (sdk_entries() if sdk else []))
     goldens = args.out if args.command == "record" else getattr(args, "golden", None)
     batch = Batch(
         url=url,
@@ -193,6 +236,10 @@ def _scenarios_command(args: argparse.Namespace) -> int:
     print(f"vt {args.command}: {len(scenarios)} scenario(s) against {target}")
     started = time.monotonic()
     outcomes = batch.run(scenarios, lambda o: _print_outcome(o, color))
+    if sdk:
+        cases = load_sdk_cases()
+        print(f"vt {args.command}: {len(cases)} SDK case(s) against {url}/test")
+        outcomes += batch.run_sdk(cases, lambda o: _print_outcome(o, color))
     elapsed = time.monotonic() - started
     if goldens is not None:
         _print_golden_summary(outcomes, args)
@@ -220,6 +267,8 @@ def _print_outcome(outcome: Outcome, color: bool) -> None:
     s = outcome.scenario
     print(f"  {label}  {s.name:<20} {s.description} ({outcome.seconds:.2f}s)")
     if outcome.status != "passed":
+        if s.sections:  # which rules broke: the sections the scenario checks
+            print("        spec: " + ", ".join(f"§{n}" for n in s.sections) + " (vt spec N)")
         for line in outcome.message.rstrip().splitlines():
             print(f"        {line}")
         if outcome.report is not None:

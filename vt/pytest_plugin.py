@@ -64,6 +64,7 @@ class VTConfig:
     scenario_dirs: tuple[Path, ...]
     update_goldens: bool
     http_timeout: float = HTTP_TIMEOUT
+    profile: str = "auto"
 
 
 _CONFIG = pytest.StashKey[VTConfig]()
@@ -118,6 +119,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("vt_base_url", "default for --vt-base-url", default=None)
     parser.addini("vt_timeout", "default for --vt-timeout", default=str(WAIT_TIMEOUT))
+    group.addoption(
+        "--vt-profile",
+        dest="vt_profile",
+        choices=("auto", "via", "datastar"),
+        default=None,
+        help="how vt reads pages: auto (Via's when the page carries via_tab, plain Datastar "
+        "otherwise), via or datastar (default: auto)",
+    )
+    parser.addini("vt_profile", "default for --vt-profile", default="auto")
     parser.addini("vt_http_timeout", "default for --vt-http-timeout", default=str(HTTP_TIMEOUT))
     parser.addini("vt_output", "default for --vt-output", default="test-results")
 
@@ -143,6 +153,7 @@ def pytest_configure(config: pytest.Config) -> None:
         dirs,
         bool(config.getoption("vt_update_goldens")),
         config.getoption("vt_http_timeout") or float(config.getini("vt_http_timeout")),
+        config.getoption("vt_profile") or config.getini("vt_profile"),
     )
     config.pluginmanager.register(GoldenSummary(), "vt-golden-summary")
     config.addinivalue_line("markers", "vt: a vt scenario (added by --vt / --vt-scenarios)")
@@ -180,7 +191,10 @@ def pytest_collection_modifyitems(
     from vt._scenario import ScenarioError, bundled_scenarios, load_scenarios
 
     try:
-        scenarios = bundled_scenarios() if settings.scenarios else []
+        # `--vt` adds the scenarios written for the reference apps (and any Via app); those
+        # that name no app (the plain-Datastar chat level) come with `--vt-scenarios DIR`.
+        bundled = [s for s in bundled_scenarios() if s.app is not None]
+        scenarios = bundled if settings.scenarios else []
         for folder in settings.scenario_dirs:
             scenarios.extend(load_scenarios(folder))
     except ScenarioError as exc:
@@ -281,11 +295,12 @@ def vt_server(request: pytest.FixtureRequest, vt_app: Any) -> Iterator[Any]:
 def vt_client_options(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Keyword options of every vt client of a test (`vt.ClientOptions`). Override it to
     change them, e.g. ``return {**vt_client_options, "strict": False}``; the default has
-    `--vt-timeout` and an `artifacts_dir` under `--vt-output`."""
+    `--vt-timeout`, `--vt-profile` and an `artifacts_dir` under `--vt-output`."""
     settings = _settings(request)
     return {
         "timeout": settings.timeout,
         "http_timeout": settings.http_timeout,
+        "profile": settings.profile,
         "artifacts_dir": _folder(request) / "waits",
     }
 

@@ -130,8 +130,9 @@ def test_no_browser_skips_with_the_fix_or_fails_when_required(
 
 
 def test_without_pytest_playwright_browser_tests_skip_and_the_rest_of_vt_works(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("VT_BROWSER_REQUIRED", raising=False)  # CI sets it; this is the user's run
     pytester.makeconftest(BROKEN_PAGE)
     pytester.makepyfile(
         test_inner=NEEDS_A_BROWSER

@@ -40,7 +40,7 @@ def test_run_passes_every_bundled_scenario_against_the_embedded_runtime(
     out = capsys.readouterr().out
     for name in ("chat-fan-out", "chat-order", "chat-escaping", "chat-leak", "chat-converge"):
         assert f"PASS  {name}" in out
-    assert "OK: 5 passed, 0 failed" in out
+    assert f"OK: {len(vt.bundled_scenarios())} passed, 0 failed" in out
     assert not any(tmp_path.iterdir()), "a passing run leaves no report"
 
 
@@ -180,7 +180,8 @@ def test_conformance_prints_a_table_by_level_and_honours_expect(
     junit = tmp_path / "j.xml"
     with vt.LiveServer(broken_app()) as server:
         code = main(
-            ["conformance", server.url, "--timeout", "0.2", "--expect", str(expect)]
+            ["conformance", server.url, "--level", "chat", "--timeout", "0.2"]
+            + ["--expect", str(expect)]
             + ["--junit-xml", str(junit), "--output", str(tmp_path / "out")]
         )
     assert code == 1  # the other chat scenarios fail for real
@@ -262,3 +263,15 @@ def test_serve_serves_a_reference_example(tmp_path: Path) -> None:
 def test_serve_an_unknown_example_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "nope"]) == 2
     assert "no reference example 'nope'" in capsys.readouterr().err
+
+
+def test_conformance_runs_one_level_of_the_suite_against_the_embedded_app(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = main(["conformance", "--level", "core", "--output", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "vt conformance: 5 scenario(s)" in out
+    rows = [line.split() for line in out.splitlines()]
+    assert ["core", "5", "0", "0"] in rows
+    assert ["total", "5", "0", "0"] in rows

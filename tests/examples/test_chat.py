@@ -1,7 +1,7 @@
 """The seed's chatroom, over the wire, in async and sync form.
 
 The headline behaviours (fan-out, order, escaping) are the bundled scenario files
-(`specs/scenarios/chat-*.toml`), run here through `vt.run_scenario` and its sync twin
+(`specs/scenarios/chat/*.toml`), run here through `vt.run_scenario` and its sync twin
 `vt.Client.run_scenario`: one definition, also run by `vt run` and `pytest --vt`.
 """
 

@@ -111,3 +111,23 @@ def test_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         ["*vt: server-driven UI testing*", "*--vt-base-url*", "*--vt-timeout*", "*--vt-output*"]
     )
+
+
+def test_the_profile_option_forces_how_pages_are_read(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(
+        """
+        import pytest
+        import vt
+
+        def test_forced(vt_client, vt_client_options):
+            assert vt_client_options["profile"] == "datastar"
+            tab = vt_client.new_session().open("/")  # Via's chat, read as plain Datastar
+            assert tab.profile == "datastar"
+            with pytest.raises(vt.UsageError, match="tab.post"):
+                tab.action("Send", draft="x")
+            assert vt_client.new_session(profile="auto").open("/").profile == "via"
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--vt-profile", "datastar")
+    result.assert_outcomes(passed=1)
