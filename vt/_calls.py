@@ -14,7 +14,8 @@ from typing import Any
 
 from ._expect import TabView
 from ._profile import via_only
-from ._requests import ActionResult, Outgoing, action_request, check_sendable, upload_request
+from ._requests import ActionResult, Outgoing, action_request, upload_request
+from ._signals import reject_local
 
 __all__ = ["ActionCalls"]
 
@@ -24,48 +25,66 @@ class ActionCalls(TabView):
 
     profile: str
 
-    async def _send(self, outgoing: Outgoing, name: str) -> ActionResult:
+    async def _send(
+        self, outgoing: Outgoing, name: str, follow: bool | None = None
+    ) -> ActionResult:
         raise NotImplementedError  # AsyncTab sends: this class only builds the requests
 
-    async def action(self, name: str, /, **signals: Any) -> ActionResult:
+    async def action(
+        self, name: str, /, *, follow_redirects: bool | None = None, **signals: Any
+    ) -> ActionResult:
         """Fire `POST /_action/<name>` with the tab's signals, as Datastar does (§4.1).
 
         `signals` are set on the tab first, as typing into bound inputs would; then every
         signal except local (`_`-prefixed) ones is sent as the JSON body. The server's patches
         arrive on the stream; wait for them with `expect_*`. A non-2xx status is returned,
-        not raised.
+        not raised. A redirect it causes (a 303, or a redirect script in its response or on
+        the stream after it) is followed as a new page load in this tab unless
+        `follow_redirects=False` (default: the client's, or `open`'s, option).
 
         Raises:
             UsageError: the tab is a plain Datastar page (use `post(url, ...)`).
         """
         if self.profile == "datastar":
             raise via_only("action", self.label)
-        return await self.fetch("POST", f"/_action/{name}", signals, name=name)
+        return await self.fetch(
+            "POST", f"/_action/{name}", signals, name=name, follow_redirects=follow_redirects
+        )
 
-    async def post(self, url: str, /, **signals: Any) -> ActionResult:
+    async def post(
+        self, url: str, /, *, follow_redirects: bool | None = None, **signals: Any
+    ) -> ActionResult:
         """`@post(url)`: set `signals` on the tab, then send its signals as the JSON body.
 
         Events in the response are applied to the tab as Datastar applies them; a non-2xx
-        status is returned, not raised.
+        status is returned, not raised; a redirect is followed as `action`'s is.
         """
-        return await self.fetch("POST", url, signals)
+        return await self.fetch("POST", url, signals, follow_redirects=follow_redirects)
 
-    async def get(self, url: str, /, **signals: Any) -> ActionResult:
+    async def get(
+        self, url: str, /, *, follow_redirects: bool | None = None, **signals: Any
+    ) -> ActionResult:
         """`@get(url)`: set `signals` on the tab, then send its signals in the `datastar`
         query parameter. The response is applied like `post`'s."""
-        return await self.fetch("GET", url, signals)
+        return await self.fetch("GET", url, signals, follow_redirects=follow_redirects)
 
-    async def put(self, url: str, /, **signals: Any) -> ActionResult:
+    async def put(
+        self, url: str, /, *, follow_redirects: bool | None = None, **signals: Any
+    ) -> ActionResult:
         """`@put(url)`: like `post`, with the PUT method."""
-        return await self.fetch("PUT", url, signals)
+        return await self.fetch("PUT", url, signals, follow_redirects=follow_redirects)
 
-    async def patch(self, url: str, /, **signals: Any) -> ActionResult:
+    async def patch(
+        self, url: str, /, *, follow_redirects: bool | None = None, **signals: Any
+    ) -> ActionResult:
         """`@patch(url)`: like `post`, with the PATCH method."""
-        return await self.fetch("PATCH", url, signals)
+        return await self.fetch("PATCH", url, signals, follow_redirects=follow_redirects)
 
-    async def delete(self, url: str, /, **signals: Any) -> ActionResult:
+    async def delete(
+        self, url: str, /, *, follow_redirects: bool | None = None, **signals: Any
+    ) -> ActionResult:
         """`@delete(url)`: like `get` (signals in the `datastar` query), with DELETE."""
-        return await self.fetch("DELETE", url, signals)
+        return await self.fetch("DELETE", url, signals, follow_redirects=follow_redirects)
 
     async def fetch(
         self,
@@ -75,6 +94,7 @@ class ActionCalls(TabView):
         *,
         name: str | None = None,
         headers: Mapping[str, str] | None = None,
+        follow_redirects: bool | None = None,
     ) -> ActionResult:
         """Send a Datastar backend action (`@get`, `@post`, `@put`, `@patch`, `@delete`).
 
@@ -82,10 +102,11 @@ class ActionCalls(TabView):
         `datastar` query parameter for GET and DELETE and as a JSON body otherwise, with
         Datastar's headers. A 200 response is processed as the browser would: SSE events,
         `text/html` (patched with the `datastar-selector`/`datastar-mode` headers) or
-        `application/json` (patched into the signals).
+        `application/json` (patched into the signals). A redirect answer or script is
+        followed by a new page load in this tab (see `action`) unless `follow_redirects=False`.
         """
         overrides = dict(signals or {})
-        check_sendable(overrides)
+        reject_local(overrides)
         if overrides:
             self.signals.patch(overrides)
         outgoing = action_request(
@@ -95,7 +116,7 @@ class ActionCalls(TabView):
             referer=self.page_url,
             headers=headers,
         )
-        return await self._send(outgoing, name or f"{method.upper()} {url}")
+        return await self._send(outgoing, name or f"{method.upper()} {url}", follow_redirects)
 
     async def upload(
         self,
@@ -115,7 +136,7 @@ class ActionCalls(TabView):
         """
         if self.profile == "datastar":
             raise via_only("upload", self.label)
-        check_sendable(signals)
+        reject_local(signals)
         if signals:
             self.signals.patch(signals)
         outgoing = upload_request(

@@ -9,9 +9,10 @@
 
 A session is one browser profile: its own cookie jar (which sends Via's `Secure` session cookie
 to loopback over plain http, as browsers do), shared by its tabs. Tabs (`vt.AsyncTab`) hold
-the page replicas and streams. The client holds the connection pool and the task group the
-streams are read in, in a `Hub` it hands down to sessions and tabs (nothing below calls the
-client back). The sync API (`vt.Client`) runs this same code in a portal.
+the page replicas and streams; each session has its own connection pool (all share one TLS
+context). The client holds the task group the streams are read in, in a `Hub` it hands down
+to sessions and tabs (nothing below calls the client back). The sync API (`vt.Client`) runs
+this same code in a portal.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, TypedDict
 import anyio
 
 from . import _http, _waits
-from ._defaults import HTTP_TIMEOUT, QUIET_WINDOW, WAIT_TIMEOUT
+from ._defaults import BEACON_TIMEOUT, HTTP_TIMEOUT, QUIET_WINDOW, WAIT_TIMEOUT
 from ._dom import Element
 from ._exceptions import UsageError
 from ._hub import Hub, Settings
@@ -43,6 +44,7 @@ class ClientOptions(TypedDict, total=False):
     artifacts_dir: str | Path | None
     strict: bool
     accept_encoding: str
+    follow_redirects: bool
     profile: str
     ready_signal: ReadySignal | None
 
@@ -62,6 +64,9 @@ class AsyncClient:
             a cut-off event) makes the next wait on that tab raise it.
         accept_encoding: the `Accept-Encoding` of every request; ``"identity"`` unless a test
             is about compression (Via's brotli stream drops `: ready`, §5.6).
+        follow_redirects: when True (the default), a redirect script or a 303 answer is
+            followed as a browser does: a new page load in the same tab (§6.4.3); each call
+            that can navigate also takes `follow_redirects=`.
         profile: how pages are read: ``"auto"`` (Via's when the page carries `via_tab`,
             plain Datastar otherwise), ``"via"`` or ``"datastar"``; a session can override it.
         ready_signal: a plain Datastar app's own "subscribed" signal (`vt.ReadySignal`), which
@@ -78,6 +83,7 @@ class AsyncClient:
         artifacts_dir: str | Path | None = None,
         strict: bool = True,
         accept_encoding: str = "identity",
+        follow_redirects: bool = True,
         profile: str = "auto",
         ready_signal: ReadySignal | None = None,
     ) -> None:
@@ -90,6 +96,7 @@ class AsyncClient:
                 artifacts_dir=Path(artifacts_dir) if artifacts_dir is not None else None,
                 strict=strict,
                 accept_encoding=accept_encoding,
+                follow_redirects=follow_redirects,
                 profile=profile,
                 ready_signal=ready_signal,
             )
@@ -140,7 +147,7 @@ class AsyncClient:
         if self._entered or self._closed:
             raise UsageError("an AsyncClient can be entered once; make a new one")
         self._entered = True
-        self.hub.transport = _http.new_transport()
+        self.hub.tls = _http.new_tls_context()
         group = self.hub.task_group = anyio.create_task_group()
         await group.__aenter__()
         return self
@@ -154,21 +161,20 @@ class AsyncClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close every session (ending their streams) and the connection pool."""
+        """Close every session as a browser's exit does: each open Via tab sends its close beacon
+        (§4.4; all at once, given `BEACON_TIMEOUT` in total, so a dead server cannot hang the
+        exit), then every stream ends and every session's connections close."""
         if self._closed:
             return
         self._closed = True
         try:
             with anyio.CancelScope(shield=True):
-                for session in list(self.sessions):
-                    await session.aclose()
+                await close_sessions(self.sessions, beacon=True)
         finally:
-            group, transport = self.hub.task_group, self.hub.transport
+            group = self.hub.task_group
             if group is not None:
                 group.cancel_scope.cancel()
                 await group.__aexit__(None, None, None)
-            if transport is not None:
-                await transport.aclose()
 
     def new_session(self, name: str | None = None, *, profile: str | None = None) -> AsyncSession:
         """A new session: its own cookie jar, like a separate browser profile.
@@ -176,7 +182,7 @@ class AsyncClient:
         `name` labels its tabs in timelines and failure messages (default ``session1``...).
         `profile` (``auto``, ``via``, ``datastar``) overrides the client's for its tabs.
         """
-        if self.hub.transport is None or self._closed:
+        if self.hub.tls is None or self._closed:
             raise UsageError(
                 "the client is not open; use `async with vt.AsyncClient(url) as client:`"
             )
@@ -257,17 +263,17 @@ class AsyncSession:
         self.profile = check_profile(profile or hub.settings.profile)  # read by its tabs
         self.tabs: list[AsyncTab] = []
         self.jar = _http.loopback_cookie_jar()
-        if hub.transport is None:
+        if hub.tls is None:
             raise UsageError("the client is not open")
-        # One httpx client per session for its cookie jar; all share the client's pool, which
-        # the AsyncClient closes (so these are never closed themselves).
+        # One httpx client per session: its cookie jar and its own connection pool, closed by
+        # `aclose` (see `_http.session_client` for why the pool is not shared).
         self.http = _http.session_client(
-            hub.transport,
+            hub.tls,
             self.jar,
             headers={"Accept-Encoding": hub.settings.accept_encoding},
             timeout=hub.settings.http_timeout,
         )
-        self._closed = False
+        self.closed = False
 
     def __repr__(self) -> str:
         return f"<AsyncSession {self.name} tabs={len(self.tabs)}>"
@@ -277,18 +283,24 @@ class AsyncSession:
         """The session's cookies, name to value."""
         return {c.name: c.value or "" for c in self.jar}
 
-    async def open(self, path: str = "/", *, connect: bool = True) -> AsyncTab:
+    async def open(
+        self, path: str = "/", *, connect: bool = True, follow_redirects: bool | None = None
+    ) -> AsyncTab:
         """Load a page in a new tab, as a browser would, and (unless `connect=False`) open its
         stream. Does not wait for the stream's `: ready`; call `ready()` for that.
+        `follow_redirects` (default: the client's option) sets whether the page GET's
+        redirects, and the tab's later redirect scripts, are followed.
 
         Raises:
             UnexpectedResponse: the page GET did not return 200 HTML.
             PageBootstrapError: read as Via's (profile ``via``), the page has no tab id
                 (`meta[data-signals]` with `via_tab`).
         """
-        if self._closed:
+        if self.closed:
             raise UsageError(f"session {self.name} is closed")
-        tab = await open_tab(self, self.hub, path, len(self.tabs) + 1, connect=False)
+        tab = await open_tab(
+            self, self.hub, path, len(self.tabs) + 1, connect=False, follow=follow_redirects
+        )
         self.tabs.append(tab)
         if connect:
             await tab.connect()
@@ -298,8 +310,32 @@ class AsyncSession:
         """A plain HTTP request with this session's cookies (for probes such as `/readyz`)."""
         return await self.http.request(method, self.hub.url(path), **kwargs)
 
-    async def aclose(self) -> None:
-        """End every tab's stream (no close beacons: the browser crashed, so to speak)."""
-        self._closed = True
-        for tab in self.tabs:
+    async def aclose(self, *, beacon: bool = False) -> None:
+        """End every tab's stream and close the session's connections.
+
+        With `beacon`, each open tab first sends its close beacon (§4.4), as when a browser
+        closes; without, the session ends as a crashed browser's would.
+        """
+        await close_sessions([self], beacon=beacon)
+
+
+async def close_sessions(sessions: Sequence[AsyncSession], *, beacon: bool) -> None:
+    """Close `sessions`: with `beacon`, their open Via tabs' close beacons first (a plain
+    Datastar page has none), all concurrently and within `BEACON_TIMEOUT` in total (a beacon
+    not answered by then is recorded on its tab's timeline); then their streams and
+    connections."""
+    if beacon:
+        with anyio.move_on_after(BEACON_TIMEOUT):
+            async with anyio.create_task_group() as group:
+                for session in sessions:
+                    if not session.closed:
+                        for tab in session.tabs:
+                            if tab.profile != "datastar":
+                                group.start_soon(tab.send_beacon)
+    for session in sessions:
+        if session.closed:
+            continue
+        session.closed = True
+        for tab in session.tabs:
             await tab.drop()
+        await session.http.aclose()

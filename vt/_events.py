@@ -31,6 +31,7 @@ __all__ = [
     "StreamItem",
     "UnknownEvent",
     "Violation",
+    "read_as_browser",
     "interpret",
     "is_ready",
     "parse_event",
@@ -257,8 +258,7 @@ def read_item(item: ServerSentEvent | Comment) -> StreamItem:
         return item
     if not item.terminated:
         raise ProtocolError(
-            "the stream ended inside an event (no blank line after it); a browser drops such "
-            "an event, so vt did not apply it",
+            _CUT_OFF,
             section="5.2",
             raw=item.raw,
         )
@@ -288,6 +288,20 @@ class Reading:
     event: Event | None
     violations: tuple[Violation, ...] = ()
     console: tuple[str, ...] = ()
+
+
+_CUT_OFF = (
+    "the stream ended inside an event (no blank line after it); a browser drops such an event, "
+    "so vt did not apply it"
+)
+
+
+def read_as_browser(sse: ServerSentEvent) -> Reading:
+    """`interpret`, and an event cut off by the end of the stream read as the browser reads
+    it: dropped, with a §5.2 violation."""
+    if not sse.terminated:
+        return Reading(None, (Violation("5.2", _CUT_OFF, sse.raw),))
+    return interpret(sse)
 
 
 def interpret(sse: ServerSentEvent) -> Reading:

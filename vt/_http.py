@@ -12,40 +12,44 @@ response's `Set-Cookie`, redirects included.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import ssl
 from collections.abc import AsyncIterator, Generator, Mapping
 from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from ._defaults import KEEPALIVE_EXPIRY
+
 if TYPE_CHECKING:
     from ._requests import Outgoing
 
 __all__ = [
     "AsyncHTTPClient",
-    "AsyncHTTPTransport",
     "HTTPError",
     "HTTPResponse",
     "Request",
     "body_chunks",
     "build",
     "loopback_cookie_jar",
-    "new_transport",
+    "new_tls_context",
     "read_bounded",
     "session_client",
     "stream_timeout",
 ]
 
 AsyncHTTPClient = httpx.AsyncClient
-AsyncHTTPTransport = httpx.AsyncHTTPTransport
 HTTPResponse = httpx.Response
 HTTPError = httpx.HTTPError
 Request = httpx.Request
 
 
+@functools.lru_cache(maxsize=256)
 def is_loopback(host: str) -> bool:
     """True for `localhost` and loopback IP addresses (with or without a port)."""
+    # Cached: the cookie policy asks for every cookie of every request.
     if host.startswith("["):
         name = host[1 : host.find("]")] if "]" in host else host[1:]  # [::1]:80
     else:
@@ -92,14 +96,36 @@ class _JarAuth(httpx.Auth):
         self.cookies.extract_cookies(response)
 
 
+def new_tls_context() -> ssl.SSLContext:
+    """The TLS context every session of a client shares: loading the CA bundle is the
+    costliest part of making an HTTP client, so it is done once per `AsyncClient`."""
+    return ssl.create_default_context()
+
+
 def session_client(
-    transport: httpx.AsyncHTTPTransport,
+    tls: ssl.SSLContext,
     jar: CookieJar,
     *,
     headers: Mapping[str, str],
     timeout: float,
 ) -> httpx.AsyncClient:
-    """An httpx client for one session: the shared pool, this session's jar, no redirects."""
+    """An httpx client for one session: its own connection pool, this session's jar, no
+    redirects. The caller closes it (which closes its pool).
+
+    A pool per session rather than one for the whole client: a pool looks through every
+    connection it holds for each new request, so a shared pool makes opening N tabs with open
+    streams cost O(N^2). The pool has no connection cap (each tab holds one open stream), and
+    idle connections expire before a server's usual 5 s keep-alive does, so a request is not
+    sent on a connection the server is closing ("Server disconnected without sending a
+    response").
+    """
+    transport = httpx.AsyncHTTPTransport(
+        verify=tls,
+        limits=httpx.Limits(
+            max_connections=None, max_keepalive_connections=16, keepalive_expiry=KEEPALIVE_EXPIRY
+        ),
+        trust_env=False,
+    )
     return httpx.AsyncClient(
         transport=transport,
         auth=_JarAuth(jar),
@@ -143,14 +169,6 @@ async def read_bounded(response: httpx.Response, limit: int = 4096) -> bytes:
         if len(data) >= limit:
             break
     return bytes(data[:limit])
-
-
-def new_transport() -> httpx.AsyncHTTPTransport:
-    """A connection pool with no connection cap: one open stream per tab, thousands of tabs."""
-    return httpx.AsyncHTTPTransport(
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
-        trust_env=False,
-    )
 
 
 def request_timeout(seconds: float) -> httpx.Timeout:

@@ -8,6 +8,7 @@ called from below.
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -18,7 +19,6 @@ from urllib.parse import urljoin
 import anyio
 import anyio.abc
 
-from . import _http
 from ._defaults import HTTP_TIMEOUT, WAIT_TIMEOUT
 from ._exceptions import UsageError
 from ._profile import ReadySignal
@@ -37,19 +37,22 @@ class Settings:
     artifacts_dir: Path | None = None
     strict: bool = True
     accept_encoding: str = "identity"
+    follow_redirects: bool = True
     profile: str = "auto"  # vt._profile: how pages are read
     ready_signal: ReadySignal | None = None  # a plain Datastar app's own "subscribed" signal
 
 
 class Hub:
-    """The client's shared state: task group, change event, last action, connection pool."""
+    """The client's shared state: task group, change event, last action, and the TLS context
+    every session's connection pool uses (None until the client is entered)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.last_action: ActionRef | None = None
-        self.transport: _http.AsyncHTTPTransport | None = None
+        self.tls: ssl.SSLContext | None = None
         self.task_group: anyio.abc.TaskGroup | None = None
         self._change: anyio.Event | None = None
+        self._changes_of: dict[object, anyio.Event] = {}  # waits on one tab's changes only
 
     def url(self, path: str) -> str:
         """An absolute URL for a path on the server."""
@@ -57,16 +60,26 @@ class Hub:
             return path
         return urljoin(self.settings.base_url + "/", path.lstrip("/"))
 
-    def notify(self) -> None:
-        """Wake every waiter: something changed on some tab."""
+    def notify(self, source: object = None) -> None:
+        """Wake the waiters of any change, and those of `source`'s changes: something
+        changed on `source` (a tab)."""
         # Streams notify on every chunk; an event is only made when a waiter asks for one.
         event, self._change = self._change, None
         if event is not None:
             event.set()
+        if self._changes_of and (mine := self._changes_of.pop(source, None)) is not None:
+            mine.set()
 
-    def changed(self) -> anyio.Event:
+    def changed(self, source: object = None) -> anyio.Event:
         """The event the next change sets (take it before checking a condition, so that no
-        change between the check and the wait is missed)."""
+        change between the check and the wait is missed); with `source`, the next change of
+        `source` only (so that a thousand tabs waiting on their own streams are not all woken
+        by each one's bytes)."""
+        if source is not None:
+            event = self._changes_of.get(source)
+            if event is None:
+                event = self._changes_of[source] = anyio.Event()
+            return event
         if self._change is None:
             self._change = anyio.Event()
         return self._change

@@ -17,7 +17,7 @@ from typing import Any
 from ._attrs import SignalsDecl
 from ._display import created_by, has_display, render
 from ._dom import Document
-from ._events import Event, PatchElements, PatchSignals, Violation, interpret
+from ._events import Event, PatchElements, PatchSignals, Violation, read_as_browser
 from ._js import ExpressionError
 from ._patch import ApplyResult, Patcher, Script
 from ._signals import Signals
@@ -90,17 +90,7 @@ class Replica:
         """
         if isinstance(item, Comment):
             return None
-        if not item.terminated:
-            self.violations.append(
-                Violation(
-                    "5.2",
-                    "the stream ended inside an event (no blank line after it); a browser "
-                    "drops such an event, so vt did not apply it",
-                    item.raw,
-                )
-            )
-            return None
-        reading = interpret(item)
+        reading = read_as_browser(item)
         self.violations.extend(reading.violations)
         self.console.extend(reading.console)
         if reading.event is not None:

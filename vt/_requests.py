@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import quote
 
 from ._events import Event, PatchElements, PatchMode, PatchSignals, StreamItem
-from ._exceptions import UsageError
 from ._feed import Fed, ItemFeed
 
 __all__ = [
@@ -31,7 +30,6 @@ __all__ = [
     "ResponseInfo",
     "ResponseReader",
     "action_request",
-    "check_sendable",
     "stream_request",
     "upload_request",
     "with_signals",
@@ -92,16 +90,6 @@ class Outgoing:
     content: bytes | None = None
     data: dict[str, str] | None = None
     files: dict[str, Any] | None = None
-
-
-def check_sendable(signals: Mapping[str, Any]) -> None:
-    """Refuse to send local (`_`-prefixed) signals: Datastar never sends them (§4.1)."""
-    local = [k for k in signals if k.startswith("_")]
-    if local:
-        raise UsageError(
-            f"signals {local} start with '_': they are local to the browser and never sent by "
-            "a browser (Datastar leaves them out, §4.1); only server patches set them"
-        )
 
 
 def with_signals(url: str, signals: Mapping[str, Any]) -> str:

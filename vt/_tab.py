@@ -20,23 +20,20 @@ from typing import Any, Protocol
 
 import anyio
 
-from . import _flows, _http
+from . import _flows, _http, _navigation, _waits
+from ._arrivals import Arrivals, short_id
 from ._bindings import Assign, Fetch, describe_effects
 from ._calls import ActionCalls
 from ._dom import Element
 from ._events import (
-    Event,
     EventLog,
-    PatchElements,
-    PatchSignals,
     StreamItem,
-    UnknownEvent,
-    is_ready,
     read_raw,
 )
 from ._exceptions import ProtocolError, UnexpectedResponse, UsageError
-from ._feed import Fed, ItemFeed
+from ._feed import ItemFeed
 from ._hub import Hub
+from ._navigation import Navigation
 from ._page import read_page
 from ._profile import via_only
 from ._recording import Recording
@@ -48,9 +45,7 @@ from ._requests import (
     ResponseReader,
     stream_request,
 )
-from ._sse import Comment
 from ._timeline import ActionRef, Timeline
-from ._via import classify_script
 
 __all__ = ["ActionResult", "AsyncTab", "ResponseInfo", "TabOwner", "open_tab"]
 
@@ -69,11 +64,13 @@ class TabOwner(Protocol):
     def tabs(self) -> list[AsyncTab]: ...
     @property
     def profile(self) -> str: ...
-    async def open(self, path: str = "/", *, connect: bool = True) -> AsyncTab: ...
+    async def open(
+        self, path: str = "/", *, connect: bool = True, follow_redirects: bool | None = None
+    ) -> AsyncTab: ...
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse: ...
 
 
-class AsyncTab(ActionCalls):
+class AsyncTab(ActionCalls, Arrivals):
     """One page load: a replica of the page, its signals, its stream and its timeline.
 
     Made by `AsyncSession.open` (or `fork`). Attributes worth knowing:
@@ -85,7 +82,11 @@ class AsyncTab(ActionCalls):
     * `responses`: status and headers of every request the tab made;
     * `transcripts`: the raw bytes of each stream connection (`transcript`: the last one);
     * `timeline`: everything above with times, for failure messages;
-    * `protocol_errors`: what the server got wrong (malformed or cut-off events).
+    * `protocol_errors`: what the server got wrong (malformed or cut-off events, events a
+      browser applies although they break §6, redirects to unsafe schemes);
+    * `follow_redirects`: whether redirect and reload scripts and redirect answers are followed
+      as a browser follows them, by a new page load in this tab (the client's option, or
+      `open`'s).
     """
 
     def __init__(self, session: TabOwner, hub: Hub, path: str, number: int) -> None:
@@ -109,6 +110,11 @@ class AsyncTab(ActionCalls):
         self.page: ResponseInfo | None = None
         self.page_html = ""
         self.connected = False
+        self.closed = False  # the close beacon was sent (§4.4)
+        self.follow_redirects = hub.settings.follow_redirects
+        self._pending: Navigation | None = None  # asked for by a script, not yet followed
+        self._unfollowed: set[ActionRef] = set()  # actions sent with follow_redirects=False
+        self._navigating: anyio.Event | None = None
         self.version = 0  # bumped on every change, so waiters re-check only what changed
         self._streams: list[tuple[anyio.CancelScope, anyio.Event]] = []
         self._opened = range(0)  # the connection numbers the last connect() opened
@@ -121,8 +127,14 @@ class AsyncTab(ActionCalls):
     # -- page -------------------------------------------------------------------------------
 
     async def _load(self) -> None:
-        response = await self.session.http.get(self.hub.url(self.path))
-        info = self._record_response("GET", response)
+        for _ in range(_navigation.MAX_REDIRECTS):
+            response = await self.session.http.get(self.hub.url(self.path))
+            info = self._record_response("GET", response)
+            found = _navigation.from_response(response.status_code, info.headers, info.url)
+            if found is None or not self.follow_redirects:
+                break
+            self.timeline.add("page", f"GET {self.path} -> {response.status_code}")
+            self.path = _navigation.path_of(self.hub.settings.base_url, found.url or self.path)
         self.page = info
         if response.status_code != 200 or info.content_type != "text/html":
             self.timeline.add("page", f"GET {self.path} -> {response.status_code}")
@@ -136,45 +148,59 @@ class AsyncTab(ActionCalls):
         replica = Replica.from_html(self.page_html)
         page = read_page(replica.document, self.page_html, self.session.profile)
         self.replica = replica
+        self.closed = False
         self._fired_once = set()
         self.profile = page.profile
         self.stream_url = page.stream_url
         self.stream_urls = page.stream_urls
         self.close_url = page.close_url
-        who = f"tab {_short_id(page.tab_id)}" if page.tab_id else "a plain Datastar page"
+        who = f"tab {short_id(page.tab_id)}" if page.tab_id else "a plain Datastar page"
         self.timeline.add("page", f"GET {self.path} -> 200, {who}")
         self._changed()
 
-    def _record_response(self, method: str, response: _http.HTTPResponse) -> ResponseInfo:
-        info = ResponseInfo(
-            method,
-            str(response.request.url),
-            response.status_code,
-            {k.lower(): v for k, v in response.headers.items()},
-        )
-        self.responses.append(info)
-        return info
-
     async def reload(self, *, beacon: bool = True, connect: bool | None = None) -> None:
-        """Reload the page in this tab: a new page load, so a new tab id and a fresh replica.
-
-        As a browser does, the old tab is closed with the beacon first (`beacon=False` skips
-        it, as a crashed browser would). The stream is reopened if it was open (or as
-        `connect` says).
+        """Reload the page in this tab: a new page load (a new tab id, a fresh replica), as
+        `goto` does (`beacon=False` skips the beacon, as a crashed browser would).
 
         Raises:
             UsageError: `beacon=True` on a plain Datastar page, which has no close beacon.
         """
         if beacon and self.profile == "datastar":
             raise via_only("reload", self.label)
+        await self.goto(self.path, beacon=beacon, connect=connect)
+
+    async def goto(self, path: str, *, beacon: bool = True, connect: bool | None = None) -> None:
+        """Load `path` (or a URL) in this tab as a link does: the old tab sends its close beacon
+        (unless `beacon=False`; a plain Datastar page has none), the new page loads (redirects
+        followed as `follow_redirects` says) and opens its streams if they were open (or as
+        `connect` says)."""
         reconnect = self.connected if connect is None else connect
-        if beacon and self.id_or_none is not None:
-            await self.close()
-        else:
-            await self.drop()
+        if beacon:
+            await self.send_beacon()
+        await self.drop()
+        self.path = _navigation.path_of(self.hub.settings.base_url, self.hub.url(path))
         await self._load()
         if reconnect:
             await self.connect()
+
+    async def _follow(self) -> None:
+        """Follow the navigations scripts asked for, one at a time (the last one asked wins)."""
+        if self._navigating is not None:
+            return  # the navigation in progress follows the one just asked for when done
+        done = self._navigating = anyio.Event()
+        try:
+            while (navigation := self._pending) is not None:
+                self._pending = None
+                self.timeline.add("navigate", navigation.describe())
+                target = navigation.url if navigation.url is not None else self.path
+                await self.goto(target, connect=True)
+        except Exception as exc:
+            # Kept for the next wait on this tab to raise (the page load failed, §2.1).
+            self.recording.failures.append(exc)
+        finally:
+            self._navigating = None
+            done.set()
+            self._changed()
 
     async def fork(self, path: str | None = None) -> AsyncTab:
         """Open another tab in the same session (shares cookies, so `StateSess` too)."""
@@ -183,20 +209,46 @@ class AsyncTab(ActionCalls):
     async def close(self) -> None:
         """Close the tab like a browser does: send the close beacon (§4.4), end the stream.
 
+        The client's exit does this for every Via tab still open (see `AsyncClient.aclose`).
+
         Raises:
-            UsageError: the tab is a plain Datastar page, which has no close beacon (`drop()`).
+            UsageError: the tab is a plain Datastar page, which has no close beacon (`drop()`),
+                or the page has no tab id.
         """
         if self.profile == "datastar":
             raise via_only("close", self.label)
-        tab_id = self.id
-        response = await self.session.http.post(
-            self.hub.url(self.close_url),
-            content=tab_id.encode(),
-            headers={"Content-Type": "text/plain;charset=UTF-8", "Referer": self.page_url},
-        )
+        if self.id_or_none is None:
+            raise UsageError(f"tab {self.label} has no tab id to close")
+        await self.send_beacon(raise_errors=True)
+        await self.drop()
+
+    async def send_beacon(self, *, raise_errors: bool = False) -> None:
+        """Send the close beacon (§4.4) if the tab is open, and mark it closed; no-op after,
+        and on a plain Datastar page (it has no beacon).
+
+        A failed beacon is recorded on the timeline (and raised with `raise_errors`); a
+        browser sends it on unload and does not wait for the answer.
+        """
+        tab_id = self.id_or_none
+        if self.closed or tab_id is None or self.profile == "datastar":
+            return
+        self.closed = True
+        try:
+            response = await self.session.http.post(
+                self.hub.url(self.close_url),
+                content=tab_id.encode(),
+                headers={"Content-Type": "text/plain;charset=UTF-8", "Referer": self.page_url},
+            )
+        except _http.HTTPError as exc:
+            self.timeline.add("action", f"close beacon failed: {type(exc).__name__}: {exc}")
+            if raise_errors:
+                raise
+            return
+        except anyio.get_cancelled_exc_class():
+            self.timeline.add("action", "close beacon not answered in time")
+            raise
         self._record_response("POST", response)
         self.timeline.add("action", f"close beacon -> {response.status_code}")
-        await self.drop()
 
     # -- stream -----------------------------------------------------------------------------
 
@@ -249,6 +301,11 @@ class AsyncTab(ActionCalls):
             )
         number, _ = self.recording.open()
         self.connected = True
+        if info.headers.get("content-encoding", "identity") != "identity":
+            # A compressed stream omits `: ready` (§5.3.2, §5.6): its 200 and headers are all
+            # the sign of a subscription a browser gets.
+            self.recording.ready_on = max(self.recording.ready_on, number)
+            self.timeline.add("ready", "compressed stream: no `: ready` (§5.6); ready on 200")
         scope, done = anyio.CancelScope(), anyio.Event()
         self._streams.append((scope, done))
         self.timeline.add("connect", f"stream #{number} open (200)")
@@ -264,6 +321,8 @@ class AsyncTab(ActionCalls):
                         self.recording.receive(number, chunk, hub.last_action)
                         self._receive(feed.feed(chunk), number)
                         self._changed()
+                        if self._pending is not None:
+                            hub.start(self._follow)  # the page leaves; its stream ends
                     self._receive(feed.close(), number)
                 if scope.cancel_called:
                     reason = "dropped by the test"
@@ -289,10 +348,13 @@ class AsyncTab(ActionCalls):
         """Wait until the current stream has sent `: ready` (the server is subscribed, §5.3).
 
         Opens the stream first if it is not open. Events that came before `: ready` (queued
-        patches, a resync) are applied and kept, not discarded. On a plain Datastar page,
-        ready means every stream answered 200 `text/event-stream` and, when the client was
-        given a `ready_signal` (`vt.ReadySignal`), that the app sent it.
+        patches, a resync) are applied and kept, not discarded. A navigation in progress is
+        waited for first. A compressed stream has no `: ready` (§5.6): its 200 counts. On a
+        plain Datastar page, ready means every stream answered 200 `text/event-stream` and,
+        when the client was given a `ready_signal` (`vt.ReadySignal`), that the app sent it.
         """
+        if self._navigating is not None:
+            await self._navigating.wait()
         if not self.connected:
             await self.connect()
         if self.profile == "datastar":
@@ -304,10 +366,12 @@ class AsyncTab(ActionCalls):
                 )
             return
         number = self.recording.connections
-        await self.wait_until(
+        await _waits.wait_for(
+            [self],
             lambda: self.recording.ready_on >= number or None,
             description=f"receive `: ready` on stream #{number}",
             timeout=timeout,
+            own=True,
         )
 
     async def drop(self) -> None:
@@ -323,66 +387,14 @@ class AsyncTab(ActionCalls):
         await self.drop()
         return await self.connect()
 
-    def _receive(self, fed: list[Fed], connection: int) -> None:
-        after = self.hub.last_action
-        rule = self.hub.settings.ready_signal if self.profile == "datastar" else None
-        for raw, item in fed:
-            if rule is not None and rule.matches(raw):
-                self._signalled.add(connection)
-            if isinstance(item, ProtocolError):
-                self._protocol_error(item)
-            elif isinstance(item, Comment):
-                self.events.append(item)
-                if is_ready(item):
-                    self.recording.ready_on = max(self.recording.ready_on, connection)
-                    self.timeline.add("ready", ": ready", item, after)
-                else:
-                    self.timeline.add("comment", f": {item.text}", item, after)
-            else:
-                self._apply(item, after, "", raw.raw)
+    # -- requests, as Datastar sends them (built by the base, `vt._calls`) ---------------------
 
-    def apply(self, event: Event, *, after: ActionRef | None = None, note: str = "") -> None:
-        """Apply one event to the replica, as the browser would, and record it."""
-        self._apply(event, after, note)
-        self._changed()
-
-    def _apply(
-        self, event: Event, after: ActionRef | None, note: str, raw: bytes | None = None
-    ) -> None:
-        # A stream event is kept as its bytes: no object per event (see `EventLog`).
-        kept: Event | bytes = event if raw is None else raw
-        if raw is None:
-            self.events.append(event)
-        else:
-            self.events.append_raw(raw)
-        before = self.id_or_none
-        result = self.replica.apply(event)
-        if isinstance(event, PatchSignals) and event.is_heartbeat:
-            self.timeline.add("heartbeat", "patch-signals {}" + note, kept, after)
-        elif isinstance(event, PatchSignals | PatchElements | UnknownEvent):
-            self.timeline.add("event", event.describe() + note if note else None, kept, after)
-        if before is not None and self.id_or_none != before:
-            new = self.id_or_none
-            self.timeline.add(
-                "event", f"tab id changed {_short_id(before)} -> {_short_id(new)}", None, after
-            )
-        for message in result.errors:
-            self.timeline.add("console", message, None, after)
-        for script in result.scripts:
-            self.timeline.add("script", classify_script(script).describe(), script, after)
-
-    def _protocol_error(self, error: ProtocolError) -> None:
-        self.recording.protocol_errors.append(error)
-        self.timeline.add("error", str(error).splitlines()[0], error)
-
-    def _changed(self) -> None:
-        self.version += 1
-        self.hub.notify()
-
-    # -- requests, as Datastar sends them ------------------------------------------------------
-
-    async def _send(self, outgoing: Outgoing, name: str) -> ActionResult:
+    async def _send(
+        self, outgoing: Outgoing, name: str, follow: bool | None = None
+    ) -> ActionResult:
         ref = self.hub.record_action(self.label, name)
+        if follow is False or (follow is None and not self.follow_redirects):
+            self._unfollowed.add(ref)
         self.timeline.add("action", name, None, ref)
         request = _http.build(self.session.http, outgoing)
         response = await self.session.http.send(request, stream=True)
@@ -404,20 +416,14 @@ class AsyncTab(ActionCalls):
         if event is not None:
             events.append(event)
             self._apply(event, ref, " (in the response)")
+        redirect = _navigation.from_response(response.status_code, info.headers, info.url)
+        if redirect is not None:
+            self._navigate_later(redirect, ref)
         self._changed()
+        if self._pending is not None:
+            await self._follow()
         body = bytes(reader.body)
         return ActionResult(name, response.status_code, info.headers, body, tuple(events))
-
-    def _take_response_items(self, fed: list[Fed], ref: ActionRef) -> list[StreamItem]:
-        items: list[StreamItem] = []
-        for _raw, item in fed:
-            if isinstance(item, ProtocolError):
-                self._protocol_error(item)
-                continue
-            if not isinstance(item, Comment):
-                self._apply(item, ref, " (in the response)")
-            items.append(item)
-        return items
 
     # -- gestures (the rules: vt._flows) ----------------------------------------------------
 
@@ -538,7 +544,7 @@ class AsyncTab(ActionCalls):
 
 
 async def open_tab(
-    session: TabOwner, hub: Hub, path: str, number: int, *, connect: bool = True
+    session: TabOwner, hub: Hub, path: str, number: int, *, connect: bool = True, **options: Any
 ) -> AsyncTab:
     """Load a page in a new tab (labelled `session/number`) and, with `connect`, open its
     stream.
@@ -548,14 +554,9 @@ async def open_tab(
         PageBootstrapError: the page has no tab id (`meta[data-signals]` with `via_tab`, §2.3).
     """
     tab = AsyncTab(session, hub, path, number)
+    if options.get("follow") is not None:  # else the client's option
+        tab.follow_redirects = bool(options["follow"])
     await tab._load()
     if connect:
         await tab.connect()
     return tab
-
-
-def _short_id(tab_id: str | None) -> str:
-    if tab_id is None:
-        return "None"
-    route, _, suffix = tab_id.rpartition("_")
-    return f"{route}_{suffix[:6]}…" if len(suffix) > 8 else tab_id

@@ -67,13 +67,15 @@ class Watched(_report.Reported, Protocol):
     def scripts(self) -> list[Any]: ...
 
 
-async def watch(hub: Hub, seconds: float, check: Callable[[], T | None]) -> T | None:
-    """Re-check `check()` on every change until it returns something other than None/False
-    (returned) or `seconds` pass (None)."""
+async def watch(
+    hub: Hub, seconds: float, check: Callable[[], T | None], source: object = None
+) -> T | None:
+    """Re-check `check()` on every change (of `source` only, when given) until it returns
+    something other than None/False (returned) or `seconds` pass (None)."""
     # One deadline for the whole wait (a cancel scope per wake-up would be garbage per chunk).
     with anyio.move_on_after(seconds):
         while True:
-            changed = hub.changed()  # taken before checking: no wake-up can be missed
+            changed = hub.changed(source)  # taken before checking: no wake-up is missed
             result = check()
             if result is not None and result is not False:
                 return result
@@ -109,12 +111,14 @@ async def wait_for(
     timeout: float | None,
     closest: Callable[[], str] | None = None,
     failing: Callable[[], Sequence[Watched]] | None = None,
+    own: bool = False,
 ) -> T:
     """Wait until `check()` returns something other than None/False; return it.
 
     Before each check, an error a tab's stream reader hit (a vt bug, or in strict mode a
     protocol error, §6) is raised instead. On timeout, raise `WaitTimeout` naming
     `description` and explaining the tabs `failing()` returns (default: all of them).
+    With `own`, `check` reads only the one tab given and runs after its changes only.
     """
     hub = _hub_of(tabs)
     limit = hub.settings.wait_timeout if timeout is None else timeout
@@ -126,7 +130,8 @@ async def wait_for(
                 raise error
         return check()
 
-    result = await watch(hub, limit, look)
+    source = tabs[0] if own and len(tabs) == 1 else None
+    result = await watch(hub, limit, look, source)
     if result is None:
         result = look()  # one last look, so a change in the final instant still counts
     if result is not None and result is not False:

@@ -128,7 +128,7 @@ async def test_an_action_on_a_closed_tab_gets_a_reload_script(serve: Serve) -> N
         await tab.close()
         assert not tab.connected
 
-        result = await tab.action("Inc")
+        result = await tab.action("Inc", follow_redirects=False)
 
         assert result.status == 200
         assert [type(e).__name__ for e in result.events] == ["PatchElements"]
