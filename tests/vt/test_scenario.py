@@ -104,7 +104,7 @@ async def test_gestures_reload_drop_reconnect_and_close_on_the_counter() -> None
             '[[step]]\ndrop = "a"\n[[step]]\nreconnect = "a"\n[[step]]\nready = "a"',
             '[[step]]\nreload = "a"\n[[step]]\nexpect_text = "0"\nselector = "#count"',
             '[[step]]\nrequest = "GET /readyz"\nstatus = 200',
-            # Quiet since the last acting step (a request that writes nothing to the stream).
+            # After a request that writes nothing to the stream, nothing arrives.
             "[[step]]\nexpect_quiet = 0.2",
             '[[step]]\nrequest = "POST /_action/Inc"\ntab = "a"\nbody = "{"\nstatus = 404',
             '[[step]]\nrequest = "POST /_action/Inc"\ntab = "a"\nvia_tab = true\nstatus = 200',
