@@ -202,27 +202,23 @@ def pytest_collection_modifyitems(
     # One parent for every scenario item, so node ids read `vt::<level>::<name>`.
     parent = ScenarioCollector.from_parent(session, name="vt", nodeid="vt")
     added: list[pytest.Item] = []
+    # Each scenario over HTTP, and with `--vt-browser` (browser_plugin) in browsers too.
+    makers = [("", make_scenario_test)]
+    if config.getoption("vt_browser_scenarios", False):
+        makers.append(("[browser]", make_browser_scenario_test))
     for scenario in scenarios:
         marker = f"vt_{scenario.level}"
         if scenario.level not in LEVELS:
             config.addinivalue_line("markers", f"{marker}: vt scenarios of level {scenario.level}")
-        item = pytest.Function.from_parent(
-            parent,
-            name=f"{scenario.level}::{scenario.name}",
-            callobj=make_scenario_test(scenario, settings),
-        )
-        item.add_marker(pytest.mark.vt)
-        item.add_marker(getattr(pytest.mark, marker))
-        added.append(item)
-        if config.getoption("vt_browser_scenarios", False):  # `--vt-browser` (browser_plugin)
-            twin = pytest.Function.from_parent(
+        for suffix, make in makers:
+            item = pytest.Function.from_parent(
                 parent,
-                name=f"{scenario.level}::{scenario.name}[browser]",
-                callobj=make_browser_scenario_test(scenario, settings),
+                name=f"{scenario.level}::{scenario.name}{suffix}",
+                callobj=make(scenario, settings),
             )
-            twin.add_marker(pytest.mark.vt)
-            twin.add_marker(getattr(pytest.mark, marker))
-            added.append(twin)
+            item.add_marker(pytest.mark.vt)
+            item.add_marker(getattr(pytest.mark, marker))
+            added.append(item)
     # Reported as collected, so pytest's "collected N items" counts them.
     config.hook.pytest_collectreport(
         report=pytest.CollectReport(parent.nodeid, "passed", None, list(added))
