@@ -7,7 +7,13 @@ from memory as an `httpx.Response` body, one chunk per event as the network deli
 * vt: `vt.SSEDecoder` over the body's bytes, `vt.read_item` on every item, and
   `Replica.apply` of every event to a replica of the tab's page: what each `AsyncTab`
   does per event (specs/protocol.md §5.2, §6);
+* vt, decode only: `vt.SSEDecoder` and `vt.read_item` (the event read into its typed form),
+  no replica: the part of vt's work that httpx-sse's own work compares with;
 * bare: `httpx_sse.EventSource(response).aiter_sse()`, decoding only.
+
+The rest of vt's cost is the replica's DOM, and most of that is libxml2 parsing the payload;
+`parse_us_per_event` is lxml's parse alone of each event's elements, timed the same way, so a
+reader sees the floor under vt's apply.
 
 Each pair of runs is timed with the process's CPU clock, vt and bare back to back in
 alternating order; the figure is the median of the pairs' ratios (the least sensitive to a
@@ -30,6 +36,7 @@ from httpx_sse import EventSource
 
 import vt
 from benchmarks.dom_backends import Capture, capture
+from vt._tree import parse_fragment
 
 
 def _chunks(stream: bytes) -> list[bytes]:
@@ -60,6 +67,24 @@ async def vt_pass(captured: Capture, chunks: list[bytes]) -> int:
     return applied
 
 
+async def vt_decode_pass(chunks: list[bytes]) -> int:
+    """Decode every event and read it (§6), with no replica; returns how many were read."""
+    decoder = vt.SSEDecoder()
+    read = 0
+    async for chunk in _response(chunks).aiter_bytes():
+        for item in decoder.feed(chunk):
+            if not isinstance(vt.read_item(item), vt.Comment):
+                read += 1
+    return read
+
+
+def parse_pass(payloads: list[str]) -> int:
+    """Parse each event's elements with lxml alone (what any DOM replica must do)."""
+    for html in payloads:
+        parse_fragment(html)
+    return len(payloads)
+
+
 async def bare_pass(chunks: list[bytes]) -> int:
     """Decode every event with httpx-sse; returns how many were decoded."""
     decoded = 0
@@ -72,29 +97,50 @@ async def measure(events: int, pairs: int) -> dict[str, Any]:
     """Record `events` chat patches, then time `pairs` paired passes over them."""
     captured = await capture(events)
     chunks = _chunks(captured.stream)
-    vt_us: list[float] = []
-    bare_us: list[float] = []
+    payloads = _payloads(captured.stream)
+    passes = {
+        "vt": lambda: vt_pass(captured, chunks),
+        "decode": lambda: vt_decode_pass(chunks),
+        "parse": lambda: _now(parse_pass(payloads)),
+        "bare": lambda: bare_pass(chunks),
+    }
+    us: dict[str, list[float]] = {kind: [] for kind in passes}
     ratios: list[float] = []
+    decode_ratios: list[float] = []
     for n in range(pairs):
         timings: dict[str, float] = {}
-        for kind in ("vt", "bare") if n % 2 == 0 else ("bare", "vt"):
+        for kind in list(passes) if n % 2 == 0 else list(reversed(passes)):
             started = time.process_time()
-            count = await (vt_pass(captured, chunks) if kind == "vt" else bare_pass(chunks))
+            count = await passes[kind]()
             timings[kind] = time.process_time() - started
             if count < events:  # a pass that read less than the recording measures nothing
                 raise AssertionError(f"{kind} read {count} of {events} events")
-        vt_us.append(timings["vt"] / events * 1e6)
-        bare_us.append(timings["bare"] / events * 1e6)
+            us[kind].append(timings[kind] / events * 1e6)
         ratios.append(timings["vt"] / timings["bare"])
+        decode_ratios.append(timings["decode"] / timings["bare"])
     return {
         "events": events,
         "pairs": pairs,
         "event_bytes": round(len(captured.stream) / events),
-        "vt_us_per_event": round(statistics.median(vt_us), 1),
-        "bare_us_per_event": round(statistics.median(bare_us), 1),
+        "vt_us_per_event": round(statistics.median(us["vt"]), 1),
+        "decode_us_per_event": round(statistics.median(us["decode"]), 1),
+        "parse_us_per_event": round(statistics.median(us["parse"]), 1),
+        "bare_us_per_event": round(statistics.median(us["bare"]), 1),
         "paired_ratio": round(statistics.median(ratios), 2),
+        "decode_ratio": round(statistics.median(decode_ratios), 2),
         "ratios": [round(r, 2) for r in ratios],
     }
+
+
+async def _now(value: int) -> int:
+    return value
+
+
+def _payloads(stream: bytes) -> list[str]:
+    """Each patch event's elements, as `read_item` gives them to the replica."""
+    decoder = vt.SSEDecoder()
+    events = [vt.read_item(item) for item in decoder.feed(stream) + decoder.close()]
+    return [e.elements for e in events if isinstance(e, vt.PatchElements)]
 
 
 def main() -> None:
@@ -106,8 +152,10 @@ def main() -> None:
     result = anyio.run(measure, args.events, args.pairs)
     print(
         f"{result['events']} events of {result['event_bytes']} bytes, {result['pairs']} pairs: "
-        f"vt {result['vt_us_per_event']} µs/event, httpx-sse {result['bare_us_per_event']} "
-        f"µs/event, paired ratio {result['paired_ratio']}x"
+        f"vt {result['vt_us_per_event']} µs/event (decode + read alone "
+        f"{result['decode_us_per_event']} µs, lxml's parse alone {result['parse_us_per_event']}"
+        f" µs), httpx-sse {result['bare_us_per_event']} µs/event; paired ratio "
+        f"{result['paired_ratio']}x (decode + read alone {result['decode_ratio']}x)"
     )
 
 

@@ -115,6 +115,18 @@ def rows(result: dict[str, Any]) -> list[list[str]]:
             "within 1.5x",
         ]
     )
+    if "decode_ratio" in o:
+        table.append(
+            [
+                "of which: decode + read (SSE and §6, no DOM) / lxml's parse of the elements",
+                f"{o['decode_us_per_event']:.0f} µs / {o['parse_us_per_event']:.0f} µs",
+                "—",
+                f"{o['bare_us_per_event']:.0f} µs",
+                f"decode + read {o['decode_ratio']:.2f}x; parse alone "
+                f"{_x(o['parse_us_per_event'], o['bare_us_per_event'])}",
+                "",
+            ]
+        )
     c = result["check_cost"]
     browser = (
         f"browser: {c['browser_median_s']:.2f} s"

@@ -39,7 +39,8 @@ __all__ = [
 ]
 
 _VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
-_SPECIAL = re.compile("[&<>\"'\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_SPECIAL_CHARS = "&<>\"'\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_SPECIAL = re.compile(f"[{re.escape(_SPECIAL_CHARS)}]")
 _REPLACEMENTS = {
     "&": "&amp;",
     "<": "&lt;",
@@ -49,11 +50,15 @@ _REPLACEMENTS = {
 }
 
 
+# Every special character's replacement, for one C-level `str.translate` pass.
+_TRANSLATION = {ord(c): _REPLACEMENTS.get(c) or f"&#{ord(c)};" for c in _SPECIAL_CHARS}
+
+
 def escape(value: str) -> str:
     """Escape text for HTML content or a double-quoted attribute value (see module docs)."""
     if not _SPECIAL.search(value):
         return value
-    return _SPECIAL.sub(lambda m: _REPLACEMENTS.get(m[0]) or f"&#{ord(m[0])};", value)
+    return value.translate(_TRANSLATION)
 
 
 class Node:
@@ -131,15 +136,17 @@ class Element(Node):
 
 
 def _collect(items: Iterable[Child], attrs: list[Attr], children: list[Node]) -> None:
+    # The hot loop of every render (each tab re-renders its view on a fan-out, §8): the
+    # checks go from the most common item (text) to the least.
     for item in items:
-        if item is None or item is False or item is True:
-            continue
-        if isinstance(item, Node):
+        if isinstance(item, str):
+            children.append(Text(item))
+        elif isinstance(item, Node):
             children.append(item)
         elif isinstance(item, Attr):
             attrs.append(item)
-        elif isinstance(item, str):
-            children.append(Text(item))
+        elif item is None or item is False or item is True:
+            continue
         elif isinstance(item, int | float):
             children.append(Text(str(item)))
         else:
@@ -152,10 +159,15 @@ def _attr_name(key: str) -> str:
 
 def el(tag: str, *items: Child, **attributes: str | bool | None) -> Element:
     """Build any element: `el("my-widget", "text", data_x="1")`."""
+    return _element(tag, items, attributes)
+
+
+def _element(tag: str, items: Iterable[Child], attributes: dict[str, str | bool | None]) -> Element:
     attrs: list[Attr] = []
     children: list[Node] = []
     _collect(items, attrs, children)
-    attrs.extend(Attr(_attr_name(k), v) for k, v in attributes.items())
+    if attributes:
+        attrs.extend(Attr(_attr_name(k), v) for k, v in attributes.items())
     return Element(tag, attrs, children)
 
 
@@ -196,7 +208,7 @@ class Tag:
         self.tag = tag
 
     def __call__(self, *items: Child, **attributes: str | bool | None) -> Element:
-        return el(self.tag, *items, **attributes)
+        return _element(self.tag, items, attributes)
 
     def __repr__(self) -> str:
         return f"h.{self.tag}"

@@ -96,9 +96,12 @@ class _JarAuth(httpx.Auth):
         self.cookies.extract_cookies(response)
 
 
+@functools.cache
 def new_tls_context() -> ssl.SSLContext:
-    """The TLS context every session of a client shares: loading the CA bundle is the
-    costliest part of making an HTTP client, so it is done once per `AsyncClient`."""
+    """The TLS context every session shares: loading the CA bundle (about 50 ms) is the
+    costliest part of making an HTTP client, so it is done once per process, on first use.
+    An `SSLContext` is safe to share between clients and threads once configured, and this
+    one is never changed after it is made."""
     return ssl.create_default_context()
 
 

@@ -63,6 +63,8 @@ def parse_fragment(html: str) -> HtmlElement:
 
 # A fan-out sends every tab the same view, each in its own `<div id="TAB">`: parsed once with
 # the id left out, it is copied (a C-level tree copy, about a third of a parse) for each tab.
+# A payload is only kept for sharing once it is seen a second time: a view that one tab gets
+# (the common case of a single-tab test) is parsed straight into its own tree, with no copy.
 # The cache is per thread: each client's loop runs in one thread (two sync clients, two
 # threads), and a cached tree must never be read by one thread while another copies it.
 _LEADING_ID = re.compile(r'<[A-Za-z][A-Za-z0-9-]*\s+id="([^"&<>]*)"')
@@ -70,8 +72,10 @@ _TEMPLATE_LIMIT = 32
 _LOCAL = threading.local()
 
 
-def _templates() -> OrderedDict[str, HtmlElement]:
-    cache: OrderedDict[str, HtmlElement] | None = getattr(_LOCAL, "templates", None)
+def _templates() -> OrderedDict[str, HtmlElement | None]:
+    """This thread's payloads (id left out) seen lately, with their shared parse once a
+    second tab got the same one (None until then)."""
+    cache: OrderedDict[str, HtmlElement | None] | None = getattr(_LOCAL, "templates", None)
     if cache is None:
         cache = _LOCAL.templates = OrderedDict()
     return cache
@@ -85,14 +89,15 @@ def parse_fragment_shared(html: str) -> HtmlElement:
         return parse_fragment(html)
     key = html[: match.start(1)] + html[match.end(1) :]
     templates = _templates()
-    master = templates.get(key)
-    if master is None:
-        master = parse_fragment(key)
-        templates[key] = master
+    if key not in templates:
+        templates[key] = None  # seen once: shared from the second sighting on
         if len(templates) > _TEMPLATE_LIMIT:
             templates.popitem(last=False)
-    else:
-        templates.move_to_end(key)
+        return parse_fragment(html)
+    templates.move_to_end(key)
+    master = templates[key]
+    if master is None:
+        master = templates[key] = parse_fragment(key)
     fresh = copy_subtree(master)
     if len(fresh) and fresh.text is None and fresh[0].get("id") == "":
         fresh[0].set("id", match.group(1))

@@ -174,7 +174,8 @@ def test_a_shared_parse_equals_a_direct_parse(tree: str, element_id: str) -> Non
 
     markup = f'<section id="{element_id}">{tree}</section>{tree}'
     shared = parse_fragment_shared(markup)
-    again = parse_fragment_shared(markup)  # the second comes from the shared parse
+    again = parse_fragment_shared(markup)  # the second makes the shared parse
+    third = parse_fragment_shared(markup)  # and the third is a copy of it
     direct = parse_fragment(markup)
-    assert serialize(shared) == serialize(direct) == serialize(again)
-    assert shared is not again
+    assert serialize(shared) == serialize(direct) == serialize(again) == serialize(third)
+    assert len({id(shared), id(again), id(third)}) == 3
