@@ -5,14 +5,14 @@ the room, one sends a message, and both pages must show it. Timed wall clock fro
 (vt: client and sessions; browser: Chromium launched) to both pages showing it, torn down
 after; the median of `runs`.
 
-The browser check drives the system Chromium (`/usr/bin/chromium`) with Playwright, and
+The browser check drives the Chromium that vt's browser tests use (`vt._chromium.find_browser`:
+`VT_BROWSER_PATH`, else `chromium` on PATH), with the same launch flags, through Playwright, and
 needs the runtime to serve a Datastar client at `/_datastar.js`. When Playwright is not
 importable, Chromium is missing, or the check fails, the result says "not measured" and why.
 """
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import time
 from typing import Any
@@ -21,8 +21,8 @@ import anyio
 
 import vt
 from benchmarks.servers import REFERENCE, serve
+from vt._chromium import LAUNCH_ARGS, BrowserNotFound, find_browser
 
-CHROMIUM = "/usr/bin/chromium"
 BROWSER_TIMEOUT_MS = 20_000
 
 
@@ -42,7 +42,9 @@ async def browser_check(url: str, marker: str) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        browser = await playwright.chromium.launch(
+            executable_path=str(find_browser()), args=list(LAUNCH_ARGS), headless=True
+        )
         try:
             pages = []
             for _ in range(2):
@@ -70,8 +72,10 @@ def browser_unavailable() -> str | None:
         import playwright.async_api  # noqa: F401
     except ImportError:
         return "playwright is not importable (install vt's browser extra)"
-    if shutil.which(CHROMIUM) is None:
-        return f"{CHROMIUM} is missing"
+    try:
+        find_browser()
+    except BrowserNotFound as missing:
+        return str(missing)
     return None
 
 

@@ -174,6 +174,10 @@ def markdown(result: dict[str, Any]) -> str:
             f"\nNot measured: {failed['target']}, {failed['reader']} reader, "
             f"{failed['sessions']:,} sessions (failed twice; last: `{last[:200]}`)."
         )
+    for name, timed in result.get("suite_time", {}).items():
+        failed_tests = [line for line in timed.get("tail", []) if line.startswith("FAILED ")]
+        if failed_tests:
+            lines.append(f"\n{name} failed: " + "; ".join(f"`{t[7:200]}`" for t in failed_tests))
     return "\n".join(lines) + "\n"
 
 

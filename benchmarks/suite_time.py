@@ -16,7 +16,9 @@ from typing import Any
 from benchmarks.servers import ROOT
 
 VT = str(Path(sys.executable).with_name("vt"))
-PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow"]
+PYTEST = [
+    sys.executable, "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider", "-m", "not slow"
+]  # fmt: skip
 
 
 def commands() -> dict[str, list[str]]:
@@ -39,9 +41,16 @@ def measure() -> dict[str, Any]:
         result[name] = {
             "wall_s": round(time.perf_counter() - started, 1),
             "exit": done.returncode,
-            "tail": done.stdout.decode(errors="replace").strip().splitlines()[-1:],
+            # The summary line, and the name of each failed test (`-rf`): a failure in a
+            # timed run is worth chasing, and the run is not repeated to find it.
+            "tail": _summary(done.stdout.decode(errors="replace")),
         }
     return result
+
+
+def _summary(output: str) -> list[str]:
+    lines = output.strip().splitlines()
+    return [line for line in lines if line.startswith("FAILED ")][:20] + lines[-1:]
 
 
 if __name__ == "__main__":
