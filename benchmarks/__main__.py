@@ -1,6 +1,6 @@
 """`python -m benchmarks`: every benchmark in one run, one table, JSON and plots.
 
-    .venv/bin/python -m benchmarks                  # quick mode (under 2 minutes): N up to 100
+    .venv/bin/python -m benchmarks                  # quick mode (a few minutes): N up to 100
     .venv/bin/python -m benchmarks --full --readme  # N up to 1,000, suite times; README updated
     .venv/bin/python -m benchmarks --smoke --out DIR  # tiny sizes: CI's check that all run
 
