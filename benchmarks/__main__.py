@@ -1,11 +1,13 @@
 """`python -m benchmarks`: every benchmark in one run, one table, JSON and plots.
 
-    .venv/bin/python -m benchmarks                  # quick mode (under 2 minutes): N up to 100
+    .venv/bin/python -m benchmarks                  # quick mode (a few minutes): N up to 100
     .venv/bin/python -m benchmarks --full --readme  # N up to 1,000, suite times; README updated
     .venv/bin/python -m benchmarks --smoke --out DIR  # tiny sizes: CI's check that all run
 
-Runs, side by side: the fan-out scale (`benchmarks.fanout`: the floor, each server of
-`benchmarks.servers.TARGETS` read bare and read by vt, at each N), the harness overhead
+Runs, side by side: the fan-out scale (`benchmarks.fanout`: the floor, and each server of
+`benchmarks.servers.TARGETS` (the reference runtime and every SDK target that can run here)
+read bare and read by vt, at each N; an SDK target that cannot run is listed as not measured,
+with the reason), the harness overhead
 (`benchmarks.overhead`), the replica backends (`benchmarks.dom_backends`), the cost of a
 check (`benchmarks.check_cost`) and, in full mode, the suite times (`benchmarks.suite_time`).
 Writes `<out>/<mode>.json`, `<out>/<mode>-table.md` and `<out>/<mode>-{latency,memory}.png`
@@ -28,7 +30,7 @@ import anyio
 
 from benchmarks import check_cost, dom_backends, overhead, report, suite_time
 from benchmarks.fanout import measure_in_subprocess
-from benchmarks.servers import FLOOR, ROOT, TARGETS, VIA
+from benchmarks.servers import FLOOR, NOT_MEASURED, ROOT, TARGETS
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,13 @@ def run(mode: Mode) -> dict[str, Any]:
     """Every benchmark at `mode`'s sizes; the result that `report` renders."""
     started = time.perf_counter()
     print(f"benchmarks, {mode.name} mode", flush=True)
-    result: dict[str, Any] = {"mode": mode.name, "targets": [t.name for t in TARGETS]}
+    result: dict[str, Any] = {
+        "mode": mode.name,
+        "targets": [t.name for t in TARGETS],
+        "not_measured": [{"target": t, "reason": why} for t, why in NOT_MEASURED.items()],
+    }
+    for skipped in result["not_measured"]:
+        print(f"  not measured: {skipped['reason']}", flush=True)
 
     print("  harness overhead (same bytes, paired)...", flush=True)
     result["overhead"] = anyio.run(overhead.measure, mode.events, mode.pairs)
@@ -70,10 +78,8 @@ def run(mode: Mode) -> dict[str, Any]:
     result["failures"] = []
     for n in mode.sessions:
         runs = [(FLOOR, "bare")]
-        for target in TARGETS:
-            runs.append((target, "bare"))
-            if target.shape is VIA:  # vt reads Via pages (specs/protocol.md §2)
-                runs.append((target, "vt"))
+        for target in TARGETS:  # vt reads Via pages and plain Datastar pages (vt._profile)
+            runs += [(target, "bare"), (target, "vt")]
         for target, reader in runs:
             print(f"  fan-out: {target.name}, {reader} reader, {n} sessions...", flush=True)
             failure = ""

@@ -3,20 +3,24 @@
 One measurement, `measure(target, reader, sessions, rounds)`, run in a fresh process per
 (server, reader, N) so that memory figures start clean:
 
-* the server (`benchmarks.servers`) runs in its own process: server and harness use
-  different cores, and its RSS is its own;
+* the server (`benchmarks.servers`: the floor, the reference runtime or an SDK target) runs
+  in its own process: server and harness use different cores, and its RSS is its own;
 * `reader` is `bare` (one httpx client per session, raw bytes searched for the message: no
   SSE decoding, no parsing, no DOM) or `vt` (`AsyncClient.open_tabs`: every event decoded,
-  parsed and applied to each tab's page replica);
-* the Via chat is first filled with a full window of messages, so every fan-out re-renders
-  the whole 50-message view, as a busy room does; the floor pads its payload to the same
-  size;
+  parsed and applied to each tab's page replica), on the Via chat and on the plain-Datastar
+  chats of the SDK targets alike (vt's profile "auto" reads the latter as plain Datastar;
+  subscribed = the stream's first event, the current list, has arrived);
+* every chat is first filled with the same window of 50 messages, so every fan-out
+  re-renders a whole 50-message view, as a busy room does, and the payloads are comparable
+  (the Via chat keeps the newest 50; the SDK targets keep every message, so theirs grows by
+  one message per round); the floor stores nothing and pads its payload to the same size;
 * reported: the time to open the N sessions (page load, stream, subscribed), harness RSS
   growth per session, server RSS growth per idle tab, and per round the time from the send
   until the first and the last reader has the message (a vt replica "has" it when the patch
   that brought it is applied: the time of that patch's timeline entry).
 
     .venv/bin/python -m benchmarks.fanout --target "reference runtime" --reader vt --sessions 100
+    .venv/bin/python -m benchmarks.fanout --target datastar-go --reader bare --sessions 100
 """
 
 from __future__ import annotations
@@ -39,10 +43,21 @@ import httpx
 import psutil
 
 from benchmarks.dom_backends import message
-from benchmarks.servers import FLOOR, ROOT, TARGETS, Served, Shape, serve, tab_id
+from benchmarks.servers import (
+    FLOOR,
+    NOT_MEASURED,
+    ROOT,
+    TARGETS,
+    Served,
+    Shape,
+    Target,
+    serve,
+    tab_id,
+)
 
 WINDOW = 50
-"""Messages the Via chat keeps and renders (reference_impl/examples/messages.py)."""
+"""Messages the Via chat keeps and renders (reference_impl/examples/messages.py); every chat
+target is filled with as many."""
 OPEN_CONCURRENCY = 64
 """Page loads and stream opens in flight at once, for both readers (vt's default)."""
 ROUND_TIMEOUT = 60.0
@@ -97,9 +112,18 @@ class Sender:
         response = await self.http.post(
             self.shape.send_path,
             content=self.shape.send_body(self.tab, text),
-            headers={"Content-Type": "application/json"},
+            # As Datastar's client sends it: datastar-py reads no signals without the header.
+            headers={"Content-Type": "application/json", "Datastar-Request": "true"},
         )
         response.raise_for_status()
+
+    async def check_shows(self, text: str) -> None:
+        """Raise unless a fresh page load shows `text` (a send the server took but did not
+        post, e.g. a 204 for signals it could not read, would leave the room empty)."""
+        page = await self.http.get("/")
+        page.raise_for_status()
+        if text not in page.text:
+            raise RuntimeError(f"the page does not show the message sent last, {text!r}")
 
 
 class BareReaders:
@@ -175,7 +199,8 @@ class BareReaders:
 
 
 async def vt_round(tabs: list[Any], sender: Sender, marker: str) -> list[float]:
-    """Send `marker`; seconds from the send until each replica had applied it, sorted."""
+    """Send `marker`; seconds from the send until each replica had applied it, sorted. The
+    first and the last tab must then show it in a message (`sender.shape.message`)."""
     marks = [len(tab.timeline) for tab in tabs]
     seen = [len(tab.events) for tab in tabs]
     pending = set(range(len(tabs)))
@@ -195,8 +220,10 @@ async def vt_round(tabs: list[Any], sender: Sender, marker: str) -> list[float]:
     await sender.send(marker)
     await tabs[0].wait_until(all_applied, description="apply the fan-out", timeout=ROUND_TIMEOUT)
     for tab in (tabs[0], tabs[-1]):  # sanity: the event applied was the message
-        if not any(marker in p.text for p in tab.select("article p")):
-            raise AssertionError(f"{tab.label} applied an event but does not show {marker!r}")
+        if not any(marker in m.text for m in tab.select(sender.shape.message)):
+            raise AssertionError(
+                f"{tab.label} applied an event but no {sender.shape.message!r} shows {marker!r}"
+            )
     arrivals = []
     for tab, mark in zip(tabs, marks, strict=True):
         entry = next(e for e in tab.timeline.entries[mark:] if e.kind == "event")
@@ -215,15 +242,16 @@ async def measure(
     """One measurement in this process (see the module docstring)."""
     import vt
 
-    target = {t.name: t for t in [FLOOR, *TARGETS]}[target_name]
+    target = find_target(target_name)
     result = Result(target.name, reader, sessions)
     with serve(target, payload_bytes) as served:
         server = psutil.Process(served.process.pid)
         sender = Sender(served)
         await sender.start()
-        if target.shape.tab_id:
+        if target is not FLOOR:  # the floor stores nothing (it pads its payload instead)
             for n in range(WINDOW):  # a full window: every fan-out renders 50 messages
                 await sender.send(message(n))
+            await sender.check_shows(message(WINDOW - 1))
         harness0, server0 = _rss(), server.memory_info().rss
         started = time.monotonic()
         profiler = cProfile.Profile() if profile else None
@@ -244,7 +272,12 @@ async def measure(
                 group.cancel_scope.cancel()
             await readers.close()
         else:
-            async with vt.AsyncClient(served.url, timeout=ROUND_TIMEOUT) as client:
+            ready = target.shape.ready_event
+            async with vt.AsyncClient(
+                served.url,
+                timeout=ROUND_TIMEOUT,
+                ready_signal=vt.ReadySignal.on_event(ready) if ready is not None else None,
+            ) as client:
                 if profiler is not None:
                     profiler.enable()
                 with anyio.fail_after(OPEN_TIMEOUT):
@@ -265,6 +298,21 @@ async def measure(
         stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative")
         stats.print_stats(40)
     return result
+
+
+def find_target(name: str) -> Target:
+    """The floor or the target of `TARGETS` called `name`.
+
+    Raises:
+        SystemExit: no such target, or it cannot run here (the reason is in the message).
+    """
+    for target in [FLOOR, *TARGETS]:
+        if target.name == name:
+            return target
+    if name in NOT_MEASURED:
+        raise SystemExit(f"{name} is not measured here: {NOT_MEASURED[name]}")
+    known = ", ".join(t.name for t in [FLOOR, *TARGETS])
+    raise SystemExit(f"unknown target {name!r}; known: {known}")
 
 
 def measure_in_subprocess(

@@ -1,8 +1,11 @@
 """The one table of `python -m benchmarks` (Markdown), its plots (PNG), and the README block.
 
-Columns: the figure for vt, for the reference runtime read by a bare client, and for the
-floor (a bare Starlette broadcaster read by a bare client; for the harness rows, the bare
-client itself), then the ratios to that floor and the issue's target.
+Columns: the figure for vt, for the server read by a bare client (the reference runtime, or
+the SDK target the row names), and for the floor (a bare Starlette broadcaster read by a bare
+client; for the harness rows, the bare client itself), then the ratios to that floor and the
+issue's target. The reference runtime gets every fan-out row (per N, then 95%, CPU, open and
+memory at the largest N); each SDK target one row per N and its server memory per idle tab at
+the largest N. An SDK target that could not run is named with the reason under the table.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any
 
 README_START = "<!-- benchmarks:start -->"
 README_END = "<!-- benchmarks:end -->"
+REFERENCE = "reference runtime"
+FLOOR = "floor (bare Starlette)"
 
 
 def _ms(seconds: float) -> str:
@@ -33,12 +38,12 @@ def _runs(result: dict[str, Any], target: str, reader: str) -> dict[int, dict[st
 
 
 def rows(result: dict[str, Any]) -> list[list[str]]:
-    """The table's rows: measure, vt, reference runtime, floor, ratios to floor, target."""
-    floor = _runs(result, "floor (bare Starlette)", "bare")
+    """The table's rows: measure, vt, server read bare, floor, ratios to floor, target."""
+    floor = _runs(result, FLOOR, "bare")
     table: list[list[str]] = []
     for target in result["targets"]:
         runtime, vt_ = _runs(result, target, "bare"), _runs(result, target, "vt")
-        label = "" if target == "reference runtime" else f" ({target})"
+        label, short = ("", "runtime") if target == REFERENCE else (f" ({target})", target)
         for n in sorted({*floor, *runtime, *vt_}):
             f, r, v = floor.get(n), runtime.get(n), vt_.get(n)
             fl, rl, vl = (statistics.median(x["last_s"]) if x else 0.0 for x in (f, r, v))
@@ -49,10 +54,13 @@ def rows(result: dict[str, Any]) -> list[list[str]]:
                     _ms(vl) if v else "failed",
                     _ms(rl) if r else "failed",
                     _ms(fl) if f else "failed",
-                    f"vt {_x(vl, fl)}, runtime {_x(rl, fl)}",
+                    f"vt {_x(vl, fl)}, {short} {_x(rl, fl)}",
                     "< 1 s, vt within 2x of floor" if n >= 1000 else "",
                 ]
             )
+        if target != REFERENCE:
+            table += _sdk_memory(target, floor, runtime, vt_)
+            continue
         complete = [n for n in floor if n in runtime and n in vt_]
         if not complete:
             continue
@@ -151,6 +159,31 @@ def rows(result: dict[str, Any]) -> list[list[str]]:
     return table
 
 
+def _sdk_memory(
+    target: str,
+    floor: dict[int, dict[str, Any]],
+    bare: dict[int, dict[str, Any]],
+    vt_: dict[int, dict[str, Any]],
+) -> list[list[str]]:
+    """An SDK target's one summary row: server memory per idle tab at the largest N that it
+    and the floor were measured at, read bare (and read by vt, in the vt column)."""
+    both = [n for n in bare if n in floor]
+    if not both:
+        return []
+    n = max(both)
+    v, r, f = vt_.get(n), bare[n], floor[n]
+    return [
+        [
+            f"server memory per idle tab ({n:,} tabs, {target})",
+            f"{v['server_kb_per_tab']:.0f} KB" if v else "failed",
+            f"{r['server_kb_per_tab']:.0f} KB",
+            f"{f['server_kb_per_tab']:.0f} KB",
+            f"{target} {_x(r['server_kb_per_tab'], f['server_kb_per_tab'])}",
+            "",
+        ]
+    ]
+
+
 def _suite_goal(name: str) -> str:
     if name == "vt conformance":
         return "< 30 s"
@@ -159,15 +192,18 @@ def _suite_goal(name: str) -> str:
 
 def markdown(result: dict[str, Any]) -> str:
     """The table as Markdown, headed by what was measured where."""
-    head = ["measure", "vt", "reference runtime", "floor (bare)", "ratios", "target"]
+    head = ["measure", "vt", "server, bare reader", "floor (bare)", "ratios", "target"]
     lines = [
         f"`{result['command']}` ({result['mode']} mode, {result['when']}, "
-        f"{result['machine']['cpus']} CPUs, {result['machine']['note']})",
+        f"{result['machine']['cpus']} CPUs, {result['machine']['note']}). Server: the reference "
+        "runtime, or the SDK target a row names in brackets.",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
     ]
     lines += ["| " + " | ".join(row) + " |" for row in rows(result)]
+    for skipped in result.get("not_measured", []):
+        lines.append(f"\nNot measured: {skipped['reason']}.")  # the reason names the target
     for failed in result.get("failures", []):
         last = failed["error"].strip().splitlines()[-1] if failed["error"].strip() else "?"
         lines.append(
@@ -182,23 +218,31 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def plot(result: dict[str, Any], out: Path) -> list[Path]:
-    """Latency to the last reader, and memory per session, against the number of sessions."""
+    """Latency to the last reader, and memory per session, against the number of sessions:
+    one line per (server, reader); a server keeps its colour, vt's lines are solid and the bare
+    reader's dashed."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no display on CI
     import matplotlib.pyplot as plt
 
-    series = {
-        "vt on the reference runtime": ("reference runtime", "vt"),
-        "reference runtime, bare reader": ("reference runtime", "bare"),
-        "floor: bare Starlette, bare reader": ("floor (bare Starlette)", "bare"),
-    }
+    servers = [FLOOR, *result["targets"]]
+    colour = {name: f"C{i}" for i, name in enumerate(servers)}
     written = []
-    figure, axis = plt.subplots(figsize=(7, 4.5))
-    for label, (target, reader) in series.items():
-        runs = _runs(result, target, reader)
-        ns = sorted(runs)
-        axis.plot(ns, [statistics.median(runs[n]["last_s"]) * 1000 for n in ns], "o-", label=label)
+    figure, axis = plt.subplots(figsize=(8, 5))
+    for target in servers:
+        for reader, style in (("vt", "o-"), ("bare", "s--")):
+            runs = _runs(result, target, reader)
+            if not runs:
+                continue
+            ns = sorted(runs)
+            axis.plot(
+                ns,
+                [statistics.median(runs[n]["last_s"]) * 1000 for n in ns],
+                style,
+                color=colour[target],
+                label=f"{target}, {reader} reader",
+            )
     axis.set(
         xscale="log",
         xlabel="sessions with open streams",
@@ -206,32 +250,35 @@ def plot(result: dict[str, Any], out: Path) -> list[Path]:
         title="fan-out latency (median of rounds)",
     )
     axis.grid(True, which="both", alpha=0.3)
-    axis.legend()
+    axis.legend(fontsize="small")
     path = out / f"{result['mode']}-latency.png"
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
     written.append(path)
 
-    figure, axis = plt.subplots(figsize=(7, 4.5))
-    runtime, floor = "reference runtime", "floor (bare Starlette)"
-    for label, (target, reader), key in [
-        ("harness: vt, per session", (runtime, "vt"), "harness_kb_per_session"),
-        ("harness: bare httpx, per session", (runtime, "bare"), "harness_kb_per_session"),
-        ("server: reference runtime, per idle tab", (runtime, "bare"), "server_kb_per_tab"),
-        ("server: floor, per idle stream", (floor, "bare"), "server_kb_per_tab"),
-    ]:
+    figure, axis = plt.subplots(figsize=(8, 5))
+    lines = [
+        ("harness: vt, per session", REFERENCE, "vt", "harness_kb_per_session", "o-"),
+        ("harness: bare httpx, per session", REFERENCE, "bare", "harness_kb_per_session", "s--"),
+        *(
+            (f"server: {name}, per idle tab", name, "bare", "server_kb_per_tab", "^:")
+            for name in servers
+        ),
+    ]
+    for label, target, reader, key, style in lines:
         runs = _runs(result, target, reader)
         ns = sorted(runs)
-        axis.plot(ns, [runs[n][key] for n in ns], "o-", label=label)
+        colour_of = "black" if key == "harness_kb_per_session" else colour[target]
+        axis.plot(ns, [runs[n][key] for n in ns], style, color=colour_of, label=label)
     axis.set(
         xscale="log",
         xlabel="sessions with open streams",
         ylabel="KB (RSS growth / sessions)",
-        title="memory per session",
+        title="memory per session (server lines: read bare)",
     )
     axis.grid(True, which="both", alpha=0.3)
-    axis.legend()
+    axis.legend(fontsize="small")
     path = out / f"{result['mode']}-memory.png"
     figure.tight_layout()
     figure.savefig(path, dpi=100)

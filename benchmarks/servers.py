@@ -1,18 +1,28 @@
 """The servers the benchmarks measure, each a command that serves a chat on a loopback port.
 
-A `Target` is one entry of `TARGETS`: a name, the argv that serves the chat on `{port}`, and
-the chat's `Shape` (how a reader finds its stream, knows it is subscribed, and sends). Adding
-a server to every fan-out figure is one more entry:
+A `Target` is one entry of `TARGETS`: a name, the argv that serves the chat on `{port}` (or
+the SDK target of targets/launch.py that it runs), and the chat's `Shape` (how a reader finds
+its stream, knows it is subscribed, sends, and finds a message on the page). Adding a server
+to every fan-out figure is one more entry:
 
-    Target("datastar-go", ("targets/datastar-go/chat", "--port", "{port}"), PLAIN)
+    Target("my-server", ("path/to/my-server", "--port", "{port}"), PLAIN)
 
 Two shapes exist: `VIA` (the reference runtime: a tab id in the page's `data-signals`, the
 stream at `/_sse`, subscribed at `: ready` (specs/protocol.md §5.4), actions at
-`/_action/<name>` §4.1) and `PLAIN` (a plain Datastar chat: the stream at `/stream`, whose
-first event is the current view, and `POST /send`). The floor, `python -m benchmarks.servers
---port N`, is a bare Starlette SSE broadcaster of the `PLAIN` shape: no rendering, no
-sessions; every `POST /send` puts the same payload (padded to `--payload-bytes`) on every
-open stream. It is the limit the other figures are divided by.
+`/_action/<name>` §4.1, a message is an `article p`) and `PLAIN` (a plain Datastar chat: the
+stream at `/stream`, whose first event is the current view, `POST /send`, a message is a
+`#messages li`).
+
+Measured: the reference runtime (`REFERENCE`, the Via chat of reference_impl/examples) and
+the three SDK targets of targets/README.md (`datastar-py`, `datastar-go`, `datastar-ts`: the
+same plain-Datastar chat on each official SDK), all against the floor. An SDK target whose
+toolchain or build is missing here is not in `TARGETS` but in `NOT_MEASURED`, with the reason
+(`targets.launch.Target.unavailable`), which the table and the JSON show.
+
+The floor, `python -m benchmarks.servers --port N`, is a bare Starlette SSE broadcaster of the
+`PLAIN` shape: no rendering, no sessions, nothing stored; every `POST /send` puts the same
+payload (padded to `--payload-bytes`) on every open stream. It is the limit the other figures
+are divided by.
 """
 
 from __future__ import annotations
@@ -35,6 +45,8 @@ from typing import IO
 
 import httpx
 
+from targets import launch
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 START_TIMEOUT = 30.0
@@ -55,6 +67,11 @@ class Shape:
     """Bytes that end the stream's opening (the reader is subscribed once it has them)."""
     tab_id: bool
     """True when the page carries a tab id that the stream and the sends must name."""
+    message: str
+    """The CSS selector of one message on the page (a reader checks the message is there)."""
+    ready_event: str | None
+    """For vt's reader of a plain chat (no `: ready`): the event type whose arrival on the
+    stream means subscribed (`vt.ReadySignal.on_event`); None for Via's `: ready`."""
 
     def stream_params(self, tab: str | None) -> dict[str, str]:
         """The stream request's query (Datastar sends the signals as `datastar`, §5.1)."""
@@ -68,8 +85,14 @@ class Shape:
         return json.dumps(signals).encode()
 
 
-VIA = Shape("via", "/_sse", "/_action/Send", b": ready\n\n", tab_id=True)
-PLAIN = Shape("plain", "/stream", "/send", b"\n\n", tab_id=False)
+VIA = Shape(
+    "via", "/_sse", "/_action/Send", b": ready\n\n", tab_id=True, message="article p",
+    ready_event=None,
+)  # fmt: skip
+PLAIN = Shape(
+    "plain", "/stream", "/send", b"\n\n", tab_id=False, message="#messages li",
+    ready_event="datastar-patch-elements",  # the first event: the current list
+)  # fmt: skip
 
 _SIGNALS = re.compile(r'<meta data-signals="([^"]*)">')
 
@@ -87,15 +110,24 @@ def tab_id(page: str) -> str:
 
 @dataclass(frozen=True)
 class Target:
-    """A server to measure: `argv` (with `{port}` in it) serves a chat of `shape`."""
+    """A server to measure: `argv` (with `{port}` in it) serves a chat of `shape`; for an SDK
+    target, `sdk` (targets/launch.py) makes the argv instead."""
 
     name: str
     argv: tuple[str, ...]
     shape: Shape
+    sdk: launch.Target | None = None
 
     def command(self, port: int, payload_bytes: int) -> list[str]:
-        """The argv for `port` (`{payload}` becomes the floor's payload size)."""
+        """The argv for `port` (`{payload}` becomes the floor's payload size). An SDK target's
+        is launch.py's (which first builds the Go binary when it is missing or stale)."""
+        if self.sdk is not None:
+            return self.sdk.command(port)
         return [a.format(port=port, payload=payload_bytes) for a in self.argv]
+
+    def unavailable(self) -> str | None:
+        """Why this target cannot run here (an SDK target's missing toolchain), or None."""
+        return self.sdk.unavailable() if self.sdk is not None else None
 
 
 REFERENCE = Target(
@@ -110,9 +142,16 @@ FLOOR = Target(
      "{payload}"),
     PLAIN,
 )  # fmt: skip
-TARGETS: list[Target] = [REFERENCE]
-"""The servers measured against the floor. One entry per server; the SDK targets' commands
-(targets/) go here as they land."""
+SDK_TARGETS = [Target(sdk.name, (), PLAIN, sdk) for sdk in launch.TARGETS]
+"""The SDK targets of targets/README.md (names `datastar-py`, `datastar-go`, `datastar-ts`),
+available here or not."""
+TARGETS: list[Target] = [REFERENCE, *(t for t in SDK_TARGETS if t.unavailable() is None)]
+"""The servers measured against the floor: the reference runtime, then each SDK target that
+can run here."""
+NOT_MEASURED: dict[str, str] = {
+    t.name: reason for t in SDK_TARGETS if (reason := t.unavailable()) is not None
+}
+"""SDK target name -> why it cannot run here (it is then not in `TARGETS`)."""
 
 
 def free_port() -> int:

@@ -38,10 +38,16 @@ def test_the_smoke_mode_measures_every_benchmark(tmp_path: Path) -> None:
     result = json.loads((tmp_path / "smoke.json").read_text())
 
     readers = {(r["target"], r["reader"], r["sessions"]) for r in result["fanout"]}
+    # Every SDK target is measured, or listed as not measured with the reason.
+    skipped = {s["target"]: s["reason"] for s in result["not_measured"]}
+    assert {"datastar-py", "datastar-go", "datastar-ts"} <= {*result["targets"], *skipped}
+    assert all(skipped.values()), skipped
+    assert "reference runtime" in result["targets"]
     for n in (1, 5):
         assert ("floor (bare Starlette)", "bare", n) in readers
-        assert ("reference runtime", "bare", n) in readers
-        assert ("reference runtime", "vt", n) in readers
+        for target in result["targets"]:
+            assert (target, "bare", n) in readers
+            assert (target, "vt", n) in readers
     for run in result["fanout"]:
         what = f"{run['target']} / {run['reader']} / {run['sessions']}"
         _positive(run["open_s"], f"{what}: open")
@@ -63,5 +69,9 @@ def test_the_smoke_mode_measures_every_benchmark(tmp_path: Path) -> None:
 
     table = (tmp_path / "smoke-table.md").read_text()
     assert "| fan-out to 5 sessions: last reader has it (median) |" in table
+    for target in result["targets"][1:]:
+        assert f"| fan-out to 5 sessions ({target}): last reader has it (median) |" in table
+    for reason in skipped.values():
+        assert f"Not measured: {reason}." in table
     for plot in ("smoke-latency.png", "smoke-memory.png"):
         assert (tmp_path / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", plot
