@@ -33,6 +33,7 @@ from ._scenario import Scenario, Step
 from ._sdk import SDKCase, load_sdk_cases, run_sdk_cases
 from ._server import LiveServer
 from ._tab import AsyncTab
+from ._waits import settle
 
 __all__ = [
     "SDK_LEVEL",
@@ -195,6 +196,7 @@ class Batch:
         golden: GoldenResult | None = None
         diff = ""
         if run is not None and self.goldens is not None:
+            await settle(list(run.tabs.values()))  # the last step's patches are on their way
             texts = render_run(run, self.normalizers)
             target = self.goldens / _slug(scenario.name)
             golden = compare_goldens(target, texts, update=self.update_goldens or self.record)

@@ -22,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 import anyio
 
 from . import _report
-from ._defaults import QUIET_WINDOW
+from ._defaults import QUIET_WINDOW, WAIT_TIMEOUT
 from ._dom import Element
 from ._events import EventLog, PatchSignals, StreamItem
 from ._exceptions import UsageError, WaitTimeout
@@ -45,6 +45,7 @@ __all__ = [
     "expect_script",
     "expect_signal",
     "expect_text",
+    "settle",
     "wait_for",
     "watch",
 ]
@@ -415,6 +416,34 @@ async def expect_quiet(
             + "\n"
             + _report.explain_tab(tab, tab.hub.last_action, tab.hub.settings.artifacts_dir)
         )
+
+
+async def settle(
+    tabs: Sequence[Watched], window: float = QUIET_WINDOW, limit: float = WAIT_TIMEOUT
+) -> bool:
+    """Wait until none of `tabs` has received an event (heartbeats and comments aside) for
+    `window` seconds, for at most `limit` seconds; True when that quiet was seen.
+
+    For taking what a run left in each tab's stream (goldens): the patches an action causes
+    arrive on the streams after its response, so reading them at once races the server. A
+    tab that never goes quiet (a ticker) is not an error: after `limit` the caller takes what
+    arrived.
+    """
+    if not tabs:
+        return True
+    hub = _hub_of(tabs)
+    deadline = anyio.current_time() + limit
+    while (remaining := deadline - anyio.current_time()) > 0:
+        counts = [len(tab.events) for tab in tabs]
+
+        def arrived(counts: list[int] = counts) -> bool:
+            return any(
+                is_patch(e) for tab, n in zip(tabs, counts, strict=True) for e in tab.events[n:]
+            )
+
+        if not await watch(hub, min(window, remaining), arrived):
+            return remaining >= window
+    return False
 
 
 def _describe(item: StreamItem) -> str:

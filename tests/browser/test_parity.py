@@ -31,6 +31,7 @@ from anyio.from_thread import start_blocking_portal
 
 import vt
 from vt._golden import render_run
+from vt._waits import settle
 from vt.browser_driver import run_in_browsers
 
 T = TypeVar("T")
@@ -49,7 +50,9 @@ def http_goldens(scenario: vt.Scenario) -> dict[str, str]:
 
     async def run(url: str) -> dict[str, str]:
         async with vt.AsyncClient(url) as client:
-            return render_run(await vt.run_scenario(client, scenario))
+            run = await vt.run_scenario(client, scenario)
+            await settle(list(run.tabs.values()))  # as `vt record` does before it writes
+            return render_run(run)
 
     return in_own_loop(run, scenario)
 

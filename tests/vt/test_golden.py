@@ -3,15 +3,20 @@ runner's progress line."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import vt
 from vt._batch import Batch
 from vt._golden import MAX_DIFF_LINES, compare_goldens
 from vt._normalize import NAMED_RULES, Rule, normalize
+from vt._waits import settle
 
 
 @pytest.mark.parametrize(
@@ -86,3 +91,60 @@ def test_the_progress_line_shows_only_after_a_second(tmp_path: Path) -> None:
     assert stream.getvalue().startswith("\r[2/2] late")
     batch.clear_progress()
     assert stream.getvalue().endswith("\r")
+
+
+# -- settling before a golden is taken ----------------------------------------------------------
+
+
+def _paced_stream(delays: list[float], forever: float | None = None) -> Any:
+    """A Via page whose stream sends `: ready`, then one patch after each of `delays` seconds,
+    then (with `forever`) a patch every `forever` seconds until the client goes."""
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse, StreamingResponse
+    from starlette.routing import Route
+
+    from tests.vt.apps import OLD_TAB, READY, page, patch
+
+    async def index(request: Any) -> HTMLResponse:
+        return HTMLResponse(page())
+
+    async def sse(request: Any) -> StreamingResponse:
+        async def body() -> AsyncIterator[bytes]:
+            yield READY
+            for n, delay in enumerate(delays):
+                await asyncio.sleep(delay)
+                yield patch(f'<div id="{OLD_TAB}">late {n}</div>')
+            n = 0
+            while forever is not None:
+                await asyncio.sleep(forever)
+                n += 1
+                yield patch(f'<div id="{OLD_TAB}">tick {n}</div>')
+            await asyncio.sleep(3600)  # open and quiet until the client goes
+
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/_sse", sse), Route("/{path:path}", index)])
+
+
+@pytest.mark.anyio
+async def test_settle_waits_for_the_patches_still_on_their_way(serve: Any) -> None:
+    url = serve(_paced_stream([0.15, 0.15]))  # each gap under the quiet window
+    async with vt.AsyncClient(url, timeout=3) as client:
+        tab = await client.new_session().open("/")
+        await tab.ready()
+        assert await settle([tab], window=0.3) is True
+        assert tab.text("body") == "late 1"  # both arrived before the quiet was called
+
+
+@pytest.mark.anyio
+async def test_settle_gives_up_after_its_limit_on_a_stream_that_never_goes_quiet(
+    serve: Any,
+) -> None:
+    url = serve(_paced_stream([], forever=0.05))
+    async with vt.AsyncClient(url, timeout=3) as client:
+        tab = await client.new_session().open("/")
+        await tab.ready()
+        started = time.monotonic()
+        assert await settle([tab], window=0.3, limit=0.6) is False
+        assert 0.6 <= time.monotonic() - started < 2.0  # bounded: the limit, not forever
+        assert "tick" in tab.text("body")
