@@ -80,7 +80,7 @@ def run(mode: Mode) -> dict[str, Any]:
     result["failures"] = []
     for n in mode.sessions:
         runs = [(FLOOR, "bare")]
-        for target in TARGETS:  # vt reads Via pages and plain Datastar pages (vt._profile)
+        for target in TARGETS:  # vt reads Via pages and plain Datastar pages (vt.page.profile)
             if target is REFERENCE or mode.every_n_for_sdks or n == max(mode.sessions):
                 runs += [(target, "bare"), (target, "vt")]
         for target, reader in runs:

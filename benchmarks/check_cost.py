@@ -5,7 +5,8 @@ the room, one sends a message, and both pages must show it. Timed wall clock fro
 (vt: client and sessions; browser: Chromium launched) to both pages showing it, torn down
 after; the median of `runs`.
 
-The browser check drives the Chromium that vt's browser tests use (`vt._chromium.find_browser`:
+The browser check drives the Chromium that vt's browser tests use
+(`vt.browser.chromium.find_browser`:
 `VT_BROWSER_PATH`, else `chromium` on PATH), with the same launch flags, through Playwright, and
 needs the runtime to serve a Datastar client at `/_datastar.js`. When Playwright is not
 importable, Chromium is missing, or the check fails, the result says "not measured" and why.
@@ -21,7 +22,7 @@ import anyio
 
 import vt
 from benchmarks.servers import REFERENCE, serve
-from vt._chromium import LAUNCH_ARGS, BrowserNotFound, find_browser
+from vt.browser.chromium import LAUNCH_ARGS, BrowserNotFound, find_browser
 
 BROWSER_TIMEOUT_MS = 20_000
 

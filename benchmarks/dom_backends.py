@@ -36,7 +36,7 @@ from selectolax.lexbor import LexborHTMLParser
 import vt
 from benchmarks.servers import ROOT
 from reference_impl.examples import chat
-from vt._tree import parse_document, parse_fragment
+from vt.replica.tree import parse_document, parse_fragment
 
 RESULTS = ROOT / "benchmarks" / "results" / "dom_backends.json"
 MESSAGES = 50

@@ -36,7 +36,7 @@ from httpx_sse import EventSource
 
 import vt
 from benchmarks.dom_backends import Capture, capture
-from vt._tree import parse_fragment
+from vt.replica.tree import parse_fragment
 
 
 def _chunks(stream: bytes) -> list[bytes]:

@@ -1,4 +1,4 @@
-"""Encoding the stream's events: the mirror image of `vt/_sse.py` and `vt/_events.py`.
+"""Encoding the stream's events: the mirror image of `vt/wire/sse.py` and `vt/wire/events.py`.
 
 Datastar events are written by datastar-py (the official SDK, which passes Datastar's own
 golden suite) rather than by hand. Signals are JSON-encoded here first, compact and with sorted

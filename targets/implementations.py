@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import vt
 from targets.launch import ROOT, TARGETS, Target, expected_failures, started
-from vt._sdk import SDKCaseResult, format_results, load_sdk_cases, run_sdk_cases
+from vt.conformance.sdk import SDKCaseResult, format_results, load_sdk_cases, run_sdk_cases
 
 PLAIN_CHAT = ROOT / "specs" / "scenarios" / "datastar-chat"
 

@@ -6,7 +6,7 @@ the list (or a module the list does not know); a sans-IO module importing an HTT
 anyio, pytest, Playwright or uvicorn; `vt` importing `reference_impl` (except lazily, inside a
 function, in the CLI or the plugin: the embedded default target); `reference_impl` importing
 `vt`; a module over 600 lines; a module reaching into another module's underscore-prefixed
-member (`module._name`, `from .module import _name`), except `vt/_sync.py`.
+member (`module._name`, `from .module import _name`), except `vt/sync/client.py`.
 Imports under `if TYPE_CHECKING:` count like any other.
 """
 
@@ -25,9 +25,9 @@ ARCHITECTURE = ROOT / "ARCHITECTURE.md"
 TREES = ("vt", "reference_impl")
 MAX_LINES = 600
 IO_LIBRARIES = frozenset({"httpx", "anyio", "pytest", "playwright", "uvicorn", "httpcore"})
-MAY_REACH_INTO_PRIVATE = frozenset({"vt/_sync.py"})
+MAY_REACH_INTO_PRIVATE = frozenset({"vt/sync/client.py"})
 # The embedded default target: served by the CLI and the plugin, imported inside a function.
-MAY_IMPORT_REFERENCE_IMPL = frozenset({"vt/cli.py", "vt/pytest_plugin.py"})
+MAY_IMPORT_REFERENCE_IMPL = frozenset({"vt/cli/main.py", "vt/pytest/plugin.py"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,25 +93,44 @@ def _rel(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
-# -- the dependency directions, read from ARCHITECTURE.md ----------------------------------
+# -- vt's packages and their contracts, read from ARCHITECTURE.md ---------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class Directions:
-    """vt's layers, top first (a module imports only its own line and lines below), and the
-    sans-IO modules."""
+class Contracts:
+    """vt's units (a subpackage such as `client`, or a root module such as `errors`) by rank,
+    top first: a unit imports only itself and units on lower lines; units on one line never
+    import each other. `sans_io` lists the units (or `unit.module`s) that do no I/O."""
 
     layers: list[list[str]]
     sans_io: frozenset[str]
 
-    def rank(self, module: str) -> int | None:
+    def rank(self, unit: str) -> int | None:
         for index, line in enumerate(self.layers):
-            if module in line:
+            if unit in line:
                 return index
         return None
 
+    def violations(self, graph: dict[str, set[str]]) -> list[str]:
+        """Every module-to-module import (`vt.a.b` -> `vt.c.d`) against the contracts."""
+        found = []
+        for module, deps in sorted(graph.items()):
+            mine = unit_of(module)
+            for dep in sorted(deps):
+                theirs = unit_of(dep)
+                if theirs == mine:
+                    continue
+                here, there = self.rank(mine), self.rank(theirs)
+                if here is None or there is None:
+                    found.append(f"{module} imports {dep}: unit not in ARCHITECTURE.md's list")
+                elif there < here:
+                    found.append(f"{module} imports {dep} (up: {mine} -> {theirs})")
+                elif there == here:
+                    found.append(f"{module} imports {dep} (sideways: {mine} -> {theirs})")
+        return found
 
-def read_directions() -> Directions:
+
+def read_contracts() -> Contracts:
     text = ARCHITECTURE.read_text(encoding="utf-8")
     block = re.search(
         r"<!-- layers:begin -->\s*```text\n(.*?)```\s*<!-- layers:end -->", text, re.S
@@ -127,36 +146,45 @@ def read_directions() -> Directions:
         if not line.startswith(" "):
             section = line.strip().rstrip(":")
             continue
-        label, *modules = line.split()
-        if section.startswith("layers"):
-            layers.append(modules)
+        if section.startswith("units"):
+            layers.append(line.split()[1:])  # the first word is the line's label
         elif section.startswith("sans-IO"):
-            sans_io.update([label, *modules])
-    assert layers, "the layers block lists no layers"
-    assert sans_io, "the layers block lists no sans-IO modules"
-    return Directions(layers, frozenset(sans_io))
+            sans_io.update(line.split())
+    assert layers, "the layers block lists no units"
+    assert sans_io, "the layers block lists no sans-IO units"
+    return Contracts(layers, frozenset(sans_io))
 
 
-DIRECTIONS = read_directions()
+CONTRACTS = read_contracts()
 
 
-def _vt_module(target: str, names: tuple[str, ...]) -> list[str]:
-    """The vt modules an import names (`vt._dom` -> `_dom`; `from vt import _a, x` -> `_a`
-    and `__init__` for the rest)."""
-    if target == "vt":
-        found = [n for n in names if (ROOT / "vt" / f"{n}.py").is_file()]
-        return found + (["__init__"] if len(found) < len(names) or not names else [])
-    if target.startswith("vt."):
-        return [target.split(".")[1]]
-    return []
+def unit_of(module: str) -> str:
+    """`vt.client.tab` -> `client`; `vt.errors` -> `errors`; `vt` -> `__init__`."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "__init__"
+    return parts[1]
+
+
+def _vt_targets(imp: Import) -> list[str]:
+    """The vt modules an import names, dotted (`from vt.client import waits` -> vt.client.waits;
+    `from vt import Client` -> vt)."""
+    if imp.target.split(".")[0] != "vt":
+        return []
+    base = ROOT / Path(*imp.target.split("."))
+    found = [f"{imp.target}.{n}" for n in imp.names if (base / f"{n}.py").is_file()]
+    if len(found) < len(imp.names) or not imp.names:
+        found.append(imp.target)
+    return found
 
 
 def _vt_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for path in _files("vt"):
-        deps = graph.setdefault(path.stem, set())
+        name = _module_name(path)
+        deps = graph.setdefault(name, set())
         for imp in imports_of(path):
-            deps.update(m for m in _vt_module(imp.target, imp.names) if m != path.stem)
+            deps.update(t for t in _vt_targets(imp) if t != name)
     return graph
 
 
@@ -183,29 +211,54 @@ def test_vt_has_no_import_circle() -> None:
     for module in sorted(graph):
         if module not in state:
             visit(module)
+    # A package's __init__ re-exporting its own modules is not a circle of the code.
+    circles = [c for c in circles if not all(m == c[0] or m.startswith(c[0] + ".") for m in c)]
     assert not circles, "import circles: " + "; ".join(" -> ".join(c) for c in circles)
 
 
-def test_vt_imports_follow_the_listed_directions() -> None:
+def test_every_vt_unit_is_listed() -> None:
+    units = {unit_of(m) for m in _vt_graph()}
+    unknown = sorted(u for u in units if CONTRACTS.rank(u) is None)
+    assert not unknown, f"vt units missing from ARCHITECTURE.md's layers: {unknown}"
+    listed = {u for line in CONTRACTS.layers for u in line}
+    assert listed <= units, f"listed units that do not exist: {sorted(listed - units)}"
+
+
+def test_vt_imports_follow_the_contracts() -> None:
+    bad = CONTRACTS.violations(_vt_graph())
+    assert not bad, "imports against the package contracts:\n  " + "\n  ".join(bad)
+
+
+@pytest.mark.parametrize(
+    ("module", "injected"),
+    [
+        ("vt.pytest.plugin", "vt.cli.main"),  # the two surfaces never import each other
+        ("vt.replica.dom", "vt.client.tab"),  # sans-IO layers never reach the I/O shell
+        ("vt.client.tab", "vt.scenario.runner"),  # the client does not know scenarios
+    ],
+)
+def test_the_contract_check_catches_an_injected_import(module: str, injected: str) -> None:
     graph = _vt_graph()
-    unknown = sorted(m for m in graph if DIRECTIONS.rank(m) is None)
-    assert not unknown, f"modules missing from ARCHITECTURE.md's layers: {unknown}"
-    upward = [
-        f"{module} imports {dep}"
-        for module, deps in sorted(graph.items())
-        for dep in sorted(deps)
-        if (DIRECTIONS.rank(dep) or 0) < (DIRECTIONS.rank(module) or 0)
-    ]
-    assert not upward, "imports against the layers (up the list): " + "; ".join(upward)
+    assert CONTRACTS.violations(graph) == []
+    graph[module] = {*graph[module], injected}
+    found = CONTRACTS.violations(graph)
+    assert len(found) == 1
+    assert found[0].startswith(f"{module} imports {injected}")
 
 
-def test_sans_io_modules_import_no_io_library() -> None:
-    listed = {p.stem for p in _files("vt")}
-    assert DIRECTIONS.sans_io - listed <= {"_patch", "_attrs"}, "sans-IO names that are no module"
+def _is_sans_io(path: Path) -> bool:
+    name = _module_name(path)
+    unit = unit_of(name)
+    rest = name.split(".", 2)[2] if name.count(".") >= 2 else ""
+    return unit in CONTRACTS.sans_io or f"{unit}.{rest}" in CONTRACTS.sans_io
+
+
+def test_sans_io_units_import_no_io_library() -> None:
+    assert any(_is_sans_io(p) for p in _files("vt"))
     bad = [
-        f"vt/{path.name}:{imp.line} imports {imp.target}"
+        f"{_rel(path)}:{imp.line} imports {imp.target}"
         for path in _files("vt")
-        if path.stem in DIRECTIONS.sans_io
+        if _is_sans_io(path)
         for imp in imports_of(path)
         if imp.target.split(".")[0] in IO_LIBRARIES
     ]

@@ -10,7 +10,7 @@ typed patch stream and on the page the tab would show after applying it:
         await alice.press("input[data-bind=draft]", "Enter")  # runs its data-on:keydown
         await client.expect_all(readers, "article", "hello")
 
-`vt.Client` is the same API, blocking. The pytest plugin (`vt.pytest_plugin`) provides the
+`vt.Client` is the same API, blocking. The pytest plugin (`vt.pytest.plugin`) provides the
 `vt_server`, `vt_client` and `vt_async_client` fixtures; the `vt` command runs scenarios.
 """
 
@@ -18,10 +18,39 @@ from __future__ import annotations
 
 import contextlib
 
-from ._canonical import canonical_html
-from ._client import AsyncClient, AsyncSession, ClientOptions
-from ._dom import Document, Element
-from ._events import (
+from .client.client import AsyncClient, AsyncSession, ClientOptions
+from .client.server import LiveServer
+from .client.tab import ActionResult, AsyncTab, ResponseInfo
+from .client.timeline import ActionRef, Entry, Timeline
+from .errors import (
+    ElementNotInteractive,
+    MalformedEvent,
+    PageBootstrapError,
+    ProtocolError,
+    UnexpectedResponse,
+    UsageError,
+    VTError,
+    WaitTimeout,
+)
+from .page.profile import ReadySignal
+from .replica.canonical import canonical_html
+from .replica.dom import Document, Element
+from .replica.patch import ApplyResult, Script
+from .replica.replica import Replica
+from .replica.scripts import ScriptKind, classify_script
+from .replica.signals import Signals, merge_patch
+from .scenario.format import (
+    Scenario,
+    ScenarioError,
+    Step,
+    bundled_scenarios,
+    load_scenario,
+    load_scenarios,
+    parse_scenario,
+)
+from .scenario.runner import ScenarioFailed, ScenarioRun, StepTime, run_scenario, scenario_app
+from .sync.client import Client, Session, Tab
+from .wire.events import (
     Event,
     EventLog,
     PatchElements,
@@ -33,36 +62,7 @@ from ._events import (
     parse_event,
     read_item,
 )
-from ._exceptions import (
-    ElementNotInteractive,
-    MalformedEvent,
-    PageBootstrapError,
-    ProtocolError,
-    UnexpectedResponse,
-    UsageError,
-    VTError,
-    WaitTimeout,
-)
-from ._patch import ApplyResult, Script
-from ._profile import ReadySignal
-from ._replica import Replica
-from ._runner import ScenarioFailed, ScenarioRun, StepTime, run_scenario, scenario_app
-from ._scenario import (
-    Scenario,
-    ScenarioError,
-    Step,
-    bundled_scenarios,
-    load_scenario,
-    load_scenarios,
-    parse_scenario,
-)
-from ._server import LiveServer
-from ._signals import Signals, merge_patch
-from ._sse import Comment, ServerSentEvent, SSEDecoder
-from ._sync import Client, Session, Tab
-from ._tab import ActionResult, AsyncTab, ResponseInfo
-from ._timeline import ActionRef, Entry, Timeline
-from ._via import ScriptKind, classify_script
+from .wire.sse import Comment, ServerSentEvent, SSEDecoder
 
 __version__ = "0.1.0"
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vt import Replica, canonical_html
-from vt._sse import SSEDecoder
+from vt.wire.sse import SSEDecoder
 
 State = tuple[str, str]  # (canonical body, signals as sorted JSON)
 

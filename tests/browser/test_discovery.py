@@ -1,4 +1,4 @@
-"""Finding Chromium without downloading it (vt/_chromium.py); what the settle wait says when
+"""Finding Chromium without downloading it (vt/browser/chromium.py); what the settle wait says when
 the page never connects (no stream, no Datastar client)."""
 
 from __future__ import annotations

@@ -30,9 +30,9 @@ import pytest
 from anyio.from_thread import start_blocking_portal
 
 import vt
-from vt._golden import render_run
-from vt._waits import settle
-from vt.browser_driver import run_in_browsers
+from vt.browser.driver import run_in_browsers
+from vt.client.waits import settle
+from vt.scenario.golden import render_run
 
 T = TypeVar("T")
 

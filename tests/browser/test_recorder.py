@@ -1,4 +1,4 @@
-"""The in-page recorder (vt/browser_init.js): what the page received on its event streams,
+"""The in-page recorder (vt/browser/init.js): what the page received on its event streams,
 frame by frame, whatever the chunking (§5.2.1), and when the page counts as settled."""
 
 from __future__ import annotations

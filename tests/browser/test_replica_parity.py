@@ -40,7 +40,7 @@ from tests.browser.parity import (
     split_events,
 )
 from vt import LiveServer
-from vt._cases import load_cases
+from vt.conformance.cases import load_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

@@ -14,8 +14,8 @@ import pytest
 import vt
 from reference_impl import App, Composition, Ctx, h
 from reference_impl.examples import chat
-from vt._batch import check_url
 from vt.cli import main
+from vt.scenario.batch import check_url
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "specs" / "scenarios"
 FAN_OUT = SCENARIOS / "chat" / "chat-fan-out.toml"

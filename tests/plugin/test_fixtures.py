@@ -6,7 +6,7 @@ import pytest
 
 import vt
 from reference_impl.examples import chat
-from vt.pytest_plugin import NO_APP_MESSAGE
+from vt.pytest.plugin import NO_APP_MESSAGE
 
 CONFTEST = """
 import pytest

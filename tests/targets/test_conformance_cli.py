@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from targets.launch import TARGETS, expected_failures
-from vt._sdk import load_sdk_cases
 from vt.cli import main
+from vt.conformance.sdk import load_sdk_cases
 
 BY_NAME = {target.name: target for target in TARGETS}
 

@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 import vt
-from vt._scenario import specs_dir
+from vt.specfiles import specs_dir
 
 SCENARIOS = vt.load_scenarios(specs_dir() / "scenarios" / "datastar-chat")
 

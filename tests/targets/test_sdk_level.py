@@ -13,7 +13,7 @@ import pytest
 
 from targets.launch import TARGETS, expected_failures
 from tests.targets.support import require
-from vt._sdk import SDKCaseResult, format_results, load_sdk_cases, run_sdk_cases
+from vt.conformance.sdk import SDKCaseResult, format_results, load_sdk_cases, run_sdk_cases
 
 CASES = load_sdk_cases()
 _results: dict[str, dict[str, SDKCaseResult]] = {}

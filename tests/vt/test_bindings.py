@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vt import Document
-from vt._bindings import (
+from vt.page.bindings import (
     Assign,
     Confirm,
     ExpressionError,

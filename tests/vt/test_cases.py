@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vt._cases import CodecCase, load_cases, run_case
+from vt.conformance.cases import CodecCase, load_cases, run_case
 
 CASES = load_cases()
 BY_NAME = {case.name: case for case in CASES}

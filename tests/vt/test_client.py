@@ -41,7 +41,7 @@ async def test_the_secure_session_cookie_travels_over_loopback_http(serve: Serve
 
 
 def test_the_secure_cookie_goes_to_loopback_hosts_only() -> None:
-    from vt._http import is_loopback
+    from vt.client.http import is_loopback
 
     assert is_loopback("127.0.0.1:8000")
     assert is_loopback("localhost")

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vt import Document, PatchElements, PatchMode, canonical_html
-from vt._patch import Patcher
-from vt._replica import Replica
+from vt.replica.patch import Patcher
+from vt.replica.replica import Replica
 
 TAGS = ("div", "p", "span", "ul", "li", "b")
 IDS = ("a", "b", "c", "d", "e")
@@ -170,7 +170,7 @@ def test_tabs_given_the_same_view_share_its_parse_but_not_its_tree() -> None:
 @settings(max_examples=100, deadline=None)
 @given(tree=trees(), element_id=st.sampled_from(["t1", "t/2", "{x}_3"]))
 def test_a_shared_parse_equals_a_direct_parse(tree: str, element_id: str) -> None:
-    from vt._tree import parse_fragment, parse_fragment_shared, serialize
+    from vt.replica.tree import parse_fragment, parse_fragment_shared, serialize
 
     markup = f'<section id="{element_id}">{tree}</section>{tree}'
     shared = parse_fragment_shared(markup)

@@ -1,5 +1,5 @@
-"""Gesture rules with no server and no event loop: the flows of `vt._flows`, driven by
-`vt._flows.run` against a replica built from HTML."""
+"""Gesture rules with no server and no event loop: the flows of `vt.page.flows`, driven by
+`vt.page.flows.run` against a replica built from HTML."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from vt import ElementNotInteractive, Replica
-from vt._bindings import Assign, Fetch
-from vt._flows import Fired, Flow, click, press, run, type_text
-from vt._requests import ActionResult
+from vt.page.bindings import Assign, Fetch
+from vt.page.flows import Fired, Flow, click, press, run, type_text
+from vt.page.requests import ActionResult
 
 
 def replica(body: str, **signals: Any) -> Replica:

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 import vt
-from vt._batch import Batch
-from vt._golden import MAX_DIFF_LINES, compare_goldens
-from vt._normalize import NAMED_RULES, Rule, normalize
-from vt._waits import settle
+from vt.client.waits import settle
+from vt.scenario.batch import Batch
+from vt.scenario.golden import MAX_DIFF_LINES, compare_goldens
+from vt.scenario.normalize import NAMED_RULES, Rule, normalize
 
 
 @pytest.mark.parametrize(

@@ -20,9 +20,9 @@ from starlette.routing import Route
 
 import vt
 from tests.vt.apps import READY, Counter, app_for, page, patch
-from vt._defaults import BEACON_TIMEOUT
-from vt._dom import Script
-from vt._navigation import Navigation, from_response, from_script, path_of
+from vt.defaults import BEACON_TIMEOUT
+from vt.page.navigation import Navigation, from_response, from_script, path_of
+from vt.replica.dom import Script
 
 pytestmark = pytest.mark.anyio
 

@@ -15,10 +15,10 @@ from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 import vt
-from vt._dom import Document
-from vt._page import read_page
-from vt._profile import ReadySignal, resolve_profile
-from vt._sse import Comment, ServerSentEvent
+from vt.page.profile import ReadySignal, resolve_profile
+from vt.page.reader import read_page
+from vt.replica.dom import Document
+from vt.wire.sse import Comment, ServerSentEvent
 
 pytestmark = pytest.mark.anyio
 

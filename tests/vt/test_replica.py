@@ -9,8 +9,9 @@ import time
 import pytest
 
 from vt import Replica, canonical_html
-from vt._attrs import parse_data_attr, unflatten
-from vt._bindings import (
+from vt.errors import UsageError
+from vt.js.attrs import parse_data_attr, unflatten
+from vt.page.bindings import (
     ExpressionError,
     Fetch,
     bind_path,
@@ -18,11 +19,10 @@ from vt._bindings import (
     missing_binding,
     parse_expression,
 )
-from vt._dom import Document
-from vt._events import PatchElements, PatchMode
-from vt._exceptions import UsageError
-from vt._signals import reject_local
-from vt._sse import SSEDecoder
+from vt.replica.dom import Document
+from vt.replica.signals import reject_local
+from vt.wire.events import PatchElements, PatchMode
+from vt.wire.sse import SSEDecoder
 
 
 def feed(replica: Replica, stream: bytes) -> Replica:

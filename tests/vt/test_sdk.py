@@ -1,4 +1,5 @@
-"""vt._sdk's sans-IO half: case files, decoding, and what the comparer counts as a difference
+"""vt.conformance.sdk's sans-IO half: case files, decoding, and what the comparer counts as a
+difference
 (specs/sdk-cases/README.md §S3–§S4). The runner itself is exercised in tests/targets/."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from vt import MalformedEvent, ProtocolError, UsageError
-from vt._sdk import (
+from vt.conformance.sdk import (
     ExpectedEvent,
     SDKCaseResult,
     compare_events,

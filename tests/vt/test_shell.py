@@ -200,7 +200,7 @@ def test_the_plugin_passes_both_deadlines_through(pytester: pytest.Pytester) -> 
 
 
 def test_each_thread_has_its_own_fragment_cache() -> None:
-    from vt import _tree
+    from vt.replica import tree as _tree
 
     markup = '<div id="t1"><p>same view</p></div>'
     _tree.parse_fragment_shared(markup)

@@ -1,0 +1,350 @@
+"""The `vt` command.
+
+    vt run [SCENARIO|FILE ...] [--url URL] [--scenarios DIR]   run scenarios (bundled by default)
+    vt record [URL] --scenario FILE --out DIR                  write golden streams, per tab
+    vt check [URL] --scenario FILE --golden DIR [--update]     compare with the goldens
+    vt conformance [URL] [--level L] [--junit-xml F] [--expect FILE]
+    vt conformance URL --level sdk                             a Datastar SDK's /test endpoint
+    vt serve EXAMPLE [--port N] [--datastar-js PATH]           serve a reference example
+    vt spec [SECTION]                                          print specs/protocol.md (a section)
+
+Without a URL, each scenario runs against a fresh instance of the reference app it names,
+served on 127.0.0.1. Exit codes: 0 all passed, 1 a scenario failed, 2 usage error (a bad
+argument, an unreadable scenario file, an unreachable URL). `NO_COLOR` turns colour off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import sys
+import time
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import __version__
+from ..conformance.sdk import load_sdk_cases
+from ..errors import VTError
+from ..scenario.batch import (
+    SDK_LEVEL,
+    Batch,
+    Outcome,
+    check_url,
+    color_enabled,
+    progress_stream,
+    sdk_entries,
+    write_junit,
+)
+from ..scenario.format import (
+    Scenario,
+    ScenarioError,
+    bundled_scenarios,
+    load_scenario,
+    load_scenarios,
+)
+from ..scenario.normalize import Rule
+from ..specfiles import spec_text
+
+__all__ = ["main"]
+
+STATUS_LABEL = {"passed": "PASS", "failed": "FAIL", "xfailed": "XFAIL", "xpassed": "XPASS"}
+STATUS_COLOR = {"passed": "32", "failed": "31", "xfailed": "33", "xpassed": "31"}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vt", description="Test server-driven web UIs (Via, Datastar) over the wire."
+    )
+    parser.add_argument("--version", action="version", version=f"vt {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--timeout", type=float, default=None, help="wait deadline, seconds")
+        sub.add_argument(
+            "--output",
+            default="test-results",
+            help="folder for failure reports (default test-results)",
+        )
+        sub.add_argument("--junit-xml", type=Path, help="write JUnit XML results here")
+
+    run = commands.add_parser(
+        "run",
+        help="run scenarios against a server",
+        description="Run scenarios (names of bundled ones, or scenario files) against the "
+        "server at --url, or against the embedded reference runtime when no URL is given.",
+    )
+    run.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="names or .toml files")
+    run.add_argument("--url", help="server to test (default: serve the scenario's app)")
+    run.add_argument("--scenarios", dest="folder", type=Path, help="a folder of scenario files")
+    run.add_argument("--list", action="store_true", help="list scenarios and exit")
+    common(run)
+
+    for name, helptext in (("record", "write golden streams"), ("check", "compare goldens")):
+        sub = commands.add_parser(
+            name,
+            help=f"{helptext} (one text file per tab)",
+            description="Run a scenario and "
+            + (
+                "write, per tab, the normalised stream it received to DIR/<scenario>/<tab>.txt."
+                if name == "record"
+                else "compare, per tab, the normalised stream with the golden files."
+            ),
+        )
+        sub.add_argument("url", nargs="?", help="server (default: serve the scenario's app)")
+        sub.add_argument("--scenario", type=Path, required=True, action="append", metavar="FILE")
+        if name == "record":
+            sub.add_argument("--out", type=Path, required=True, metavar="DIR")
+        else:
+            sub.add_argument("--golden", type=Path, required=True, metavar="DIR")
+            sub.add_argument("--update", action="store_true", help="rewrite differing goldens")
+        sub.add_argument(
+            "--normalize",
+            action="append",
+            default=[],
+            metavar="REGEX=>TEXT",
+            help="an extra normaliser (repeatable); tab ids, session ids, nonces, ports and "
+            "timestamps are always normalised",
+        )
+        common(sub)
+
+    conf = commands.add_parser(
+        "conformance",
+        help="run the conformance suite, grouped by level",
+        description="Run the conformance suite (the scenarios of specs/scenarios/ written for "
+        "specs/conformance-app.md) and print a table by level; --level picks any bundled level.",
+    )
+    conf.add_argument("url", nargs="?", help="server (default: the embedded reference runtime)")
+    conf.add_argument(
+        "--level",
+        action="append",
+        help=f"only this level (repeatable); `{SDK_LEVEL}` (a Datastar SDK's /test endpoint, "
+        "specs/sdk-cases/) runs only when named, and needs a URL",
+    )
+    conf.add_argument(
+        "--expect",
+        type=Path,
+        metavar="FILE",
+        help='TOML of expected failures: `scenario-name = "reason"` per line',
+    )
+    common(conf)
+
+    serve = commands.add_parser("serve", help="serve a reference example on 127.0.0.1")
+    serve.add_argument("example", help="chat, counter, presence, rooms, ...")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--datastar-js", type=Path, help="the Datastar client to serve")
+
+    spec = commands.add_parser("spec", help="print specs/protocol.md, or one section of it")
+    spec.add_argument("section", nargs="?", help="a section number, e.g. 5.3")
+    spec.add_argument("--file", default="protocol.md", help="another file under specs/")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "spec":
+            print(spec_text(args.section, args.file))
+            return 0
+        return _scenarios_command(args)
+    except ScenarioError as exc:
+        print(f"vt: {exc}", file=sys.stderr)
+        return 2
+    except (LookupError, ValueError, VTError) as exc:
+        print(f"vt: {exc}", file=sys.stderr)
+        return 2
+
+
+def _choose(args: argparse.Namespace) -> list[Scenario]:
+    if args.command in ("record", "check"):
+        return [load_scenario(p) for p in args.scenario]
+    if args.command == "conformance":
+        chosen = bundled_scenarios()
+        if args.level:
+            chosen = [s for s in chosen if s.level in args.level]
+            if not chosen and args.level != [SDK_LEVEL]:
+                raise LookupError(f"no bundled scenario has level {', '.join(args.level)}")
+            _need_url(args, chosen)
+        else:  # the suite: what runs against the conformance app (`--level chat` adds the chat)
+            chosen = [s for s in chosen if s.app == "conformance"]
+        return sorted(chosen, key=lambda s: (s.level, s.name))
+    available = load_scenarios(args.folder) if args.folder else bundled_scenarios()
+    if args.list:
+        return available
+    by_name = {s.name: s for s in available}
+    chosen = []
+    for item in args.scenarios:
+        if item.endswith(".toml"):
+            chosen.append(load_scenario(item))
+        elif item in by_name:
+            chosen.append(by_name[item])
+        else:
+            raise LookupError(f"unknown scenario {item!r}; see `vt run --list`")
+    if chosen:
+        return chosen
+    return available if args.folder else _for_any_app(args, available)
+
+
+def _for_any_app(args: argparse.Namespace, bundled: list[Scenario]) -> list[Scenario]:
+    """The bundled scenarios a run picks by default: those written for the reference apps
+    (and any Via app). Those that name no app (the plain-Datastar chat level, written for the
+    chat of targets/README.md) run only when named, against a URL; say so."""
+    other = sorted({s.level for s in bundled if s.app is None})
+    if other:
+        how = "--level LEVEL URL" if args.command == "conformance" else "NAME --url URL"
+        print(f"vt {args.command}: level(s) {', '.join(other)} run only when named ({how})")
+    return [s for s in bundled if s.app is not None]
+
+
+def _need_url(args: argparse.Namespace, chosen: list[Scenario]) -> None:
+    if not args.url and any(s.app is None for s in chosen):
+        names = sorted({s.level for s in chosen if s.app is None})
+        raise LookupError(f"level(s) {', '.join(names)} name no reference app: give a URL")
+
+
+def _scenarios_command(args: argparse.Namespace) -> int:
+    scenarios = _choose(args)
+    sdk = args.command == "conformance" and SDK_LEVEL in (args.level or [])
+    if sdk and not args.url:
+        print(f"vt: the {SDK_LEVEL} level needs the URL of a server serving /test", file=sys.stderr)
+        return 2
+    if args.command == "run" and args.list:
+        for s in scenarios:
+            print(f"{s.name:<20} {s.level:<8} {s.description}")
+        return 0
+    url = args.url
+    if url:
+        problem = check_url(url)
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 2
+    expected: dict[str, str] = {}
+    if args.command == "conformance" and args.expect:
+        expected = _read_expect(args.expect, scenarios + (sdk_entries() if sdk else []))
+    goldens = args.out if args.command == "record" else getattr(args, "golden", None)
+    batch = Batch(
+        url=url,
+        timeout=args.timeout,
+        output=Path(args.output).absolute(),
+        goldens=goldens,
+        update_goldens=bool(getattr(args, "update", False)),
+        record=args.command == "record",
+        normalizers=[Rule.parse(spec) for spec in getattr(args, "normalize", [])],
+        expected=expected,
+        progress=progress_stream(),
+    )
+    color = color_enabled(sys.stdout)
+    target = url or "the embedded reference runtime (each scenario's app, on 127.0.0.1)"
+    print(f"vt {args.command}: {len(scenarios)} scenario(s) against {target}")
+    started = time.monotonic()
+    outcomes = batch.run(scenarios, lambda o: _print_outcome(o, color))
+    if sdk:
+        cases = load_sdk_cases()
+        print(f"vt {args.command}: {len(cases)} SDK case(s) against {url}/test")
+        outcomes += batch.run_sdk(cases, lambda o: _print_outcome(o, color))
+    elapsed = time.monotonic() - started
+    if goldens is not None:
+        _print_golden_summary(outcomes, args)
+    if args.command == "conformance":
+        _print_table(outcomes)
+    if args.junit_xml:
+        write_junit(args.junit_xml, outcomes, suite=f"vt {args.command}")
+    counts = {k: sum(o.status == k for o in outcomes) for k in STATUS_LABEL}
+    bad = counts["failed"] + counts["xpassed"]
+    summary = f"{counts['passed']} passed, {counts['failed']} failed"
+    if counts["xfailed"] or counts["xpassed"]:
+        summary += f", {counts['xfailed']} expected failures, {counts['xpassed']} unexpected passes"
+    print(("FAILED: " if bad else "OK: ") + summary + f" in {elapsed:.2f}s")
+    if bad:
+        reports = sorted({str(o.report.parent) for o in outcomes if o.report is not None})
+        if reports:
+            print(f"failure reports: {', '.join(reports)} (open report.html in each)")
+    return 1 if bad else 0
+
+
+def _print_outcome(outcome: Outcome, color: bool) -> None:
+    label = STATUS_LABEL[outcome.status]
+    if color:
+        label = f"\033[{STATUS_COLOR[outcome.status]}m{label}\033[0m"
+    s = outcome.scenario
+    print(f"  {label}  {s.name:<20} {s.description} ({outcome.seconds:.2f}s)")
+    if outcome.status != "passed":
+        if s.sections:  # which rules broke: the sections the scenario checks
+            print("        spec: " + ", ".join(f"§{n}" for n in s.sections) + " (vt spec N)")
+        for line in outcome.message.rstrip().splitlines():
+            print(f"        {line}")
+        if outcome.report is not None:
+            print(f"        report: {outcome.report}")
+
+
+def _print_golden_summary(outcomes: list[Outcome], args: argparse.Namespace) -> None:
+    hint = (
+        "re-run with --update"
+        if args.command == "check"
+        else "the goldens were written; commit them"
+    )
+    for outcome in outcomes:
+        if outcome.golden is not None:
+            print(outcome.golden.summary(hint))
+    if args.command == "record":
+        files = " ".join(f"--scenario {p}" for p in args.scenario)
+        where = f"{args.url} " if args.url else ""
+        print(f"next: vt check {where}{files} --golden {args.out}")
+
+
+def _print_table(outcomes: list[Outcome]) -> None:
+    levels = sorted({o.scenario.level for o in outcomes})
+    print(f"\n{'level':<12}{'passed':>8}{'failed':>8}{'expected-failure':>18}")
+    for level in [*levels, None]:
+        group = [o for o in outcomes if level is None or o.scenario.level == level]
+        passed = sum(o.status == "passed" for o in group)
+        failed = sum(o.status in ("failed", "xpassed") for o in group)
+        xfailed = sum(o.status == "xfailed" for o in group)
+        print(f"{level or 'total':<12}{passed:>8}{failed:>8}{xfailed:>18}")
+
+
+def _read_expect(path: Path, scenarios: list[Scenario]) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"cannot read the expect file {path}: {exc}") from None
+    known = {s.name for s in scenarios}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{path}: no scenario named {', '.join(unknown)}")
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from reference_impl.serve import LOOPBACK, serve
+
+    try:
+        module = importlib.import_module(f"reference_impl.examples.{args.example}")
+    except ImportError:
+        print(f"vt: no reference example {args.example!r}", file=sys.stderr)
+        return 2
+    factory = getattr(module, "create_app", None)
+    if factory is None:
+        print(f"vt: reference_impl.examples.{args.example} has no create_app()", file=sys.stderr)
+        return 2
+    options = {}
+    if args.datastar_js is not None:
+        if not args.datastar_js.is_file():
+            print(f"vt: --datastar-js {args.datastar_js} is not a file", file=sys.stderr)
+            return 2
+        if "options" not in inspect.signature(factory).parameters:
+            print(f"vt: the {args.example} example takes no options", file=sys.stderr)
+            return 2
+        options["datastar_js"] = args.datastar_js
+    app = factory(**options)
+    print(f"serving {args.example} on http://{LOOPBACK}:{args.port}/  (Ctrl-C to stop)", flush=True)
+    serve(app, port=args.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

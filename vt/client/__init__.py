@@ -1,0 +1,1 @@
+"""The I/O shell: client, sessions, tabs, waits, recordings, HTTP, the live server."""

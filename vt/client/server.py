@@ -1,0 +1,160 @@
+"""Serving an ASGI app on a free loopback port, in a background thread, for a test.
+
+The socket is bound before uvicorn starts (port 0, so the OS picks a free port), which makes
+parallel test workers (pytest-xdist) race-free. Shutdown is bounded: uvicorn waits for open
+responses, and an event stream only ends when its client leaves, so after a grace period the
+remaining connections are cut.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from ..errors import UsageError
+
+__all__ = ["LiveServer"]
+
+LOOPBACK = "127.0.0.1"
+
+
+class _Capture(logging.Handler):
+    """Keeps the server's error log lines, so a failing test can show them."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s: %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server with a startup notification to wait on."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()
+
+
+class LiveServer:
+    """An ASGI app served by uvicorn on `127.0.0.1:<free port>` in a daemon thread.
+
+        with LiveServer(app) as server:
+            client = vt.Client(server.url)
+
+    `errors` collects the server's error log (tracebacks of failed requests), for reports.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        host: str = LOOPBACK,
+        port: int = 0,
+        startup_timeout: float = 10.0,
+        shutdown_grace: int = 2,
+        log_level: str = "warning",
+    ) -> None:
+        self.app = app
+        self.host = host
+        self.startup_timeout = startup_timeout
+        self.shutdown_grace = shutdown_grace
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, port))
+        self.port: int = self._sock.getsockname()[1]
+        self._config = uvicorn.Config(
+            app,
+            log_level=log_level,
+            lifespan="auto",
+            # No `dictConfig`: uvicorn's default logging config would close every handler of
+            # the host process (pytest's --log-file, the test's own). Our capture handler is
+            # attached to uvicorn's logger instead; records still propagate to the host's.
+            log_config=None,
+            timeout_graceful_shutdown=max(1, round(shutdown_grace)),
+            access_log=False,
+        )
+        self._server = _Server(self._config)
+        self._thread: threading.Thread | None = None
+        self._capture = _Capture()
+
+    def __repr__(self) -> str:
+        return f"<LiveServer {self.url}>"
+
+    @property
+    def errors(self) -> list[str]:
+        """The server's error log lines so far (tracebacks of failed requests)."""
+        return list(self._capture.lines)
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:<port>`."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LiveServer:
+        """Start serving; returns once uvicorn accepts connections."""
+        if self._thread is not None:
+            raise UsageError("a LiveServer starts once")
+        for name in ("uvicorn.error", "reference_impl"):
+            logging.getLogger(name).addHandler(self._capture)
+        self._thread = threading.Thread(
+            target=self._run, name=f"vt-server-{self.port}", daemon=True
+        )
+        self._thread.start()
+        if not self._server.ready.wait(self.startup_timeout):
+            self.stop()
+            raise TimeoutError(
+                f"the server on {self.url} did not start within {self.startup_timeout:g}s"
+            )
+        if not self._server.started:
+            self._thread.join(5.0)
+            self._cleanup()
+            raise RuntimeError(
+                f"the server on {self.url} exited during startup:\n"
+                + "\n".join(self._capture.lines[-20:])
+            )
+        return self
+
+    def _run(self) -> None:
+        try:
+            self._server.run(sockets=[self._sock])
+        finally:
+            self._server.ready.set()  # wakes start() when startup failed
+
+    def stop(self) -> None:
+        """Stop serving and join the thread (bounded by the grace period plus a margin)."""
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._server.should_exit = True
+            thread.join(self.shutdown_grace + 5.0)
+            if thread.is_alive():
+                self._server.force_exit = True
+                thread.join(5.0)
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        for name in ("uvicorn.error", "reference_impl"):
+            logging.getLogger(name).removeHandler(self._capture)
+        self._sock.close()
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

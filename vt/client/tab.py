@@ -1,0 +1,568 @@
+"""A tab: one page load, its replica, its event stream, its gestures and its waits.
+
+    tab = await session.open("/")         # GET the page: tab id and signals from the page
+    await tab.ready()                      # the stream is open and the server subscribed
+    await tab.type("input[data-bind=draft]", "hello")
+    await tab.press("input[data-bind=draft]", "Enter")   # reads data-on:keydown, POSTs
+    await tab.expect_text("article", "hello")
+
+This module moves bytes and records what happened; the rules live below it, sans-IO:
+`vt.page.requests` builds the requests and reads the responses, `vt.wire.feed` turns stream bytes
+into
+events, `Replica` applies them, `vt.page.flows` performs gestures, `vt.client.waits` holds the
+`expect_*`
+conditions and `vt.client.report` the failure messages. What the tab shares with its client (task
+group, change event, last action, options) comes down to it as a `Hub`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+import anyio
+
+from ..errors import ProtocolError, UnexpectedResponse, UsageError
+from ..page import flows as _flows
+from ..page import navigation as _navigation
+from ..page.bindings import Assign, Fetch, describe_effects
+from ..page.navigation import Navigation
+from ..page.profile import via_only
+from ..page.reader import read_page
+from ..page.requests import (
+    ActionResult,
+    Outgoing,
+    ResponseInfo,
+    ResponseReader,
+    stream_request,
+)
+from ..replica.dom import Element
+from ..replica.replica import Replica
+from ..wire.events import (
+    EventLog,
+    StreamItem,
+    read_raw,
+)
+from ..wire.feed import ItemFeed
+from . import http as _http
+from . import waits as _waits
+from .arrivals import Arrivals, short_id
+from .calls import ActionCalls
+from .hub import Hub
+from .recording import Recording
+from .timeline import ActionRef, Timeline
+
+__all__ = ["ActionResult", "AsyncTab", "ResponseInfo", "TabOwner", "open_tab"]
+
+
+class TabOwner(Protocol):
+    """What a tab knows of its session (`AsyncSession`, defined above this module): a name,
+    an HTTP client with the session's cookies, its tabs, and a way to open a sibling tab."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def http(self) -> _http.AsyncHTTPClient: ...
+    @property
+    def cookies(self) -> dict[str, str]: ...
+    @property
+    def tabs(self) -> list[AsyncTab]: ...
+    @property
+    def profile(self) -> str: ...
+    async def open(
+        self, path: str = "/", *, connect: bool = True, follow_redirects: bool | None = None
+    ) -> AsyncTab: ...
+    async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse: ...
+
+
+class AsyncTab(ActionCalls, Arrivals):
+    """One page load: a replica of the page, its signals, its stream and its timeline.
+
+    Made by `AsyncSession.open` (or `fork`). Attributes worth knowing:
+
+    * `replica` (`document`, `signals`, `console`, `scripts`): the page as the browser holds
+      it, patched by every event; `console` and `scripts` are what a browser would log and run;
+    * `events`: every event and comment received, typed, in order (stream and responses; an
+      `EventLog`, which keeps stream events as their bytes until read);
+    * `responses`: status and headers of every request the tab made;
+    * `transcripts`: the raw bytes of each stream connection (`transcript`: the last one);
+    * `timeline`: everything above with times, for failure messages;
+    * `protocol_errors`: what the server got wrong (malformed or cut-off events, events a
+      browser applies although they break §6, redirects to unsafe schemes);
+    * `follow_redirects`: whether redirect and reload scripts and redirect answers are followed
+      as a browser follows them, by a new page load in this tab (the client's option, or
+      `open`'s).
+    """
+
+    def __init__(self, session: TabOwner, hub: Hub, path: str, number: int) -> None:
+        self.session = session
+        self.hub = hub
+        self.path = path
+        self.label = f"{session.name}/{number}"
+        self.replica = Replica.from_html("")
+        self.timeline = Timeline(read_raw)
+        self.responses: list[ResponseInfo] = []
+        self.events = EventLog()
+        self.recording = Recording()
+        # The recording's lists, under the names tests read.
+        self.protocol_errors: list[ProtocolError] = self.recording.protocol_errors
+        self.failures: list[Exception] = self.recording.failures
+        self.transcripts: list[bytearray] = self.recording.transcripts
+        self.stream_url = "/_sse"
+        self.stream_urls: tuple[str, ...] = ()
+        self.profile = "via"  # or "datastar" (a plain page): vt.page.profile
+        self.close_url = "/_sse/close"
+        self.page: ResponseInfo | None = None
+        self.page_html = ""
+        self.connected = False
+        self.closed = False  # the close beacon was sent (§4.4)
+        self.follow_redirects = hub.settings.follow_redirects
+        self._pending: Navigation | None = None  # asked for by a script, not yet followed
+        self._unfollowed: set[ActionRef] = set()  # actions sent with follow_redirects=False
+        self._navigating: anyio.Event | None = None
+        self.version = 0  # bumped on every change, so waiters re-check only what changed
+        self._streams: list[tuple[anyio.CancelScope, anyio.Event]] = []
+        self._opened = range(0)  # the connection numbers the last connect() opened
+        self._signalled: set[int] = set()  # connections that sent the app's ready signal
+        self._fired_once: set[tuple[Element, str]] = set()
+
+    def __repr__(self) -> str:
+        return f"<AsyncTab {self.label} {self.id_or_none!r}>"
+
+    # -- page -------------------------------------------------------------------------------
+
+    async def _load(self) -> None:
+        for _ in range(_navigation.MAX_REDIRECTS):
+            response = await self.session.http.get(self.hub.url(self.path))
+            info = self._record_response("GET", response)
+            found = _navigation.from_response(response.status_code, info.headers, info.url)
+            if found is None or not self.follow_redirects:
+                break
+            self.timeline.add("page", f"GET {self.path} -> {response.status_code}")
+            self.path = _navigation.path_of(self.hub.settings.base_url, found.url or self.path)
+        self.page = info
+        if response.status_code != 200 or info.content_type != "text/html":
+            self.timeline.add("page", f"GET {self.path} -> {response.status_code}")
+            raise UnexpectedResponse(
+                f"GET {self.path} answered {response.status_code} {info.content_type!r}; "
+                "a page load needs 200 text/html",
+                section="2.1",
+                raw=response.content[:2000],
+            )
+        self.page_html = response.text
+        replica = Replica.from_html(self.page_html)
+        page = read_page(replica.document, self.page_html, self.session.profile)
+        self.replica = replica
+        self.closed = False
+        self._fired_once = set()
+        self.profile = page.profile
+        self.stream_url = page.stream_url
+        self.stream_urls = page.stream_urls
+        self.close_url = page.close_url
+        who = f"tab {short_id(page.tab_id)}" if page.tab_id else "a plain Datastar page"
+        self.timeline.add("page", f"GET {self.path} -> 200, {who}")
+        self._changed()
+
+    async def reload(self, *, beacon: bool = True, connect: bool | None = None) -> None:
+        """Reload the page in this tab: a new page load (a new tab id, a fresh replica), as
+        `goto` does (`beacon=False` skips the beacon, as a crashed browser would).
+
+        Raises:
+            UsageError: `beacon=True` on a plain Datastar page, which has no close beacon.
+        """
+        if beacon and self.profile == "datastar":
+            raise via_only("reload", self.label)
+        await self.goto(self.path, beacon=beacon, connect=connect)
+
+    async def goto(self, path: str, *, beacon: bool = True, connect: bool | None = None) -> None:
+        """Load `path` (or a URL) in this tab as a link does: the old tab sends its close beacon
+        (unless `beacon=False`; a plain Datastar page has none), the new page loads (redirects
+        followed as `follow_redirects` says) and opens its streams if they were open (or as
+        `connect` says)."""
+        reconnect = self.connected if connect is None else connect
+        if beacon:
+            await self.send_beacon()
+        await self.drop()
+        self.path = _navigation.path_of(self.hub.settings.base_url, self.hub.url(path))
+        await self._load()
+        if reconnect:
+            await self.connect()
+
+    async def _follow(self) -> None:
+        """Follow the navigations scripts asked for, one at a time (the last one asked wins)."""
+        if self._navigating is not None:
+            return  # the navigation in progress follows the one just asked for when done
+        done = self._navigating = anyio.Event()
+        try:
+            while (navigation := self._pending) is not None:
+                self._pending = None
+                self.timeline.add("navigate", navigation.describe())
+                target = navigation.url if navigation.url is not None else self.path
+                await self.goto(target, connect=True)
+        except Exception as exc:
+            # Kept for the next wait on this tab to raise (the page load failed, §2.1).
+            self.recording.failures.append(exc)
+        finally:
+            self._navigating = None
+            done.set()
+            self._changed()
+
+    async def fork(self, path: str | None = None) -> AsyncTab:
+        """Open another tab in the same session (shares cookies, so `StateSess` too)."""
+        return await self.session.open(path if path is not None else self.path)
+
+    async def close(self) -> None:
+        """Close the tab like a browser does: send the close beacon (§4.4), end the stream.
+
+        The client's exit does this for every Via tab still open (see `AsyncClient.aclose`).
+
+        Raises:
+            UsageError: the tab is a plain Datastar page, which has no close beacon (`drop()`),
+                or the page has no tab id.
+        """
+        if self.profile == "datastar":
+            raise via_only("close", self.label)
+        if self.id_or_none is None:
+            raise UsageError(f"tab {self.label} has no tab id to close")
+        await self.send_beacon(raise_errors=True)
+        await self.drop()
+
+    async def send_beacon(self, *, raise_errors: bool = False) -> None:
+        """Send the close beacon (§4.4) if the tab is open, and mark it closed; no-op after,
+        and on a plain Datastar page (it has no beacon).
+
+        A failed beacon is recorded on the timeline (and raised with `raise_errors`); a
+        browser sends it on unload and does not wait for the answer.
+        """
+        tab_id = self.id_or_none
+        if self.closed or tab_id is None or self.profile == "datastar":
+            return
+        self.closed = True
+        try:
+            response = await self.session.http.post(
+                self.hub.url(self.close_url),
+                content=tab_id.encode(),
+                headers={"Content-Type": "text/plain;charset=UTF-8", "Referer": self.page_url},
+            )
+        except _http.HTTPError as exc:
+            self.timeline.add("action", f"close beacon failed: {type(exc).__name__}: {exc}")
+            if raise_errors:
+                raise
+            return
+        except anyio.get_cancelled_exc_class():
+            self.timeline.add("action", "close beacon not answered in time")
+            raise
+        self._record_response("POST", response)
+        self.timeline.add("action", f"close beacon -> {response.status_code}")
+
+    # -- stream -----------------------------------------------------------------------------
+
+    async def connect(self) -> ResponseInfo | None:
+        """Open the tab's event stream (`GET /_sse?datastar=…`) and start reading it.
+
+        A plain Datastar page opens one stream per `@get` its `data-init` runs, in page
+        order. Returns once the response headers arrived, with the first stream's (None for a
+        plain page that opens no stream).
+
+        Raises:
+            UnexpectedResponse: the server did not answer 200 `text/event-stream` (§5.1);
+                streams this call opened before it are dropped.
+        """
+        if self.connected:
+            raise UsageError(f"tab {self.label} is already connected; drop() it first")
+        first = self.recording.connections + 1
+        infos: list[ResponseInfo] = []
+        try:
+            for url in self.stream_urls:
+                infos.append(await self._open_stream(url))
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.drop()
+            raise
+        self._opened = range(first, self.recording.connections + 1)
+        return infos[0] if infos else None
+
+    async def _open_stream(self, url: str) -> ResponseInfo:
+        outgoing = stream_request(self.hub.url(url), self.signals.to_wire(), referer=self.page_url)
+        request = _http.build(
+            self.session.http,
+            outgoing,
+            timeout=_http.stream_timeout(self.hub.settings.http_timeout),
+        )
+        response = await self.session.http.send(request, stream=True)
+        info = self._record_response("GET", response)
+        if response.status_code != 200 or info.content_type != "text/event-stream":
+            body = await _http.read_bounded(response)
+            await response.aclose()
+            self.timeline.add(
+                "connect", f"stream refused: {response.status_code} {info.content_type!r}"
+            )
+            self._changed()
+            raise UnexpectedResponse(
+                f"GET {url} for tab {self.label} answered {response.status_code} "
+                f"{info.content_type!r}; a stream needs 200 text/event-stream",
+                section="5.1",
+                raw=body,
+            )
+        number, _ = self.recording.open()
+        self.connected = True
+        if info.headers.get("content-encoding", "identity") != "identity":
+            # A compressed stream omits `: ready` (§5.3.2, §5.6): its 200 and headers are all
+            # the sign of a subscription a browser gets.
+            self.recording.ready_on = max(self.recording.ready_on, number)
+            self.timeline.add("ready", "compressed stream: no `: ready` (§5.6); ready on 200")
+        scope, done = anyio.CancelScope(), anyio.Event()
+        self._streams.append((scope, done))
+        self.timeline.add("connect", f"stream #{number} open (200)")
+        self._changed()
+
+        async def read() -> None:
+            reason = "server ended the stream"
+            feed = ItemFeed()
+            hub = self.hub
+            try:
+                with scope:
+                    async for chunk in _http.body_chunks(response):
+                        self.recording.receive(number, chunk, hub.last_action)
+                        self._receive(feed.feed(chunk), number)
+                        self._changed()
+                        if self._pending is not None:
+                            hub.start(self._follow)  # the page leaves; its stream ends
+                    self._receive(feed.close(), number)
+                if scope.cancel_called:
+                    reason = "dropped by the test"
+            except _http.HTTPError as exc:
+                reason = f"stream failed: {type(exc).__name__}: {exc}"
+            except Exception as exc:
+                # A bug in vt itself must not take the other tabs down: keep it for the next
+                # wait on this tab to raise.
+                reason = f"vt failed while reading: {type(exc).__name__}: {exc}"
+                self.recording.failures.append(exc)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await response.aclose()
+                self.timeline.add("end", f"stream #{number} ended: {reason}")
+                done.set()
+                self.connected = any(not ended.is_set() for _, ended in self._streams)
+                self._changed()
+
+        self.hub.start(read)
+        return info
+
+    async def ready(self, timeout: float | None = None) -> None:
+        """Wait until the current stream has sent `: ready` (the server is subscribed, §5.3).
+
+        Opens the stream first if it is not open. Events that came before `: ready` (queued
+        patches, a resync) are applied and kept, not discarded. A navigation in progress is
+        waited for first. A compressed stream has no `: ready` (§5.6): its 200 counts. On a
+        plain Datastar page, ready means every stream answered 200 `text/event-stream` and,
+        when the client was given a `ready_signal` (`vt.ReadySignal`), that the app sent it.
+        """
+        if self._navigating is not None:
+            await self._navigating.wait()
+        if not self.connected:
+            await self.connect()
+        if self.profile == "datastar":
+            rule, opened = self.hub.settings.ready_signal, self._opened
+            if rule is not None:
+                test = rule.predicate or (lambda _: all(n in self._signalled for n in opened))
+                await self.wait_until(
+                    lambda: test(self) or None, description=rule.describe(), timeout=timeout
+                )
+            return
+        number = self.recording.connections
+        await _waits.wait_for(
+            [self],
+            lambda: self.recording.ready_on >= number or None,
+            description=f"receive `: ready` on stream #{number}",
+            timeout=timeout,
+            own=True,
+        )
+
+    async def drop(self) -> None:
+        """Cut the stream from the client side, as a network drop would (no close beacon)."""
+        streams, self._streams = self._streams, []
+        for scope, _ in streams:
+            scope.cancel()
+        for _, done in streams:
+            await done.wait()
+
+    async def reconnect(self) -> ResponseInfo | None:
+        """Drop the stream and open a new one (the server resyncs, §5.5)."""
+        await self.drop()
+        return await self.connect()
+
+    # -- requests, as Datastar sends them (built by the base, `vt.client.calls`)
+    # ---------------------
+
+    async def _send(
+        self, outgoing: Outgoing, name: str, follow: bool | None = None
+    ) -> ActionResult:
+        ref = self.hub.record_action(self.label, name)
+        if follow is False or (follow is None and not self.follow_redirects):
+            self._unfollowed.add(ref)
+        self.timeline.add("action", name, None, ref)
+        request = _http.build(self.session.http, outgoing)
+        response = await self.session.http.send(request, stream=True)
+        events: list[StreamItem] = []
+        try:
+            info = self._record_response(outgoing.method, response)
+            reader = ResponseReader(info)
+            # Applied as they arrive, as the browser does with a streamed response.
+            async for chunk in response.aiter_bytes():
+                events.extend(self._take_response_items(reader.feed(chunk), ref))
+            events.extend(self._take_response_items(reader.close(), ref))
+        finally:
+            await response.aclose()
+        elapsed = (time.monotonic() - ref.at) * 1000
+        self.timeline.add(
+            "response", f"{name} -> {response.status_code} ({elapsed:.0f} ms)", info, ref
+        )
+        event = reader.final_event()
+        if event is not None:
+            events.append(event)
+            self._apply(event, ref, " (in the response)")
+        redirect = _navigation.from_response(response.status_code, info.headers, info.url)
+        if redirect is not None:
+            self._navigate_later(redirect, ref)
+        self._changed()
+        if self._pending is not None:
+            await self._follow()
+        body = bytes(reader.body)
+        return ActionResult(name, response.status_code, info.headers, body, tuple(events))
+
+    # -- gestures (the rules: vt.page.flows) ----------------------------------------------------
+
+    async def click(self, selector: str, *, timeout: float | None = None) -> list[ActionResult]:
+        """Click the first element matching `selector`, as a user would.
+
+        Waits (up to `timeout`) for such an element to appear in the replica. The `click`
+        event bubbles from the element through its ancestors and runs every `data-on:click`
+        on the way (`__stop`, `__once`, `__outside`, `__window` honoured); timing modifiers
+        (`__debounce`, `__throttle`, `__delay`) fire at once. `confirm(...)` is answered OK.
+        A click also does what the browser does by default: toggles a checkbox (its bound
+        signal follows, `input` and `change` fire), picks a bound radio, submits the form of a
+        submit button (firing `data-on:submit`).
+
+        Returns the responses of the requests the click sent, in order.
+
+        Raises:
+            ElementNotInteractive: the element is disabled, or nothing on its path reacts to a
+                click; the message says what vt found instead.
+        """
+        target = await self._find(selector, "click", timeout)
+        return await self._drive(
+            _flows.click(
+                self.replica,
+                target,
+                label=self.label,
+                name=f"click {selector}",
+                fired_once=self._fired_once,
+            )
+        )
+
+    async def press(
+        self, selector: str, key: str, *, timeout: float | None = None
+    ) -> list[ActionResult]:
+        """Press one key (a `KeyboardEvent.key`, such as ``"Enter"`` or ``"a"``) on an element.
+
+        Fires `keydown` then `keyup` with `evt.key` set, running the `data-on:keydown` /
+        `data-on:keyup` bindings whose key filters (`evt.key==='Enter'&&…`) pass. Enter also
+        does what a browser does: it clicks a focused button, and in a form field it submits
+        the form (clicking its submit button, or directly when the form has a single field).
+
+        Raises:
+            ElementNotInteractive: no binding on the element's path reacts to this key; the
+                message lists the bindings and the key filters that did not match.
+        """
+        target = await self._find(selector, f"press {key!r} on", timeout)
+        return await self._drive(
+            _flows.press(
+                self.replica,
+                target,
+                key,
+                label=self.label,
+                name=f"press {key!r} on {selector}",
+                fired_once=self._fired_once,
+            )
+        )
+
+    async def type(
+        self, selector: str, text: str, *, append: bool = False, timeout: float | None = None
+    ) -> list[ActionResult]:
+        """Type `text` into a field, as a user would: the bound signal follows each key.
+
+        The field's `data-bind` signal is set as typing sets it (numbers for number inputs),
+        starting from empty (or from its current value with `append=True`). Each character
+        fires `keydown`, `input` and `keyup` bindings along the element's path; then `change`
+        fires, as when the field loses focus. Timing modifiers are read as a user typing
+        faster than their interval: an `input` binding with `__debounce` fires once, after the
+        last character; one with `__throttle` fires on the first character only.
+
+        Raises:
+            ElementNotInteractive: the element is not a field, or has no `data-bind` and no
+                binding reacts to typing.
+        """
+        target = await self._find(selector, "type into", timeout)
+        return await self._drive(
+            _flows.type_text(
+                self.replica,
+                target,
+                text,
+                label=self.label,
+                append=append,
+                name=f"type {text!r} into {selector}",
+                fired_once=self._fired_once,
+            )
+        )
+
+    async def _find(self, selector: str, verb: str, timeout: float | None) -> Element:
+        return await self.wait_until(
+            lambda: self.replica.document.select_one(selector),
+            description=f"show an element matching {selector!r} to {verb}",
+            timeout=timeout,
+        )
+
+    async def _drive(self, flow: _flows.Flow) -> list[ActionResult]:
+        """Run a gesture: record what fires, write its signals, send its requests."""
+        try:
+            step = next(flow)
+            while True:
+                reply: ActionResult | None = None
+                if isinstance(step, _flows.Fired):
+                    self.timeline.add(
+                        "gesture",
+                        f"{step.event} -> {step.binding.attr}: {describe_effects(step.effects)}",
+                        step.binding,
+                    )
+                elif isinstance(step, Assign):
+                    self.signals.patch(step.as_patch())
+                    self._changed()
+                else:
+                    assert isinstance(step, Fetch)
+                    reply = await self.fetch(
+                        step.method, step.url, headers=_flows.fetch_headers(step)
+                    )
+                step = flow.send(reply)
+        except StopIteration as stop:
+            results: list[ActionResult] = stop.value
+            return results
+
+
+async def open_tab(
+    session: TabOwner, hub: Hub, path: str, number: int, *, connect: bool = True, **options: Any
+) -> AsyncTab:
+    """Load a page in a new tab (labelled `session/number`) and, with `connect`, open its
+    stream.
+
+    Raises:
+        UnexpectedResponse: the page GET did not return 200 HTML (§2.1).
+        PageBootstrapError: the page has no tab id (`meta[data-signals]` with `via_tab`, §2.3).
+    """
+    tab = AsyncTab(session, hub, path, number)
+    if options.get("follow") is not None:  # else the client's option
+        tab.follow_redirects = bool(options["follow"])
+    await tab._load()
+    if connect:
+        await tab.connect()
+    return tab

@@ -1,0 +1,2 @@
+"""Datastar's expression and attribute grammar: `data-*` names, JavaScript expressions and values,
+actions (sans-IO)."""

@@ -1,0 +1,93 @@
+"""Reading a page GET: what a tab starts from (specs/protocol.md §2).
+
+The tab id and the signal seed come from `<meta data-signals>`, read with an HTML parser (entities
+decoded, then JSON), never with a regular expression over the raw bytes. The stream URL comes
+from the `@get('…')` in a `data-init` attribute, as the browser would find it.
+
+A plain Datastar page (no `via_tab`; `vt.page.profile`) has no tab id: its signals come from every
+`data-signals`, and it opens one stream per `@get('…')` its `data-init` attributes run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import PageBootstrapError
+from ..js.expr import ExpressionError
+from ..replica.dom import Document
+from ..replica.signals import merge_patch
+from .profile import TAB_KEY, resolve_profile
+
+__all__ = ["PageInfo", "read_page"]
+
+DEFAULT_STREAM_URL = "/_sse"
+DEFAULT_CLOSE_URL = "/_sse/close"
+
+_GET_CALL = re.compile(r"@get\(\s*(['\"`])(.+?)\1")
+_BEACON_CALL = re.compile(r"sendBeacon\(\s*(['\"`])(.+?)\1")
+
+
+@dataclass(frozen=True, slots=True)
+class PageInfo:
+    """What the page tells a tab: its id, its signal seed and where its stream(s) live.
+
+    `profile` is ``via`` or ``datastar``; a plain page has no `tab_id` and may open any number
+    of `stream_urls` (none, when nothing in it runs `@get` at load).
+    """
+
+    tab_id: str | None
+    seed: dict[str, Any]
+    stream_url: str
+    close_url: str
+    profile: str = "via"
+    stream_urls: tuple[str, ...] = ()
+
+
+def read_page(document: Document, raw: str, profile: str = "via") -> PageInfo:
+    """Extract the tab's bootstrap data from a parsed page, read as `profile` says
+    (``via``, ``datastar`` or ``auto``: Via's exactly when the page carries `via_tab`).
+
+    Raises:
+        PageBootstrapError: read as Via's, the page has no `meta[data-signals]` with a string
+            `via_tab` (§2.3).
+    """
+    seed: dict[str, Any] = {}
+    for decl in document.page_signals:
+        try:
+            merge_patch(seed, decl.patch(seed), only_if_missing=decl.only_if_missing)
+        except ExpressionError:
+            continue  # an expression the replica reports when it merges the page's signals
+    if resolve_profile(profile, seed) == "datastar":
+        streams = tuple(
+            match.group(2)
+            for el in document.select("[data-init]")
+            for match in _GET_CALL.finditer(el.get("data-init") or "")
+        )
+        first = streams[0] if streams else DEFAULT_STREAM_URL
+        return PageInfo(None, seed, first, DEFAULT_CLOSE_URL, "datastar", streams)
+    tab_id = seed.get(TAB_KEY)
+    if not isinstance(tab_id, str) or not tab_id:
+        metas = [m.html for m in document.select("meta[data-signals]")]
+        raise PageBootstrapError(
+            f"the page has no {TAB_KEY!r} string in a data-signals attribute "
+            f"(found: {metas or 'no meta[data-signals]'})",
+            section="2.3",
+            raw=raw[:2000],
+        )
+    stream_url: str | None = None
+    close_url: str | None = None
+    for el in document.select("[data-init]"):
+        code = el.get("data-init") or ""
+        if stream_url is None and (match := _GET_CALL.search(code)):
+            stream_url = match.group(2)
+        if close_url is None and (match := _BEACON_CALL.search(code)):
+            close_url = match.group(2)
+    return PageInfo(
+        tab_id=tab_id,
+        seed=seed,
+        stream_url=stream_url or DEFAULT_STREAM_URL,
+        close_url=close_url or DEFAULT_CLOSE_URL,
+        stream_urls=(stream_url or DEFAULT_STREAM_URL,),
+    )

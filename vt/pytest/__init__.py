@@ -1,0 +1,1 @@
+"""The pytest plugin: fixtures, scenario items, goldens, reports, real-browser fixtures."""

@@ -1,0 +1,151 @@
+"""A tab's page as the browser holds it: the document and the signals, patched by events.
+
+Pure and synchronous, so the same replica serves a live tab (`vt.AsyncTab`), the codec cases
+of `specs/cases/` and the benchmarks. `apply()` does what Datastar does with one event
+(specs/protocol.md §7): patch-elements go to the `Document` (through `vt.replica.patch`), whose
+added
+or changed `data-signals` are evaluated and merged into the `Signals`; patch-signals
+merge-patch the `Signals`. `receive()` reads a decoded SSE item as the browser does, applying
+what the browser applies and recording in `violations` every protocol rule it breaks. Scripts
+the page would run and console messages it would log are kept in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..js.attrs import SignalsDecl
+from ..js.expr import ExpressionError
+from ..wire.events import Event, PatchElements, PatchSignals, Violation, read_as_browser
+from ..wire.sse import Comment, ServerSentEvent
+from .display import created_by, has_display, render
+from .dom import Document
+from .patch import ApplyResult, Patcher, Script
+from .signals import Signals
+from .tree import root_of
+
+__all__ = ["Replica"]
+
+
+class Replica:
+    """A page's document and signals, with what applying events logged and ran.
+
+    `console` holds what a browser console would show (missing patch targets, patches that
+    threw, expressions vt cannot evaluate), `scripts` every script patches added (which a
+    browser would run), `violations` the protocol rules broken by events the browser still
+    read (a strict caller fails on them), all in order.
+    """
+
+    __slots__ = (
+        "_displays",
+        "console",
+        "document",
+        "patcher",
+        "scripts",
+        "signals",
+        "violations",
+    )
+
+    def __init__(self, document: Document, signals: Mapping[str, Any] | None = None) -> None:
+        self.document = document
+        self.patcher = Patcher(document)
+        self.signals = Signals(signals)
+        self.console: list[str] = []
+        self.scripts: list[Script] = []
+        self.violations: list[Violation] = []
+        # Whether the page may hold display attributes (sticky: a false "maybe" only costs a
+        # walk); when it does, they are evaluated again after every event (§6.5).
+        self._displays = has_display(document.root)
+
+    @classmethod
+    def from_html(cls, html: str, signals: Mapping[str, Any] | None = None) -> Replica:
+        """A replica of a page: `html` parsed, its `data-signals` merged in order, then
+        `signals` on top."""
+        document = Document.parse(html)
+        replica = cls(document)
+        replica._merge(document.page_signals)
+        if signals:
+            replica.signals.patch(signals)
+        replica.render()
+        return replica
+
+    def __repr__(self) -> str:
+        return f"<Replica {self.document!r} {self.signals!r}>"
+
+    @property
+    def node_by_node(self) -> bool:
+        """Run every morph node by node, as Datastar does (see `vt.replica.patch.Patcher`)."""
+        return self.patcher.node_by_node
+
+    @node_by_node.setter
+    def node_by_node(self, value: bool) -> None:
+        self.patcher.node_by_node = value
+
+    def receive(self, item: ServerSentEvent | Comment) -> Event | None:
+        """Read one decoded stream item as the browser does and apply it; return the event
+        applied (None for a comment, or an event the browser drops or throws on).
+
+        Rules the event breaks go to `violations`, what the browser logs to `console`. An
+        event cut off by the end of the stream is dropped (§5.2).
+        """
+        if isinstance(item, Comment):
+            return None
+        reading = read_as_browser(item)
+        self.violations.extend(reading.violations)
+        self.console.extend(reading.console)
+        if reading.event is not None:
+            self.apply(reading.event)
+        return reading.event
+
+    def apply(self, event: Event) -> ApplyResult:
+        """Apply one event as Datastar does; return what it logged, ran and declared.
+
+        Events of other types change nothing (the browser ignores them).
+        """
+        if isinstance(event, PatchSignals):
+            self.signals.patch(event.signals, only_if_missing=event.only_if_missing)
+            result = ApplyResult()
+        elif isinstance(event, PatchElements):
+            result = self.patcher.apply(event)
+            result.errors.extend(self._merge(result.signals))
+            for added in result.added:
+                if root_of(added) is not self.document.root:
+                    self.signals.patch(created_by(added, self.signals), only_if_missing=True)
+            self._displays = self._displays or self.patcher.displays_seen
+            self.scripts.extend(result.scripts)
+        else:
+            return ApplyResult()
+        if self._displays:
+            result.errors.extend(self._render())
+        self.console.extend(result.errors)
+        return result
+
+    def render(self) -> None:
+        """Evaluate the page's display attributes (`data-text`, `data-show`, `data-attr`,
+        `data-class`, `data-computed`) for the current signals, as Datastar keeps them;
+        errors go to `console`. `apply` does this after every event."""
+        if self._displays:
+            self.console.extend(self._render())
+
+    def _render(self) -> list[str]:
+        rendering = render(self.document.root, self.signals)
+        self.signals.patch(rendering.created, only_if_missing=True)
+        for patch in rendering.computed:
+            self.signals.patch(patch)
+        # An expression vt cannot read is logged once, not after every event.
+        return [e for e in rendering.errors if e not in self.console]
+
+    def _merge(self, declared: list[SignalsDecl]) -> list[str]:
+        """Evaluate `data-signals` attributes in order and merge them; return the errors."""
+        errors: list[str] = []
+        for decl in declared:
+            created: dict[str, Any] = {}
+            try:
+                patch = decl.patch(self.signals, created)
+            except ExpressionError as exc:
+                errors.append(f"ExpressionError: {exc} (§6.5)")
+                continue
+            self.signals.patch(created, only_if_missing=True)
+            self.signals.patch(patch, only_if_missing=decl.only_if_missing)
+        return errors

@@ -1,0 +1,1 @@
+"""Scenario files: the format, the one runner, goldens, normalisers, batches, reports."""

@@ -1,0 +1,1 @@
+"""The sync API: the async classes run in a background event loop, one twin per member."""
