@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BrowserDriver",
+    "BrowserRecorder",
     "BrowserSession",
     "BrowserTab",
     "GestureResult",
@@ -532,3 +533,37 @@ class _GoldenView:
     @property
     def session(self) -> BrowserSession:
         return self.tab.session
+
+
+class BrowserRecorder:
+    """How browser tabs settle and what their golden text is, for the one harness
+    (`vt.scenario.harness.run_and_take(driver, scenario, recorder=BrowserRecorder())`): the
+    frames the init script recorded, read while the browser is open."""
+
+    async def settle(
+        self, tabs: Sequence[BrowserTab], window: float = QUIET_WINDOW, limit: float = WAIT_TIMEOUT
+    ) -> bool:
+        """Wait until no page records a new frame for `window` seconds (at most `limit`);
+        True when that quiet was seen. The pages are looked at every `_POLL` seconds."""
+        deadline = time.monotonic() + limit
+        counts = [len(await tab.frames()) for tab in tabs]
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            await anyio.sleep(_POLL)
+            now = [len(await tab.frames()) for tab in tabs]
+            if now != counts:
+                counts, quiet_since = now, time.monotonic()
+            elif time.monotonic() - quiet_since >= window:
+                return True
+        return False
+
+    async def texts(
+        self,
+        tabs: Mapping[str, BrowserTab],
+        title: str,
+        values: Mapping[str, str],
+        rules: Sequence[Any],
+    ) -> dict[str, str]:
+        """Per tab, `render_tabs` over its recorded frames, as for an HTTP run."""
+        views = {name: _GoldenView(tab, await tab.stream_items()) for name, tab in tabs.items()}
+        return render_tabs(views, title, rules, values=values)

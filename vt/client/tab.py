@@ -103,6 +103,7 @@ class AsyncTab(ActionCalls, Arrivals):
         self.timeline = Timeline(read_raw)
         self.responses: list[ResponseInfo] = []
         self.events = EventLog()
+        self.response_origin: dict[int, ActionRef] = {}
         self.recording = Recording()
         # The recording's lists, under the names tests read.
         self.protocol_errors: list[ProtocolError] = self.recording.protocol_errors
@@ -421,6 +422,7 @@ class AsyncTab(ActionCalls, Arrivals):
         event = reader.final_event()
         if event is not None:
             events.append(event)
+            self.response_origin[len(self.events)] = ref
             self._apply(event, ref, " (in the response)")
         redirect = _navigation.from_response(response.status_code, info.headers, info.url)
         if redirect is not None:

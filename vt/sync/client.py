@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import inspect
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from contextlib import AbstractContextManager, ExitStack
 from functools import partial
 from pathlib import Path
@@ -42,7 +42,7 @@ from ..replica.tree import copy_subtree
 from ..scenario.runner import run_scenario
 from ..wire.events import EventLog, StreamItem
 
-__all__ = ["Client", "Session", "Tab"]
+__all__ = ["Client", "Session", "Tab", "with_async_tabs"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -108,6 +108,19 @@ def _unwrap(value: Any) -> Any:
     if isinstance(value, list | tuple) and any(isinstance(v, _Proxy) for v in value):
         return type(value)(_unwrap(v) for v in value)
     return value
+
+
+def with_async_tabs(
+    tabs: Mapping[str, Tab], fn: Callable[[dict[str, AsyncTab]], Coroutine[Any, Any, R]]
+) -> R:
+    """Call `fn` with the async twins of the sync `tabs` (name -> tab), on their event loop,
+    and return what it returns (as is: no snapshot). For work that must read tabs where their
+    streams are written, such as taking goldens once the streams are quiet (`vt_golden`)."""
+    if not tabs:
+        raise UsageError("no tabs given")
+    first = next(iter(tabs.values()))
+    twins = {name: tab._async for name, tab in tabs.items()}
+    return cast(R, first._portal.call(fn, twins))
 
 
 def _twin(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -302,8 +315,9 @@ class Client(_Proxy, AbstractContextManager["Client"]):
     expect_all = _blocking(AsyncClient.expect_all)
     expect_converged = _blocking(AsyncClient.expect_converged)
     expect_none = _blocking(AsyncClient.expect_none)
-    url = _direct(AsyncClient.url)
+    url_of = _direct(AsyncClient.url_of)
 
+    url = _Snapshot[str]("url")
     base_url = _Snapshot[str]("base_url")
     timeout = _Snapshot[float]("timeout")
     http_timeout = _Snapshot[float]("http_timeout")
