@@ -557,13 +557,6 @@ class BrowserRecorder:
                 return True
         return False
 
-    async def texts(
-        self,
-        tabs: Mapping[str, BrowserTab],
-        title: str,
-        values: Mapping[str, str],
-        rules: Sequence[Any],
-    ) -> dict[str, str]:
-        """Per tab, `render_tabs` over its recorded frames, as for an HTTP run."""
-        views = {name: _GoldenView(tab, await tab.stream_items()) for name, tab in tabs.items()}
-        return render_tabs(views, title, rules, values=values)
+    async def views(self, tabs: Mapping[str, BrowserTab]) -> dict[str, _GoldenView]:
+        """Per tab, its recorded frames as `render_tabs` reads a tab (as for an HTTP run)."""
+        return {name: _GoldenView(tab, await tab.stream_items()) for name, tab in tabs.items()}

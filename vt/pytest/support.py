@@ -25,6 +25,7 @@ from ..scenario.harness import (
     RemoteServer,
     Take,
     clear_folder,
+    report_warning,
     run_served,
     serving,
 )
@@ -117,7 +118,7 @@ def failure_report(
             server_errors=errors,
         )
     except OSError as exc:
-        text = f"vt: could not write the failure report to {folder} ({exc.strerror or exc})"
+        text = report_warning(folder, exc)
         request.node.add_report_section("teardown", "vt report", text)
         reporter = request.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:

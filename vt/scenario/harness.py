@@ -32,7 +32,7 @@ from ..client.server import LiveServer
 from ..client.waits import settle
 from ..errors import VTError
 from .format import Scenario, Step
-from .golden import GoldenResult, compare_goldens, render_tabs
+from .golden import GoldenResult, GoldenTab, compare_goldens, render_tabs
 from .html_report import write_report
 from .normalize import Rule
 from .runner import ScenarioFailed, ScenarioRun, StepTime, run_scenario
@@ -124,40 +124,28 @@ def check_url(url: str, timeout: float = 5.0) -> str | None:
 
 
 class Recorder(Protocol):
-    """How a driver's tabs go quiet and what their golden text is. vt's HTTP client:
+    """How a driver's tabs go quiet and what a golden reads of them. vt's HTTP client:
     `HTTP_RECORDER`; real browsers: `vt.browser.driver.BrowserRecorder`."""
 
     async def settle(self, tabs: Sequence[Any]) -> bool:
         """Wait until no tab receives a patch for the quiet window (bounded); True when that
         quiet was seen."""
 
-    async def texts(
-        self,
-        tabs: Mapping[str, Any],
-        title: str,
-        values: Mapping[str, str],
-        rules: Sequence[Rule],
-    ) -> dict[str, str]:
-        """Per tab name, its normalised golden text (`values`: exact label -> value pairs
-        replaced first, such as the run's token)."""
+    async def views(self, tabs: Mapping[str, Any]) -> Mapping[str, GoldenTab]:
+        """Per tab name, what `render_tabs` reads of it (its events, id and session)."""
 
 
 class HttpRecorder:
-    """vt's HTTP client's tabs (`AsyncTab`): settled on the hub's change events."""
+    """vt's HTTP client's tabs (`AsyncTab`): settled on the hub's change events, read as
+    they are."""
 
     async def settle(self, tabs: Sequence[Any]) -> bool:
         """`vt.client.waits.settle` over the tabs."""
         return await settle(list(tabs))
 
-    async def texts(
-        self,
-        tabs: Mapping[str, Any],
-        title: str,
-        values: Mapping[str, str],
-        rules: Sequence[Rule],
-    ) -> dict[str, str]:
-        """`render_tabs` over the tabs as they are."""
-        return render_tabs(tabs, title, rules, values=values)
+    async def views(self, tabs: Mapping[str, Any]) -> Mapping[str, GoldenTab]:
+        """The tabs themselves."""
+        return tabs
 
 
 HTTP_RECORDER = HttpRecorder()
@@ -175,7 +163,7 @@ async def take_goldens(
     goldens are taken. A run's `token` (its `{run}` text) becomes `<run>`."""
     await recorder.settle(list(tabs.values()))
     values = {RUN_LABEL: token} if token else {}
-    return await recorder.texts(tabs, title, values, rules)
+    return render_tabs(await recorder.views(tabs), title, rules, values=values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,4 +325,4 @@ def clear_folder(folder: Path) -> None:
 
 def report_warning(folder: Path, exc: OSError) -> str:
     """The one line said when a report cannot be written (a read-only checkout)."""
-    return f"vt: warning: could not write the failure report to {folder} ({exc.strerror or exc})"
+    return f"vt: could not write the failure report to {folder} ({exc.strerror or exc})"
