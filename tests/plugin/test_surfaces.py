@@ -204,8 +204,9 @@ async def test_fan_out_stream(vt_async_client, vt_golden):
 
 @pytest.mark.timeout(600)  # six inner pytest runs, each starting servers (one with xdist)
 def test_the_golden_update_flow(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytester.makepyfile(test_golden=GOLDEN_TEST)
-    goldens = pytester.path / "goldens" / "test_golden" / "test_fan_out_stream-asyncio"
+    # Not `test_golden.py`: in process, the outer run may have imported a module of that name.
+    pytester.makepyfile(test_golden_flow=GOLDEN_TEST)
+    goldens = pytester.path / "goldens" / "test_golden_flow" / "test_fan_out_stream-asyncio"
 
     first = pytester.runpytest(*INNER)  # no goldens, no update flag: a failure
     first.assert_outcomes(failed=1)

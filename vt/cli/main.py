@@ -178,8 +178,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     # The user's own modules (`--app`, a scenario's `app = "module:factory"`, `vt serve`) are
     # found from the current directory, as uvicorn and `python -m` find them.
-    if os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    here = os.getcwd()
+    added = here not in sys.path and "" not in sys.path
+    if added:
+        sys.path.insert(0, here)
+    try:
+        return _command(args)
+    finally:
+        if added and here in sys.path:
+            sys.path.remove(here)  # `main` is also called in-process (tests): leave no trace
+
+
+def _command(args: argparse.Namespace) -> int:
     try:
         if args.command == "serve":
             return _serve(args)

@@ -201,7 +201,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """pytest hook: an unreachable server is one line, once (not a failure per test); old
     report folders go (the controller does it, before xdist's workers start)."""
     config = session.config
-    if hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput") or config.option.collectonly:
         return
     settings = config.stash[CONFIG]
     if settings.base_url:

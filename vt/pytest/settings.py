@@ -88,7 +88,7 @@ def resolve(config: pytest.Config) -> VTConfig:
         config.getoption("vt_base_url")
         or config.getini("vt_base_url")
         or os.environ.get(BASE_URL_ENV)
-        or getattr(config.option, "base_url", None)  # pytest-base-url's --base-url
+        or _pytest_base_url(config)
         or None
     )
     timeout = config.getoption("vt_timeout") or float(config.getini("vt_timeout"))
@@ -111,6 +111,18 @@ def resolve(config: pytest.Config) -> VTConfig:
         tuple(config.getoption("vt_levels")),
         bool(config.getoption("vt_bundled")),
     )
+
+
+def _pytest_base_url(config: pytest.Config) -> str | None:
+    """pytest-base-url's `--base-url` or `base_url` ini value, when it is installed."""
+    option: str | None = getattr(config.option, "base_url", None)
+    if option:
+        return option
+    try:
+        ini: str | None = config.getini("base_url")
+    except ValueError:  # pytest-base-url is not installed
+        return None
+    return ini or None
 
 
 def vt_settings(request: pytest.FixtureRequest) -> VTConfig:

@@ -151,11 +151,11 @@ def make_scenario_test(scenario: Scenario, *, bundled: bool) -> Callable[..., No
         clear_folder(folder)
         options = {"timeout": settings.timeout, **dict(vt_client_options)}
         options.setdefault("artifacts_dir", folder / "waits")
+        # vt's own scenarios take no goldens: their folder is in vt's package, not the project.
+        where = golden_folder(node.path, node.nodeid)
         goldens = None
-        if not bundled:
-            where = golden_folder(node.path, node.nodeid)
-            if where.is_dir() or settings.update_goldens:
-                goldens = GoldenPlan(where, update=settings.update_goldens, hint=UPDATE_HINT)
+        if not bundled and (where.is_dir() or settings.update_goldens):
+            goldens = GoldenPlan(where, update=settings.update_goldens, hint=UPDATE_HINT)
         take = run_served(
             scenario, url=settings.base_url, app=app, client_options=options, goldens=goldens
         )
