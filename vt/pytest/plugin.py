@@ -387,10 +387,9 @@ def vt_client(
 def _report_if_failed(request: pytest.FixtureRequest, server: Any, tabs: Mapping[str, Any]) -> None:
     failed = request.node.stash.get(_CALL_FAILED, None)
     if failed is not None:
-        from vt.pytest.support import failure_report
+        from vt.pytest.support import report_failed_test
 
-        errors = list(getattr(server, "errors", ()))
-        failure_report(request, _folder(request), tabs, message=failed, errors=errors)
+        report_failed_test(request, tabs, failed, list(getattr(server, "errors", ())))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,8 @@ from ..scenario.format import Scenario
 from ..scenario.harness import (
     GoldenPlan,
     RemoteServer,
-    Take,
     clear_folder,
+    report_take,
     report_warning,
     run_served,
     serving,
@@ -41,6 +41,7 @@ __all__ = [
     "make_scenario_test",
     "node_folder",
     "serve_target",
+    "report_failed_test",
 ]
 
 
@@ -95,28 +96,11 @@ def serve_target(base_url: str | None, app: Any) -> Iterator[RemoteServer | Any]
         yield server
 
 
-def failure_report(
-    request: pytest.FixtureRequest,
-    folder: Path,
-    tabs: Mapping[str, ReportTab],
-    *,
-    message: str,
-    errors: Sequence[str] = (),
-    steps: Sequence[Any] = (),
-    golden_diff: str = "",
-) -> None:
-    """Write the report of a failed test; an unwritable folder is a one-line warning, and the
-    test keeps its own failure."""
+def failure_report(request: pytest.FixtureRequest, folder: Path, write: Callable[[], Path]) -> None:
+    """Write the report of a failed test with `write` (it returns `report.html`); an
+    unwritable folder is a one-line warning, and the test keeps its own failure."""
     try:
-        page = write_report(
-            folder,
-            tabs,
-            title=request.node.nodeid,
-            message=message,
-            steps=steps,
-            golden_diff=golden_diff,
-            server_errors=errors,
-        )
+        page = write()
     except OSError as exc:
         text = report_warning(folder, exc)
         request.node.add_report_section("teardown", "vt report", text)
@@ -126,6 +110,19 @@ def failure_report(
         return
     request.node.user_properties.append(("vt_report", str(page)))
     request.node.add_report_section("teardown", "vt report", f"failure report: {page}")
+
+
+def report_failed_test(
+    request: pytest.FixtureRequest, tabs: Mapping[str, ReportTab], message: str, errors: list[str]
+) -> None:
+    """The report of a failed test that used a client fixture: its tabs and the failure."""
+    folder = node_folder(vt_settings(request).output, request.node.nodeid)
+    title = request.node.nodeid
+    failure_report(
+        request,
+        folder,
+        lambda: write_report(folder, tabs, title=title, message=message, server_errors=errors),
+    )
 
 
 def make_scenario_test(scenario: Scenario, *, bundled: bool) -> Callable[..., None]:
@@ -164,25 +161,12 @@ def make_scenario_test(scenario: Scenario, *, bundled: bool) -> Callable[..., No
         if take.errors:
             node.user_properties.append(("vt_server_errors", "\n".join(take.errors[-50:])))
         if not take.ok:
-            report_failed_take(request, folder, take)
+            failure_report(request, folder, lambda: report_take(folder, take, title=node.nodeid))
             pytest.fail(take.message, pytrace=False)
 
     test.__name__ = f"test_{scenario.name}"
     test.__doc__ = scenario.description
     return test
-
-
-def report_failed_take(request: pytest.FixtureRequest, folder: Path, take: Take) -> None:
-    """The failure report of a scenario item (see `failure_report`)."""
-    failure_report(
-        request,
-        folder,
-        take.tabs,
-        message=take.message,
-        errors=take.errors,
-        steps=take.steps,
-        golden_diff=take.diff,
-    )
 
 
 def make_browser_scenario_test(scenario: Scenario, *, bundled: bool) -> Callable[..., None]:
