@@ -21,12 +21,10 @@ from typing import Any
 import pytest
 
 from ..scenario.format import Scenario, ScenarioError, bundled_scenarios, load_scenario
+from .settings import LEVELS
 from .support import make_browser_scenario_test, make_scenario_test
 
 __all__ = ["BrokenScenario", "BundledScenarios", "ScenarioFile", "ScenarioItem", "scenario_items"]
-
-BUILTIN_LEVELS = ("core", "chat", "sdk", "browser", "slow")
-"""Levels whose markers exist before any scenario is read (`-m vt_core` with --strict-markers)."""
 
 
 class ScenarioItem(pytest.Function):
@@ -93,7 +91,7 @@ def scenario_items(
     browsers too; marked `vt` and `vt_<level>`."""
     config = parent.config
     marker = f"vt_{scenario.level}"
-    if scenario.level not in BUILTIN_LEVELS:
+    if scenario.level not in LEVELS:  # the others' markers exist from the start
         config.addinivalue_line("markers", f"{marker}: vt scenarios of level {scenario.level}")
     makers: list[tuple[str, Any]] = [("", make_scenario_test)]
     if config.getoption("vt_browser_scenarios", False):

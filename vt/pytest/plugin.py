@@ -204,7 +204,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if hasattr(config, "workerinput") or config.option.collectonly:
         return
     settings = config.stash[CONFIG]
-    if settings.base_url:
+    if settings.base_url and settings.check_url:
         from vt.scenario.harness import check_url
 
         problem = check_url(settings.base_url)

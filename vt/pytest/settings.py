@@ -57,6 +57,9 @@ class VTConfig:
     project_folders: tuple[Path, ...] = ()  # the `vt_scenarios` ini folders
     levels: tuple[str, ...] = ()  # --vt-level: vt's bundled scenarios of these levels
     bundled: bool = False  # --vt-bundled: vt's bundled scenarios of every level
+    # The URL came from vt's own settings (not only from pytest-base-url's --base-url, which
+    # tests that never touch vt may use): it is checked once, when the run starts.
+    check_url: bool = False
 
     def wants(self, path: Path, session: pytest.Session) -> bool:
         """Whether the `.toml` file `path` is a scenario file of this run: named on the
@@ -84,13 +87,14 @@ CONFIG = pytest.StashKey[VTConfig]()
 
 
 def resolve(config: pytest.Config) -> VTConfig:
-    base_url = (
+    """The run's settings: each option, else its ini value, else its default."""
+    own_url = (
         config.getoption("vt_base_url")
         or config.getini("vt_base_url")
         or os.environ.get(BASE_URL_ENV)
-        or _pytest_base_url(config)
         or None
     )
+    base_url = own_url or _pytest_base_url(config)
     timeout = config.getoption("vt_timeout") or float(config.getini("vt_timeout"))
     output = Path(config.getoption("vt_output") or config.getini("vt_output"))
     if not output.is_absolute():
@@ -110,6 +114,7 @@ def resolve(config: pytest.Config) -> VTConfig:
         tuple(p.absolute() for p in folders),
         tuple(config.getoption("vt_levels")),
         bool(config.getoption("vt_bundled")),
+        check_url=own_url is not None,
     )
 
 
