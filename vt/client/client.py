@@ -251,7 +251,11 @@ class AsyncClient:
     ) -> None:
         """The leak check: assert that no tab has `marker` — not on its page, not in its
         stream's bytes since the client's last action, and not in what arrives for `window`
-        seconds (waiting out the window is part of the assertion)."""
+        seconds (waiting out the window is part of the assertion).
+
+        Raises:
+            Leak: some tab has it (also an `AssertionError`); the message names the tabs.
+        """
         await _waits.expect_none(tabs, marker, window)
 
 

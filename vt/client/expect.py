@@ -166,7 +166,11 @@ class TabView:
         description: str = "stay quiet",
     ) -> None:
         """Assert that no event arrives for `window` seconds (heartbeats and comments aside,
-        unless `match` says otherwise). Waiting out the window *is* the assertion."""
+            unless `match` says otherwise). Waiting out the window *is* the assertion.
+
+        Raises:
+            UnexpectedEvent: something arrived (also an `AssertionError`); the message lists it.
+        """
         await _waits.expect_quiet(self, window, match=match, description=description)
 
     def save_artifacts(self: Watched, folder: str | Path | None = None) -> Path:

@@ -22,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 import anyio
 
 from ..defaults import QUIET_WINDOW, WAIT_TIMEOUT
-from ..errors import UsageError, WaitTimeout
+from ..errors import Leak, UnexpectedEvent, UsageError, WaitTimeout
 from ..page.flows import get_path
 from ..replica.dom import Element
 from ..replica.scripts import ScriptKind, classify_script
@@ -410,7 +410,7 @@ async def expect_quiet(
     await watch(tab.hub, window, lambda: any(accept(e) for e in tab.events[start:]))
     arrived = [e for e in tab.events[start:] if accept(e)]
     if arrived:
-        raise AssertionError(
+        raise UnexpectedEvent(
             f"{tab.label} was expected to {description} for {window:.2f}s, but received:\n"
             + "\n".join(f"    {_describe(e)}" for e in arrived[:10])
             + "\n"
@@ -458,7 +458,7 @@ async def expect_none(tabs: Sequence[Watched], marker: str, window: float = QUIE
     wait for the actor's page, then check the others — even when the leak arrived first.
 
     Raises:
-        AssertionError: some tab has it; the message names the tabs and shows their
+        Leak: some tab has it (an `AssertionError` too); the message names the tabs and shows their
             timelines.
     """
     hub = _hub_of(tabs)
@@ -482,6 +482,6 @@ async def expect_none(tabs: Sequence[Watched], marker: str, window: float = QUIE
     look()
     leaks = [tab for i, tab in enumerate(tabs) if i in leaked]
     if leaks:
-        raise AssertionError(
+        raise Leak(
             _explain(leaks, f"received {marker!r}, which no tab of this group should have.", None)
         )

@@ -24,7 +24,7 @@ import anyio
 from ..client.tab import AsyncTab
 from ..client.waits import is_patch
 from ..defaults import QUIET_WINDOW
-from ..errors import VTError
+from ..errors import ScenarioFailed, UnexpectedEvent, UsageError, VTError
 from .format import Scenario, Step, match_tabs, open_names
 
 if TYPE_CHECKING:
@@ -118,20 +118,6 @@ class ScenarioRun:
     steps: list[StepTime] = field(default_factory=list)
 
 
-class ScenarioFailed(VTError, AssertionError):
-    """A scenario step failed. `run` holds the tabs and step times (for reports), `step` the
-    step, `reason` the underlying message (a wait's explanation, a wrong status...)."""
-
-    def __init__(self, run: ScenarioRun, step: Step, reason: str) -> None:
-        self.run = run
-        self.step = step
-        self.reason = reason
-        super().__init__(
-            f"scenario {run.scenario.name!r} ({run.scenario.path}) failed at "
-            f"{step.describe()}:\n{reason}"
-        )
-
-
 def scenario_app(scenario: Scenario) -> Any:
     """A fresh instance of the reference app the scenario names (`app = "chat"`), for runs
     given no URL; raises `VTError` when it names none or an unknown one."""
@@ -218,7 +204,7 @@ class _State:
         name = step.options.get("tab")
         if name is None:
             if self.last is None:
-                raise AssertionError("no tab is open")
+                raise UsageError("no tab is open")
             return self.last
         return self.run.tabs[str(name)]
 
@@ -357,7 +343,7 @@ class _State:
             kind, _, value = found.group(1).partition(":")
             if kind == "id":
                 if value not in self.run.tabs:
-                    raise AssertionError(f"{{id:{value}}} names no open tab")
+                    raise UsageError(f"{{id:{value}}} names no open tab")
                 return str(self.run.tabs[value].id)
             if kind == "stale":  # well-formed for the route, but minted by no server (§4.3.1)
                 return f"{value}_{secrets.token_hex(32)}"
@@ -487,7 +473,7 @@ class _State:
         for tab in self.many(step):
             early = self.since_mark(tab)
             if early:
-                raise AssertionError(
+                raise UnexpectedEvent(
                     f"{tab.label} was expected to get no frame, but received "
                     f"{len(early)} since the last action, first: {early[0]!r:.300}"
                 )
