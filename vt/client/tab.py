@@ -17,7 +17,6 @@ group, change event, last action, options) comes down to it as a `Hub`.
 
 from __future__ import annotations
 
-import time
 from typing import Any, Protocol
 
 import anyio
@@ -31,22 +30,19 @@ from ..page.profile import via_only
 from ..page.reader import read_page
 from ..page.requests import (
     ActionResult,
-    Outgoing,
     ResponseInfo,
-    ResponseReader,
     stream_request,
 )
 from ..replica.dom import Element
 from ..replica.replica import Replica
 from ..wire.events import (
     EventLog,
-    StreamItem,
     read_raw,
 )
 from ..wire.feed import ItemFeed
 from . import http as _http
 from . import waits as _waits
-from .arrivals import Arrivals, short_id
+from .arrivals import short_id
 from .calls import ActionCalls
 from .hub import Hub
 from .recording import Recording
@@ -75,7 +71,7 @@ class TabOwner(Protocol):
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse: ...
 
 
-class AsyncTab(ActionCalls, Arrivals):
+class AsyncTab(ActionCalls):
     """One page load: a replica of the page, its signals, its stream and its timeline.
 
     Made by `AsyncSession.open` (or `fork`). Attributes worth knowing:
@@ -93,6 +89,8 @@ class AsyncTab(ActionCalls, Arrivals):
       as a browser follows them, by a new page load in this tab (the client's option, or
       `open`'s).
     """
+
+    session: TabOwner
 
     def __init__(self, session: TabOwner, hub: Hub, path: str, number: int) -> None:
         self.session = session
@@ -289,10 +287,23 @@ class AsyncTab(ActionCalls, Arrivals):
             outgoing,
             timeout=_http.stream_timeout(self.hub.settings.http_timeout),
         )
-        response = await self.session.http.send(request, stream=True)
+        limit = self.hub.settings.wait_timeout
+        deadline = anyio.current_time() + limit
+        # The connect is bounded by `http_timeout`, the reads of a stream by nothing (a quiet
+        # stream is no error); the headers, flushed at once (§5.1), by the wait deadline.
+        with anyio.move_on_after(limit):
+            response = await self.session.http.send(request, stream=True)
+        if anyio.current_time() >= deadline:
+            self.timeline.add("connect", f"stream: no response headers within {limit:g}s")
+            self._changed()
+            raise UnexpectedResponse(
+                f"GET {url} for tab {self.label} sent no response headers within {limit:g}s; "
+                "a stream's headers are flushed at once",
+                section="5.1",
+            )
         info = self._record_response("GET", response)
         if response.status_code != 200 or info.content_type != "text/event-stream":
-            body = await _http.read_bounded(response)
+            body = await _http.read_bounded(response, deadline - anyio.current_time())
             await response.aclose()
             self.timeline.add(
                 "connect", f"stream refused: {response.status_code} {info.content_type!r}"
@@ -391,45 +402,6 @@ class AsyncTab(ActionCalls, Arrivals):
         """Drop the stream and open a new one (the server resyncs, §5.5)."""
         await self.drop()
         return await self.connect()
-
-    # -- requests, as Datastar sends them (built by the base, `vt.client.calls`)
-    # ---------------------
-
-    async def _send(
-        self, outgoing: Outgoing, name: str, follow: bool | None = None
-    ) -> ActionResult:
-        ref = self.hub.record_action(self.label, name)
-        if follow is False or (follow is None and not self.follow_redirects):
-            self._unfollowed.add(ref)
-        self.timeline.add("action", name, None, ref)
-        request = _http.build(self.session.http, outgoing)
-        response = await self.session.http.send(request, stream=True)
-        events: list[StreamItem] = []
-        try:
-            info = self._record_response(outgoing.method, response)
-            reader = ResponseReader(info)
-            # Applied as they arrive, as the browser does with a streamed response.
-            async for chunk in response.aiter_bytes():
-                events.extend(self._take_response_items(reader.feed(chunk), ref))
-            events.extend(self._take_response_items(reader.close(), ref))
-        finally:
-            await response.aclose()
-        elapsed = (time.monotonic() - ref.at) * 1000
-        self.timeline.add(
-            "response", f"{name} -> {response.status_code} ({elapsed:.0f} ms)", info, ref
-        )
-        event = reader.final_event()
-        if event is not None:
-            events.append(event)
-            self._apply(event, ref, " (in the response)")
-        redirect = _navigation.from_response(response.status_code, info.headers, info.url)
-        if redirect is not None:
-            self._navigate_later(redirect, ref)
-        self._changed()
-        if self._pending is not None:
-            await self._follow()
-        body = bytes(reader.body)
-        return ActionResult(name, response.status_code, info.headers, body, tuple(events))
 
     # -- gestures (the rules: vt.page.flows) ----------------------------------------------------
 
