@@ -233,11 +233,18 @@ class AsyncClient:
     # -- fan-out assertions (one implementation: vt.client.waits) --------------------------------
 
     async def expect_all(
-        self, tabs: Sequence[AsyncTab], selector: str, text: str, *, timeout: float | None = None
+        self,
+        tabs: Sequence[AsyncTab],
+        selector: str,
+        text: str,
+        *,
+        exact: bool = False,
+        timeout: float | None = None,
     ) -> list[Element]:
-        """Wait until every tab shows `text` in an element matching `selector`; return, per
-        tab, the first such element. A timeout names the tabs that never did."""
-        return await _waits.expect_all(tabs, selector, text, timeout=timeout)
+        """Wait until every tab shows `text` in an element matching `selector` (with `exact`:
+        as the element's whole text); return, per tab, the first such element. A timeout names
+        the tabs that never did."""
+        return await _waits.expect_all(tabs, selector, text, exact=exact, timeout=timeout)
 
     async def expect_converged(
         self, tabs: Sequence[AsyncTab], selector: str = "body", *, timeout: float | None = None

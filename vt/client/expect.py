@@ -116,11 +116,17 @@ class TabView:
         )
 
     async def expect_text(
-        self: Watched, selector: str, text: str, *, timeout: float | None = None
+        self: Watched,
+        selector: str,
+        text: str,
+        *,
+        exact: bool = False,
+        timeout: float | None = None,
     ) -> Element:
         """Wait until an element matching `selector` contains `text` (whitespace-normalised);
-        return that element."""
-        return await _waits.expect_text(self, selector, text, timeout=timeout)
+        return that element. With `exact`, the element's whole text must be `text` (so a
+        counter showing ``-15`` does not pass for ``15``)."""
+        return await _waits.expect_text(self, selector, text, exact=exact, timeout=timeout)
 
     async def expect_signal(
         self: Watched, name: str, value: Any, *, timeout: float | None = None

@@ -178,18 +178,23 @@ class Closest:
 
 class ShowsText:
     """The condition of `expect_text` and `expect_all`: an element matching `selector`
-    contains `text` (whitespace-normalised)."""
+    contains `text`, or with `exact` its whole text is `text` (whitespace-normalised)."""
 
-    def __init__(self, selector: str, text: str) -> None:
+    def __init__(self, selector: str, text: str, exact: bool = False) -> None:
         self.selector = selector
         self.wanted = " ".join(text.split())
+        self.exact = exact
         self.closest = Closest(self.wanted)
+
+    def describe(self) -> str:
+        """`'text' in 'selector'`, or `exactly 'text' in 'selector'`."""
+        return f"{'exactly ' if self.exact else ''}{self.wanted!r} in {self.selector!r}"
 
     def check(self, tab: Watched) -> Element | None:
         """The first matching element of `tab` that shows the text, or None."""
         for element in tab.document.select(self.selector):
             current = element.text
-            if self.wanted in current:
+            if (" ".join(current.split()) == self.wanted) if self.exact else self.wanted in current:
                 return element
             self.closest.offer(current)
         return None
@@ -200,10 +205,11 @@ class ShowsText:
 
 
 async def expect_text(
-    tab: Watched, selector: str, text: str, *, timeout: float | None = None
+    tab: Watched, selector: str, text: str, *, exact: bool = False, timeout: float | None = None
 ) -> Element:
-    """Wait until an element of `tab` matching `selector` contains `text`; return it."""
-    shows = ShowsText(selector, text)
+    """Wait until an element of `tab` matching `selector` contains `text` (with `exact`: its
+    whole text is `text`); return it."""
+    shows = ShowsText(selector, text, exact)
 
     def closest() -> str:
         body = tab.document.text("body")
@@ -212,19 +218,24 @@ async def expect_text(
     return await wait_for(
         [tab],
         lambda: shows.check(tab),
-        description=f"show {shows.wanted!r} in {selector!r}",
+        description=f"show {shows.describe()}",
         timeout=timeout,
         closest=closest,
     )
 
 
 async def expect_all(
-    tabs: Sequence[Watched], selector: str, text: str, *, timeout: float | None = None
+    tabs: Sequence[Watched],
+    selector: str,
+    text: str,
+    *,
+    exact: bool = False,
+    timeout: float | None = None,
 ) -> list[Element]:
-    """Wait until every tab shows `text` in an element matching `selector`; return, per tab,
-    the first such element."""
+    """Wait until every tab shows `text` in an element matching `selector` (with `exact`: as
+    its whole text); return, per tab, the first such element."""
     _hub_of(tabs)
-    shows = ShowsText(selector, text)
+    shows = ShowsText(selector, text, exact)
     found: dict[int, Element] = {}
     checked: dict[int, int] = {}
 
@@ -243,7 +254,7 @@ async def expect_all(
     return await wait_for(
         tabs,
         check,
-        description=f"all show {shows.wanted!r} in {selector!r}",
+        description=f"all show {shows.describe()}",
         timeout=timeout,
         closest=lambda: shows.report("no element matched"),
         failing=lambda: [tab for i, tab in enumerate(tabs) if i not in found],

@@ -72,7 +72,7 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
         },
     ),
     "expect_response": ((str,), {**_TAB, **_RESPONSE}),
-    "expect_text": ((str,), {"selector": (str,), **_TABS, **_WAIT}),
+    "expect_text": ((str,), {"selector": (str,), "exact": (bool,), **_TABS, **_WAIT}),
     "expect_selector": ((str,), {**_TABS, "count": (int,), **_WAIT}),
     "expect_signal": ((str,), {"value": (object,), **_TABS, **_WAIT}),
     "expect_none": ((str,), {"tabs": (str, list), "within": (int, float)}),

@@ -85,9 +85,15 @@ class ScenarioDriver(Protocol):
         """A new session (its own cookies) named `name`."""
 
     async def expect_all(
-        self, tabs: Sequence[Any], selector: str, text: str, *, timeout: float | None = None
+        self,
+        tabs: Sequence[Any],
+        selector: str,
+        text: str,
+        *,
+        exact: bool = False,
+        timeout: float | None = None,
     ) -> Any:
-        """Wait until every tab's `selector` shows `text`."""
+        """Wait until every tab's `selector` shows `text` (with `exact`: as its whole text)."""
 
     async def expect_converged(
         self, tabs: Sequence[Any], selector: str = "body", *, timeout: float | None = None
@@ -426,12 +432,13 @@ class _State:
     async def v_expect_text(self, step: Step) -> None:
         selector = str(step.options.get("selector", "body"))
         tabs = self.many(step)
+        # Passed only when set: a driver without `exact` runs every other scenario.
+        exact = {"exact": True} if step.options.get("exact") else {}
+        wait = self.wait(step)
         if len(tabs) == 1:
-            await tabs[0].expect_text(selector, str(step.argument), timeout=self.wait(step))
+            await tabs[0].expect_text(selector, str(step.argument), timeout=wait, **exact)
         else:
-            await self.client.expect_all(
-                tabs, selector, str(step.argument), timeout=self.wait(step)
-            )
+            await self.client.expect_all(tabs, selector, str(step.argument), timeout=wait, **exact)
 
     async def v_expect_selector(self, step: Step) -> None:
         selector = str(step.argument)
