@@ -5,8 +5,9 @@ answered) sets the client's change event (`Hub.changed`); a waiter re-checks its
 then, so it returns as soon as the condition holds and costs nothing in between. One loop,
 `watch`, does that for every wait: the `expect_*` deadlines and the windows of `expect_quiet`
 and `expect_none`. A wait that runs out raises `WaitTimeout` with what a reader needs to debug
-it without re-running (`vt.client.report`): the closest thing seen, each tab's timeline since the
-last action, and the saved transcripts.
+it without re-running (`vt.client.report`): what the page shows now (and the closest text seen
+earlier), or the closest thing seen, each tab's timeline since the last action, and the saved
+transcripts.
 
 The fan-out assertions check many tabs at once and re-check only the tabs that changed
 (`version`), so a thousand tabs cost a thousand checks, not a million.
@@ -93,14 +94,10 @@ def _hub_of(tabs: Sequence[Watched]) -> Hub:
     return hub
 
 
-def _explain(tabs: Sequence[Watched], headline: str, closest: Callable[[], str] | None) -> str:
+def _explain(tabs: Sequence[Watched], headline: str, seen: Callable[[], str] | None) -> str:
     hub = tabs[0].hub
     return _report.explain(
-        tabs,
-        headline,
-        last=hub.last_action,
-        folder=hub.settings.artifacts_dir,
-        closest=closest,
+        tabs, headline, last=hub.last_action, folder=hub.settings.artifacts_dir, seen=seen
     )
 
 
@@ -111,6 +108,7 @@ async def wait_for(
     description: str,
     timeout: float | None,
     closest: Callable[[], str] | None = None,
+    seen: Callable[[], str] | None = None,
     failing: Callable[[], Sequence[Watched]] | None = None,
     own: bool = False,
 ) -> T:
@@ -118,7 +116,8 @@ async def wait_for(
 
     Before each check, an error a tab's stream reader hit (a vt bug, or in strict mode a
     protocol error, §6) is raised instead. On timeout, raise `WaitTimeout` naming
-    `description` and explaining the tabs `failing()` returns (default: all of them).
+    `description`, then `closest seen: <closest()>` (or the lines `seen()` writes itself),
+    and explaining the tabs `failing()` returns (default: all of them).
     With `own`, `check` reads only the one tab given and runs after its changes only.
     """
     hub = _hub_of(tabs)
@@ -141,7 +140,13 @@ async def wait_for(
     headline = f"did not {description} within {limit:g}s."
     if len(shown) < len(tabs):
         headline += f" ({len(shown)} of {len(tabs)} tabs did not.)"
-    raise WaitTimeout(_explain(shown, headline, closest))
+    if seen is None and closest is not None:
+        seen = _labelled("closest seen", closest)
+    raise WaitTimeout(_explain(shown, headline, seen))
+
+
+def _labelled(label: str, said: Callable[[], str]) -> Callable[[], str]:
+    return lambda: f"{label}: {said()}"
 
 
 class Closest:
@@ -169,12 +174,6 @@ class Closest:
         if score > self.score:
             self.best, self.score = window, score
 
-    def report(self, where: str, fallback: str) -> str:
-        """The closest text and where it was, or `fallback` when nothing was seen."""
-        if self.score >= 0:
-            return f"{self.best!r} in {where}"
-        return fallback
-
 
 class ShowsText:
     """The condition of `expect_text` and `expect_all`: an element matching `selector`
@@ -184,7 +183,7 @@ class ShowsText:
         self.selector = selector
         self.wanted = " ".join(text.split())
         self.exact = exact
-        self.closest = Closest(self.wanted)
+        self.earlier = Closest(self.wanted)  # over everything the wait saw
 
     def describe(self) -> str:
         """`'text' in 'selector'`, or `exactly 'text' in 'selector'`."""
@@ -196,12 +195,27 @@ class ShowsText:
             current = element.text
             if (" ".join(current.split()) == self.wanted) if self.exact else self.wanted in current:
                 return element
-            self.closest.offer(current)
+            self.earlier.offer(current)
         return None
 
-    def report(self, fallback: str) -> str:
-        """The closest text seen, or `fallback`."""
-        return self.closest.report(repr(self.selector), fallback)
+    def seen(self, tabs: Sequence[Watched]) -> str:
+        """What `tabs` show for the selector now (the element closest to the wanted text),
+        then the closest text seen earlier in the wait when it was closer than that."""
+        now = Closest(self.wanted)
+        matched = 0
+        for tab in tabs:
+            for element in tab.document.select(self.selector):
+                matched += 1
+                now.offer(element.text)
+        if matched:
+            several = f" (the closest of {matched} matching elements)" if matched > 1 else ""
+            line = f"now: {now.best!r} in {self.selector!r}{several}"
+        else:
+            body = tabs[0].document.text("body") if tabs else ""
+            line = f"now: nothing matches {self.selector!r}; the page's text is {body[:200]!r}"
+        if self.earlier.score > now.score and self.earlier.best != now.best:
+            line += f"\n  closest earlier: {self.earlier.best!r}"
+        return line
 
 
 async def expect_text(
@@ -210,17 +224,12 @@ async def expect_text(
     """Wait until an element of `tab` matching `selector` contains `text` (with `exact`: its
     whole text is `text`); return it."""
     shows = ShowsText(selector, text, exact)
-
-    def closest() -> str:
-        body = tab.document.text("body")
-        return shows.report(f"nothing matches {selector!r}; page text is {body[:200]!r}")
-
     return await wait_for(
         [tab],
         lambda: shows.check(tab),
         description=f"show {shows.describe()}",
         timeout=timeout,
-        closest=closest,
+        seen=lambda: shows.seen([tab]),
     )
 
 
@@ -256,7 +265,7 @@ async def expect_all(
         check,
         description=f"all show {shows.describe()}",
         timeout=timeout,
-        closest=lambda: shows.report("no element matched"),
+        seen=lambda: shows.seen([tab for i, tab in enumerate(tabs) if i not in found]),
         failing=lambda: [tab for i, tab in enumerate(tabs) if i not in found],
     )
 
