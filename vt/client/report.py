@@ -4,7 +4,7 @@ A report names the tabs, what was seen (what the page shows now, the closest ear
 each tab (at most `MAX_EXPLAINED_TABS`), its stream state and its timeline since the last
 action. When the client has an artifacts folder, each tab's raw stream transcripts and current
 page are written there and the report gives the path; without one nothing is written (no stray
-temporary folders) and the report says how to get the files. """
+temporary folders) and the report says how to get the files."""
 
 from __future__ import annotations
 
