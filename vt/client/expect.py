@@ -101,11 +101,13 @@ class TabView:
         self: Watched,
         check: Callable[[], T | None],
         *,
-        description: str,
+        description: str = "make the condition true",
         timeout: float | None = None,
         closest: Callable[[], str] | None = None,
     ) -> T:
-        """Wait until `check()` returns something other than None/False; return it.
+        """Wait until `check()` returns a truthy value; return it. As Playwright's
+        `wait_for_function`: None, False, 0, "" and an empty list keep it waiting, so
+        `wait_until(lambda: tab.select("#late"))` returns the elements once there are some.
 
         `check` runs after every change to any tab of this client, so it may look across
         tabs. On timeout, raises `WaitTimeout` saying `description`, `closest()` and what the

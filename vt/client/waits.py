@@ -72,14 +72,15 @@ class Watched(_report.Reported, Protocol):
 async def watch(
     hub: Hub, seconds: float, check: Callable[[], T | None], source: object = None
 ) -> T | None:
-    """Re-check `check()` on every change (of `source` only, when given) until it returns
-    something other than None/False (returned) or `seconds` pass (None)."""
+    """Re-check `check()` on every change (of `source` only, when given) until it returns a
+    truthy value (returned) or `seconds` pass (None). As Playwright's `wait_for_function`:
+    None, False, 0, "" and an empty list (`tab.select` of what is not there yet) keep waiting."""
     # One deadline for the whole wait (a cancel scope per wake-up would be garbage per chunk).
     with anyio.move_on_after(seconds):
         while True:
             changed = hub.changed(source)  # taken before checking: no wake-up is missed
             result = check()
-            if result is not None and result is not False:
+            if result:
                 return result
             await changed.wait()
     return None
@@ -112,7 +113,7 @@ async def wait_for(
     failing: Callable[[], Sequence[Watched]] | None = None,
     own: bool = False,
 ) -> T:
-    """Wait until `check()` returns something other than None/False; return it.
+    """Wait until `check()` returns a truthy value; return it.
 
     Before each check, an error a tab's stream reader hit (a vt bug, or in strict mode a
     protocol error, §6) is raised instead. On timeout, raise `WaitTimeout` naming
@@ -132,9 +133,9 @@ async def wait_for(
 
     source = tabs[0] if own and len(tabs) == 1 else None
     result = await watch(hub, limit, look, source)
-    if result is None:
+    if not result:
         result = look()  # one last look, so a change in the final instant still counts
-    if result is not None and result is not False:
+    if result:
         return result
     shown = failing() if failing is not None else tabs
     headline = f"did not {description} within {limit:g}s."
@@ -279,13 +280,14 @@ async def expect_converged(
     current: dict[int, str] = {}
     checked: dict[int, int] = {}
 
-    def check() -> str | None:
+    def check() -> tuple[str] | None:
         for index, tab in enumerate(tabs):
             if checked.get(index) != tab.version:
                 checked[index] = tab.version
                 current[index] = tab.document.canonical(selector)
         versions = set(current.values())
-        return next(iter(versions)) if len(versions) == 1 else None
+        # A 1-tuple: converging on empty content is a result, and "" is not truthy.
+        return (next(iter(versions)),) if len(versions) == 1 else None
 
     def closest() -> str:
         counts = Counter(current.values())
@@ -307,7 +309,7 @@ async def expect_converged(
         common, _ = Counter(current.values()).most_common(1)[0]
         return [tabs[i] for i, html in current.items() if html != common]
 
-    return await wait_for(
+    (converged,) = await wait_for(
         tabs,
         check,
         description=f"converge on the same {selector!r}",
@@ -315,6 +317,7 @@ async def expect_converged(
         closest=closest,
         failing=odd_ones,
     )
+    return converged
 
 
 def _lines(html: str) -> list[str]:
@@ -368,13 +371,14 @@ async def expect_event(
 
 async def expect_console(tab: Watched, text: str, *, timeout: float | None = None) -> str:
     """Wait until `tab`'s console has a message containing `text`; return the message."""
-    return await wait_for(
+    (message,) = await wait_for(
         [tab],
-        lambda: next((m for m in tab.console if text in m), None),
+        lambda: next(((m,) for m in tab.console if text in m), None),
         description=f"log a console message containing {text!r}",
         timeout=timeout,
         closest=lambda: f"console: {tab.console[-5:]}",
     )
+    return message
 
 
 async def expect_script(
