@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ..defaults import QUIET_WINDOW
 from ..errors import UsageError
+from ..page.navigation import UrlPattern, describe_pattern, url_matches
 from ..replica.dom import Document, Element, Script
 from ..replica.replica import Replica
 from ..replica.scripts import ScriptKind
@@ -115,6 +116,38 @@ class TabView:
         """
         return await _waits.wait_for(
             [self], check, description=description, timeout=timeout, closest=closest
+        )
+
+    def _moving(self) -> bool:
+        """True while a navigation is asked for or under way (`AsyncTab` knows)."""
+        return False
+
+    async def wait_for_url(self, url: UrlPattern, *, timeout: float | None = None) -> str:
+        """Wait until this tab has navigated to a page whose URL matches `url` and that page
+        has loaded (its GET read, its streams answered, as after `goto`); return the URL.
+
+        The navigation wait, for a redirect that comes after a click or an action (a redirect
+        script on the stream, a 303): `url` is a path (``"/items/7"``), a glob over the whole
+        URL (``"**/items/*"``: `*` stops at `/`), a compiled regex (searched in the URL) or a
+        predicate of the URL, as Playwright's `wait_for_url` takes them.
+        """
+        base = self.hub.settings.base_url
+
+        def arrived() -> str | None:
+            if self._moving() or not url_matches(url, self.page_url, base):
+                return None
+            return self.page_url
+
+        def seen() -> str:
+            moving = " (a navigation is under way)" if self._moving() else ""
+            return f"now at: {self.page_url!r}{moving}"
+
+        return await _waits.wait_for(
+            [cast(Watched, self)],
+            arrived,
+            description=f"navigate to a URL matching {describe_pattern(url)}",
+            timeout=timeout,
+            seen=seen,
         )
 
     async def expect_text(

@@ -205,6 +205,9 @@ class AsyncTab(ActionCalls):
             done.set()
             self._changed()
 
+    def _moving(self) -> bool:
+        return self._pending is not None or self._navigating is not None
+
     async def fork(self, path: str | None = None) -> AsyncTab:
         """Open another tab in the same session (shares cookies, so `StateSess` too)."""
         return await self.session.open(path if path is not None else self.path)

@@ -212,6 +212,7 @@ class Tab(_Proxy):
     expect_script = _blocking(AsyncTab.expect_script)
     expect_quiet = _blocking(AsyncTab.expect_quiet)
     wait_until = _blocking(AsyncTab.wait_until)
+    wait_for_url = _blocking(AsyncTab.wait_for_url)
     select = _direct(AsyncTab.select)
     select_one = _direct(AsyncTab.select_one)
     text = _direct(AsyncTab.text)
