@@ -49,9 +49,9 @@ from playwright.async_api import Error as PlaywrightError
 
 from ..client.report import slug
 from ..defaults import QUIET_WINDOW, WAIT_TIMEOUT
-from ..errors import UsageError, WaitTimeout
+from ..errors import ScenarioFailed, UsageError, WaitTimeout
 from ..scenario.golden import render_tabs
-from ..scenario.runner import ScenarioFailed, ScenarioRun, run_scenario
+from ..scenario.runner import ScenarioRun, run_scenario
 from ..wire.events import StreamItem, read_item
 from ..wire.sse import ServerSentEvent
 from .chromium import LAUNCH_ARGS, find_browser

@@ -9,9 +9,10 @@ member has its twin, with the same parameters).
   arrives on the loop thread itself — a sync tab read inside a `wait_until` or `expect_*`
   condition — runs directly (the portal would refuse it).
 * What a call returns is handed over as a snapshot taken in the loop thread: returned async
-  tabs and sessions (also in lists) become their sync twins; documents, elements, signals and
-  timelines are copies, so the test thread never reads a tree the loop thread writes. An
-  element is copied alone (its subtree), never the whole document.
+  tabs and sessions (also in lists, and the tabs of a scenario run, returned or failed)
+  become their sync twins; documents, elements, signals and timelines are copies, so the
+  test thread never reads a tree the loop thread writes. An element is copied alone (its
+  subtree), never the whole document.
 
     with vt.Client("http://127.0.0.1:8000") as client:
         bob = client.new_session("bob").open("/")
@@ -21,6 +22,7 @@ member has its twin, with the same parameters).
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import threading
 from collections.abc import Callable, Coroutine
@@ -35,11 +37,11 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from ..client.client import AsyncClient, AsyncSession, ClientOptions
 from ..client.tab import AsyncTab, ResponseInfo
 from ..client.timeline import ActionRef, Timeline
-from ..errors import ProtocolError, UsageError
+from ..errors import ProtocolError, ScenarioFailed, UsageError
 from ..replica.dom import Document, Element, Script
 from ..replica.signals import Signals
 from ..replica.tree import copy_subtree
-from ..scenario.runner import run_scenario
+from ..scenario.runner import ScenarioRun, run_scenario
 from ..wire.events import EventLog, StreamItem
 
 __all__ = ["Client", "Session", "Tab"]
@@ -73,7 +75,11 @@ class _Proxy:
 
 
 async def _finish(fn: Callable[[], Coroutine[Any, Any, Any]], proxy: _Proxy) -> Any:
-    return _snapshot(await fn(), proxy)
+    try:
+        return _snapshot(await fn(), proxy)
+    except ScenarioFailed as failed:
+        failed.run = _snapshot(failed.run, proxy)  # its tabs as twins, as a returned run's
+        raise
 
 
 def _snapshot(value: Any, proxy: _Proxy) -> Any:
@@ -93,6 +99,9 @@ def _snapshot(value: Any, proxy: _Proxy) -> Any:
         return value.copy()
     if isinstance(value, EventLog):
         return list(value)
+    if isinstance(value, ScenarioRun):
+        tabs = {name: _snapshot(tab, proxy) for name, tab in value.tabs.items()}
+        return dataclasses.replace(value, tabs=tabs, steps=list(value.steps))
     if isinstance(value, list | tuple):
         return type(value)(_snapshot(v, proxy) for v in value)
     if isinstance(value, dict):
