@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import anyio
 
+from ..defaults import QUIET_WINDOW
 from ..errors import ProtocolError, UnexpectedResponse, UsageError
 from ..page import flows as _flows
 from ..page import navigation as _navigation
@@ -320,6 +321,7 @@ class AsyncTab(ActionCalls):
             )
         number, _ = self.recording.open()
         self.connected = True
+        self._quiet_since = anyio.current_time()
         if info.headers.get("content-encoding", "identity") != "identity":
             # A compressed stream omits `: ready` (§5.3.2, §5.6): its 200 and headers are all
             # the sign of a subscription a browser gets.
@@ -368,9 +370,15 @@ class AsyncTab(ActionCalls):
 
         Opens the stream first if it is not open. Events that came before `: ready` (queued
         patches, a resync) are applied and kept, not discarded. A navigation in progress is
-        waited for first. A compressed stream has no `: ready` (§5.6): its 200 counts. On a
-        plain Datastar page, ready means every stream answered 200 `text/event-stream` and,
-        when the client was given a `ready_signal` (`vt.ReadySignal`), that the app sent it.
+        waited for first. A compressed stream has no `: ready` (§5.6): its 200 counts.
+
+        A plain Datastar page has no `: ready`. There, ready means every stream the page opens
+        answered 200 `text/event-stream`, and then: with the client's `ready_signal`
+        (`vt.ReadySignal`), that the app sent it; without one, that the streams have been
+        quiet for the quiet window (`vt.defaults.QUIET_WINDOW`, 0.3 s: no patch since the
+        last stream opened, or since the last patch), so the events an app sends on connect
+        are applied and the reads that follow (`signals`, `text`) are current. Streams that
+        never pause that long are ready at the wait deadline.
         """
         if self._navigating is not None:
             await self._navigating.wait()
@@ -383,6 +391,9 @@ class AsyncTab(ActionCalls):
                 await self.wait_until(
                     lambda: test(self) or None, description=rule.describe(), timeout=timeout
                 )
+            elif opened:
+                limit = self.hub.settings.wait_timeout if timeout is None else timeout
+                await _waits.quiet(self.hub, QUIET_WINDOW, limit, lambda: self._quiet_since)
             return
         number = self.recording.connections
         await _waits.wait_for(

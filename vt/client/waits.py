@@ -46,6 +46,7 @@ __all__ = [
     "expect_script",
     "expect_signal",
     "expect_text",
+    "quiet",
     "settle",
     "wait_for",
     "watch",
@@ -468,6 +469,24 @@ async def settle(
         if not await watch(hub, min(window, remaining), arrived):
             return remaining >= window
     return False
+
+
+async def quiet(hub: Hub, window: float, limit: float, since: Callable[[], float]) -> bool:
+    """Wait until `since()` (a loop time that each new patch moves on) is `window` seconds
+    ago, for at most `limit` seconds; True when it was. Unlike `settle`, a quiet that began
+    before the call counts (a plain page's `ready()`: quiet since its stream opened)."""
+    deadline = anyio.current_time() + limit
+    while True:
+        now, start = anyio.current_time(), since()
+        if now - start >= window:
+            return True
+        if now >= deadline:
+            return False
+
+        def moved(start: float = start) -> bool:
+            return since() != start
+
+        await watch(hub, min(start + window, deadline) - now, moved)
 
 
 def _describe(item: StreamItem) -> str:
