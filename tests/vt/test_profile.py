@@ -187,7 +187,7 @@ def burst_app() -> Starlette:
 
     async def page(request: Request) -> Response:
         return HTMLResponse(
-            '<main data-signals=\'{"count": 0}\' data-init="@get(\'/feed\')">'
+            "<main data-signals='{\"count\": 0}' data-init=\"@get('/feed')\">"
             '<p id="n" data-text="$count"></p></main>'
         )
 
