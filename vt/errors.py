@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 __all__ = [
+    "hide_frames",
     "BrowserErrors",
     "BrowserNotFound",
     "CheckFailed",
@@ -70,6 +71,14 @@ def show_bytes(raw: bytes | str, limit: int = _MAX_SHOWN_BYTES) -> str:
 
 class VTError(Exception):
     """The base of every exception vt raises on purpose (the tree: `vt.errors`)."""
+
+
+def hide_frames(excinfo: Any) -> bool:
+    """The `__tracebackhide__` of vt's modules: pytest leaves their frames out of a failure's
+    traceback when the error is one vt raised on purpose (a `VTError`), so the reason follows
+    the test's own line. Any other exception (a bug in vt, an error in a test's condition)
+    keeps them."""
+    return isinstance(getattr(excinfo, "value", None), VTError)
 
 
 # -- the server broke the protocol ------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import anyio
 
-from ..errors import ProtocolError
+from ..errors import ProtocolError, hide_frames
 from ..page.navigation import Navigation, from_script
 from ..page.requests import ResponseInfo
 from ..replica.scripts import classify_script
@@ -32,6 +32,9 @@ from .recording import Recording
 from .timeline import ActionRef, Timeline
 
 __all__ = ["Arrivals", "short_id"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 
 class Arrivals(TabView):

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import anyio
 
-from ..errors import UnexpectedResponse
+from ..errors import UnexpectedResponse, hide_frames
 from ..page import navigation as _navigation
 from ..page.profile import via_only
 from ..page.requests import (
@@ -32,6 +32,9 @@ from . import http as _http
 from .arrivals import Arrivals
 
 __all__ = ["ActionCalls"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 
 class _Sender(Protocol):

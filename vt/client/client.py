@@ -25,7 +25,7 @@ from typing import Any, TypedDict
 import anyio
 
 from ..defaults import BEACON_TIMEOUT, HTTP_TIMEOUT, QUIET_WINDOW, WAIT_TIMEOUT
-from ..errors import UsageError
+from ..errors import UsageError, hide_frames
 from ..page.profile import ReadySignal, check_profile
 from ..replica.dom import Element
 from . import http as _http
@@ -35,6 +35,9 @@ from .tab import AsyncTab, open_tab
 from .timeline import ActionRef
 
 __all__ = ["AsyncClient", "AsyncSession", "ClientOptions"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 
 class ClientOptions(TypedDict, total=False):

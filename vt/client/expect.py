@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from ..defaults import QUIET_WINDOW
-from ..errors import UsageError
+from ..errors import UsageError, hide_frames
 from ..page.navigation import UrlPattern, describe_pattern, url_matches
 from ..replica.dom import Document, Element, Script
 from ..replica.replica import Replica
@@ -25,6 +25,9 @@ from .report import save
 from .waits import Watched
 
 __all__ = ["TabView"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 T = TypeVar("T")
 

@@ -16,9 +16,12 @@ from typing import Any
 
 import uvicorn
 
-from ..errors import ServerFailed, UsageError
+from ..errors import ServerFailed, UsageError, hide_frames
 
 __all__ = ["LiveServer"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 LOOPBACK = "127.0.0.1"
 

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import anyio
 
 from ..defaults import QUIET_WINDOW
-from ..errors import ProtocolError, UnexpectedResponse, UsageError
+from ..errors import ProtocolError, UnexpectedResponse, UsageError, hide_frames
 from ..page import flows as _flows
 from ..page import navigation as _navigation
 from ..page.bindings import Assign, Fetch, describe_effects
@@ -50,6 +50,9 @@ from .recording import Recording
 from .timeline import ActionRef, Timeline
 
 __all__ = ["ActionResult", "AsyncTab", "ResponseInfo", "TabOwner", "open_tab"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 
 class TabOwner(Protocol):

@@ -23,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 import anyio
 
 from ..defaults import QUIET_WINDOW, WAIT_TIMEOUT
-from ..errors import Leak, UnexpectedEvent, UsageError, WaitTimeout
+from ..errors import Leak, UnexpectedEvent, UsageError, WaitTimeout, hide_frames
 from ..page.flows import get_path
 from ..replica.dom import Element
 from ..replica.scripts import ScriptKind, classify_script
@@ -51,6 +51,9 @@ __all__ = [
     "wait_for",
     "watch",
 ]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 T = TypeVar("T")
 

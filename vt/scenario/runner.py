@@ -24,7 +24,7 @@ import anyio
 from ..client.tab import AsyncTab
 from ..client.waits import is_patch
 from ..defaults import QUIET_WINDOW
-from ..errors import ScenarioFailed, UnexpectedEvent, UsageError, VTError
+from ..errors import ScenarioFailed, UnexpectedEvent, UsageError, VTError, hide_frames
 from .format import Scenario, Step, match_tabs, open_names
 
 if TYPE_CHECKING:
@@ -46,6 +46,9 @@ __all__ = [
     "run_scenario",
     "scenario_app",
 ]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 BROWSER_REFUSED = frozenset(
     {

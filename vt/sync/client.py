@@ -22,8 +22,11 @@ member has its twin, with the same parameters).
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import dataclasses
 import inspect
+import os
 import threading
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager, ExitStack
@@ -32,12 +35,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, Unpack, cast
 
+import anyio
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ..client.client import AsyncClient, AsyncSession, ClientOptions
 from ..client.tab import AsyncTab, ResponseInfo
 from ..client.timeline import ActionRef, Timeline
-from ..errors import ProtocolError, ScenarioFailed, UsageError
+from ..errors import ProtocolError, ScenarioFailed, UsageError, VTError, hide_frames
 from ..replica.dom import Document, Element, Script
 from ..replica.signals import Signals
 from ..replica.tree import copy_subtree
@@ -45,6 +49,9 @@ from ..scenario.runner import ScenarioRun, run_scenario
 from ..wire.events import EventLog, StreamItem
 
 __all__ = ["Client", "Session", "Tab"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -69,9 +76,40 @@ class _Proxy:
                     "condition, say); read the tab there, act outside"
                 )
             return _snapshot(fn(), self)
-        if coroutine:
-            return self._portal.call(_finish, fn, self)
-        return self._portal.call(lambda: _snapshot(fn(), self))
+        try:
+            if coroutine:
+                return self._portal.call(_finish, fn, self)
+            return self._portal.call(lambda: _snapshot(fn(), self))
+        except Exception as exc:
+            # Re-raised in the test thread without the portal's frames (anyio,
+            # concurrent.futures), and for vt's own failures without vt's: the reason
+            # follows the test's line. A test's own condition keeps its frame.
+            # Its own cause stays; the context (what vt was handling) goes.
+            raise exc.with_traceback(_outside(exc)) from exc.__cause__
+
+
+_INTERNAL = tuple(
+    str(Path(module.__file__).parent) + os.sep
+    for module in (anyio, concurrent.futures, asyncio)
+    if module.__file__ is not None
+)
+_VT = str(Path(__file__).parents[1]) + os.sep
+
+
+def _outside(exc: BaseException) -> TracebackType | None:
+    """`exc`'s traceback without the frames of the portal's machinery (and of vt, for a
+    `VTError`)."""
+    hidden = (*_INTERNAL, _VT) if isinstance(exc, VTError) else _INTERNAL
+    frames = []
+    entry = exc.__traceback__
+    while entry is not None:
+        frames.append(entry)
+        entry = entry.tb_next
+    kept: TracebackType | None = None
+    for entry in reversed(frames):
+        if not entry.tb_frame.f_code.co_filename.startswith(hidden):
+            kept = TracebackType(kept, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return kept
 
 
 async def _finish(fn: Callable[[], Coroutine[Any, Any, Any]], proxy: _Proxy) -> Any:
