@@ -137,6 +137,11 @@ async def test_a_leak_is_a_vt_error_and_an_assertion(serve: Serve) -> None:
         await alice.expect_text("article", "leak-9")
         with pytest.raises(vt.VTError) as caught:
             await client.expect_none([bob], "leak-9", window=0.1)
+        last = bob.timeline.entries[-1]  # a failure report's timeline ends with the check
+        assert (last.kind, last.text) == (
+            "failed",
+            "received 'leak-9', which no tab of this group should have",
+        )
     assert isinstance(caught.value, vt.Leak)
     assert isinstance(caught.value, AssertionError)
     assert "received 'leak-9'" in str(caught.value)
@@ -151,6 +156,7 @@ async def test_an_event_in_a_quiet_window_is_a_vt_error_and_an_assertion(serve: 
         scripted.push(patch(f'<div id="{OLD_TAB}">noise</div>'))
         with pytest.raises(vt.VTError) as caught:
             await tab.expect_quiet(2)
+        assert tab.timeline.entries[-1].kind == "failed"
     assert isinstance(caught.value, vt.UnexpectedEvent)
     assert isinstance(caught.value, AssertionError)
 

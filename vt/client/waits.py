@@ -147,7 +147,17 @@ async def wait_for(
         headline += f" ({len(shown)} of {len(tabs)} tabs did not.)"
     if seen is None and closest is not None:
         seen = _labelled("closest seen", closest)
-    raise WaitTimeout(_explain(shown, headline, seen))
+    error = WaitTimeout(_explain(shown, headline, seen))
+    _mark_failed(shown, f"did not {description} within {limit:g}s")
+    raise error
+
+
+def _mark_failed(tabs: Sequence[Watched], text: str) -> None:
+    """Put the failed check on the timelines of the tabs it names (after their message was
+    written), so a failure report's timeline ends with it."""
+    hub = tabs[0].hub if tabs else None
+    for tab in tabs:
+        tab.timeline.add("failed", text, None, hub.last_action if hub else None)
 
 
 def _labelled(label: str, said: Callable[[], str]) -> Callable[[], str]:
@@ -438,12 +448,14 @@ async def expect_quiet(
     await watch(tab.hub, window, lambda: any(accept(e) for e in tab.events[start:]))
     arrived = [e for e in tab.events[start:] if accept(e)]
     if arrived:
-        raise UnexpectedEvent(
+        error = UnexpectedEvent(
             f"{tab.label} was expected to {description} for {window:.2f}s, but received:\n"
             + "\n".join(f"    {_describe(e)}" for e in arrived[:10])
             + "\n"
             + _report.explain_tab(tab, tab.hub.last_action, tab.hub.settings.artifacts_dir)
         )
+        _mark_failed([tab], f"did not {description} for {window:.2f}s: {len(arrived)} event(s)")
+        raise error
 
 
 async def settle(
@@ -528,6 +540,8 @@ async def expect_none(tabs: Sequence[Watched], marker: str, window: float = QUIE
     look()
     leaks = [tab for i, tab in enumerate(tabs) if i in leaked]
     if leaks:
-        raise Leak(
+        error = Leak(
             _explain(leaks, f"received {marker!r}, which no tab of this group should have.", None)
         )
+        _mark_failed(leaks, f"received {marker!r}, which no tab of this group should have")
+        raise error
