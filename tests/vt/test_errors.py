@@ -15,7 +15,6 @@ import pytest
 import vt
 import vt.errors
 from reference_impl.examples import chat
-from tests.vt.apps import OLD_TAB, READY, Scripted, patch
 
 ROOT = Path(__file__).resolve().parents[2]
 Serve = Callable[[Any], str]
@@ -145,20 +144,6 @@ async def test_a_leak_is_a_vt_error_and_an_assertion(serve: Serve) -> None:
     assert isinstance(caught.value, vt.Leak)
     assert isinstance(caught.value, AssertionError)
     assert "received 'leak-9'" in str(caught.value)
-
-
-@pytest.mark.anyio
-async def test_an_event_in_a_quiet_window_is_a_vt_error_and_an_assertion(serve: Serve) -> None:
-    scripted = Scripted(streams=[[READY]])
-    async with vt.AsyncClient(serve(scripted.app()), timeout=2) as client:
-        tab = await client.new_session("dee").open("/")
-        await tab.ready()
-        scripted.push(patch(f'<div id="{OLD_TAB}">noise</div>'))
-        with pytest.raises(vt.VTError) as caught:
-            await tab.expect_quiet(2)
-        assert tab.timeline.entries[-1].kind == "failed"
-    assert isinstance(caught.value, vt.UnexpectedEvent)
-    assert isinstance(caught.value, AssertionError)
 
 
 @pytest.mark.anyio

@@ -3,8 +3,9 @@ relative times, and where the transcript was saved."""
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +75,20 @@ async def text_timeout_while(
     return failures[0].splitlines()
 
 
-async def test_a_text_timeout_shows_the_text_the_page_shows_now(serve: Serve) -> None:
-    # Issue 17: the message said 'tea: 0' (the first of two equally close texts the wait saw)
-    # while the page showed 'tea: 1'.
-    scripted = Scripted(streams=[[READY]], page_html=page(body='<p id="opt-tea">tea: 0</p>'))
+@contextlib.asynccontextmanager
+async def scripted_tab(serve: Serve, body: str) -> AsyncIterator[tuple[vt.AsyncTab, Scripted]]:
+    """A ready tab on a scripted page with `body`, and the script of its stream."""
+    scripted = Scripted(streams=[[READY]], page_html=page(body=body))
     async with vt.AsyncClient(serve(scripted.app()), timeout=2) as client:
         tab = await client.new_session("t").open("/")
         await tab.ready()
+        yield tab, scripted
+
+
+async def test_a_text_timeout_shows_the_text_the_page_shows_now(serve: Serve) -> None:
+    # Issue 17: the message said 'tea: 0' (the first of two equally close texts the wait saw)
+    # while the page showed 'tea: 1'.
+    async with scripted_tab(serve, '<p id="opt-tea">tea: 0</p>') as (tab, scripted):
         change = patch('<p id="opt-tea">tea: 1</p>')
         lines = await text_timeout_while(tab, scripted, "#opt-tea", "tea: 2", change)
         assert tab.text("#opt-tea") == "tea: 1"
@@ -89,10 +97,7 @@ async def test_a_text_timeout_shows_the_text_the_page_shows_now(serve: Serve) ->
 
 
 async def test_a_text_timeout_also_shows_a_closer_text_seen_earlier(serve: Serve) -> None:
-    scripted = Scripted(streams=[[READY]], page_html=page(body='<p id="cup">tea: 0</p>'))
-    async with vt.AsyncClient(serve(scripted.app()), timeout=2) as client:
-        tab = await client.new_session("t").open("/")
-        await tab.ready()
+    async with scripted_tab(serve, '<p id="cup">tea: 0</p>') as (tab, scripted):
         change = patch('<p id="cup">coffee</p>')
         lines = await text_timeout_while(tab, scripted, "#cup", "tea: 2", change)
         assert lines[1:3] == ["  now: 'coffee' in '#cup'", "  closest earlier: 'tea: 0'"]
@@ -168,7 +173,7 @@ async def test_a_leak_names_the_tabs_that_received_the_marker(chat_client: vt.As
     failures: list[str] = []
 
     async def watch() -> None:
-        with pytest.raises(AssertionError) as info:
+        with pytest.raises(vt.Leak) as info:  # a VTError, and an AssertionError for pytest
             await chat_client.expect_none(tabs, "secret-7", window=2)
         failures.append(str(info.value))
 
@@ -189,8 +194,9 @@ async def test_quiet_failure_lists_what_arrived(serve: Serve) -> None:
         tab = await client.new_session("dee").open("/")
         await tab.ready()
         scripted.push(patch(f'<div id="{OLD_TAB}">noise</div>'))
-        with pytest.raises(AssertionError) as info:
+        with pytest.raises(vt.UnexpectedEvent) as info:  # a VTError, and an AssertionError
             await tab.expect_quiet(0.5)
+        assert tab.timeline.entries[-1].kind == "failed"  # a report's timeline ends with it
         message = str(info.value)
         assert message.startswith("dee/1 was expected to stay quiet for 0.50s, but received:")
         assert re.search(r"patch-elements outer #/_a+… \(88 B\) text 'noise'", message)
