@@ -27,11 +27,15 @@ HARD = 15.0
 
 
 def broken_app(
-    status: int | None, content_type: str = "text/event-stream", body: bytes = b""
+    status: int | None,
+    content_type: str = "text/event-stream",
+    body: bytes = b"",
+    *,
+    page_too: bool = False,
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """A Via-looking page whose stream (`/_sse`) and actions answer `status` with
-    `content_type` and `body`, then never end (until the client leaves); `status=None` sends no
-    response at all."""
+    """A Via-looking page whose stream (`/_sse`), actions and other routes answer `status`
+    with `content_type` and `body`, then never end (until the client leaves); `status=None`
+    sends no response at all. With `page_too`, the page (`/`) answers so as well."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -39,7 +43,7 @@ def broken_app(
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
             return
-        if scope["path"] == "/":
+        if scope["path"] == "/" and not page_too:
             html = page().encode()
             await send(_start(200, "text/html; charset=utf-8"))
             await send({"type": "http.response.body", "body": html})
@@ -138,3 +142,24 @@ async def test_a_scenario_against_a_refused_stream_fails_its_step() -> None:
     assert isinstance(error, vt.ScenarioFailed), repr(error)
     assert error.step.verb == "open"
     assert "§5.1" in error.reason
+
+
+async def test_a_page_whose_body_never_ends_fails_naming_2_1() -> None:
+    app = broken_app(200, "text/html", b"<!doctype html><html><body>", page_too=True)
+    with vt.LiveServer(app) as server:
+        async with vt.AsyncClient(server.url, timeout=WAIT) as client:
+            error, took = await fails_within(lambda: client.new_session("s").open("/"))
+    assert isinstance(error, vt.UnexpectedResponse), repr(error)
+    assert error.section == "2.1"
+    assert "GET / was not answered in full within 1s" in str(error)
+    assert took < WAIT + 3
+
+
+async def test_a_raw_request_whose_body_never_ends_fails_in_time() -> None:
+    with vt.LiveServer(broken_app(200, "text/plain", b"alive")) as server:
+        async with vt.AsyncClient(server.url, timeout=WAIT) as client:
+            session = client.new_session("s")
+            error, took = await fails_within(lambda: session.request("GET", "/livez"))
+    assert isinstance(error, vt.WaitTimeout), repr(error)
+    assert "GET /livez was not answered in full within 1s" in str(error)
+    assert took < WAIT + 3

@@ -25,7 +25,7 @@ from typing import Any, TypedDict
 import anyio
 
 from ..defaults import BEACON_TIMEOUT, HTTP_TIMEOUT, QUIET_WINDOW, WAIT_TIMEOUT
-from ..errors import UsageError, hide_frames
+from ..errors import UsageError, WaitTimeout, hide_frames
 from ..page.profile import ReadySignal, check_profile
 from ..replica.dom import Element
 from . import http as _http
@@ -322,8 +322,16 @@ class AsyncSession:
         return tab
 
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse:
-        """A plain HTTP request with this session's cookies (for probes such as `/readyz`)."""
-        return await self.http.request(method, self.hub.url(path), **kwargs)
+        """A plain HTTP request with this session's cookies (for probes such as `/readyz`).
+
+        Raises:
+            WaitTimeout: the response (status and whole body) did not arrive within the wait
+                deadline.
+        """
+        limit = self.hub.settings.wait_timeout
+        with anyio.move_on_after(limit):
+            return await self.http.request(method, self.hub.url(path), **kwargs)
+        raise WaitTimeout(f"{method} {path} was not answered in full within {limit:g}s")
 
     async def aclose(self, *, beacon: bool = False) -> None:
         """End every tab's stream and close the session's connections.

@@ -134,8 +134,16 @@ class AsyncTab(ActionCalls):
     # -- page -------------------------------------------------------------------------------
 
     async def _load(self) -> None:
+        limit = self.hub.settings.wait_timeout
         for _ in range(_navigation.MAX_REDIRECTS):
-            response = await self.session.http.get(self.hub.url(self.path))
+            with anyio.move_on_after(limit) as loading:  # the whole page, not each read
+                response = await self.session.http.get(self.hub.url(self.path))
+            if loading.cancelled_caught:
+                self.timeline.add("page", f"GET {self.path}: not answered within {limit:g}s")
+                raise UnexpectedResponse(
+                    f"GET {self.path} was not answered in full within {limit:g}s",
+                    section="2.1",
+                )
             info = self._record_response("GET", response)
             found = _navigation.from_response(response.status_code, info.headers, info.url)
             if found is None or not self.follow_redirects:
