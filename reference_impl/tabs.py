@@ -256,7 +256,9 @@ class Ctx:
                 if isinstance(result, Exception):
                     raise result
             except Exception as exc:
-                self.hub.log_exception(f"{what} on {self.id} raised")
+                if not isinstance(exc, ActionError) or hook:
+                    # An ActionError is the app's answer to the user (a toast), not a fault.
+                    self.hub.log_exception(f"{what} on {self.id} raised")
                 if hook:
                     pass
                 elif isinstance(exc, ActionError):

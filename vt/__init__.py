@@ -23,10 +23,19 @@ from .client.server import LiveServer
 from .client.tab import ActionResult, AsyncTab, ResponseInfo
 from .client.timeline import ActionRef, Entry, Timeline
 from .errors import (
+    BrowserErrors,
+    BrowserNotFound,
+    CheckFailed,
     ElementNotInteractive,
+    GoldenMismatch,
+    Leak,
     MalformedEvent,
     PageBootstrapError,
     ProtocolError,
+    ScenarioError,
+    ScenarioFailed,
+    ServerFailed,
+    UnexpectedEvent,
     UnexpectedResponse,
     UsageError,
     VTError,
@@ -41,14 +50,13 @@ from .replica.scripts import ScriptKind, classify_script
 from .replica.signals import Signals, merge_patch
 from .scenario.format import (
     Scenario,
-    ScenarioError,
     Step,
     bundled_scenarios,
     load_scenario,
     load_scenarios,
     parse_scenario,
 )
-from .scenario.runner import ScenarioFailed, ScenarioRun, StepTime, run_scenario, scenario_app
+from .scenario.runner import ScenarioRun, StepTime, run_scenario, scenario_app
 from .sync.client import Client, Session, Tab
 from .wire.events import (
     Event,
@@ -73,8 +81,11 @@ __all__ = [
     "AsyncClient",
     "AsyncSession",
     "AsyncTab",
+    "BrowserErrors",
+    "BrowserNotFound",
     "bundled_scenarios",
     "canonical_html",
+    "CheckFailed",
     "classify_script",
     "Client",
     "ClientOptions",
@@ -85,7 +96,9 @@ __all__ = [
     "Entry",
     "Event",
     "EventLog",
+    "GoldenMismatch",
     "is_ready",
+    "Leak",
     "LiveServer",
     "load_scenario",
     "load_scenarios",
@@ -110,6 +123,7 @@ __all__ = [
     "ScenarioRun",
     "Script",
     "ScriptKind",
+    "ServerFailed",
     "ServerSentEvent",
     "Session",
     "Signals",
@@ -119,6 +133,7 @@ __all__ = [
     "StreamItem",
     "Tab",
     "Timeline",
+    "UnexpectedEvent",
     "UnexpectedResponse",
     "UnknownEvent",
     "UsageError",

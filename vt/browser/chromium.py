@@ -10,6 +10,8 @@ import os
 import shutil
 from pathlib import Path
 
+from ..errors import BrowserNotFound
+
 __all__ = [
     "BROWSER_PATH_ENV",
     "BROWSER_REQUIRED_ENV",
@@ -40,10 +42,6 @@ INSTALL_HINT = (
     "run scripts/setup (as root it installs Debian's chromium with apt-get), or install a "
     f"Chromium yourself and pass --vt-browser-path PATH or set {BROWSER_PATH_ENV}"
 )
-
-
-class BrowserNotFound(RuntimeError):
-    """No Chromium to launch; the message gives the reason and the fix."""
 
 
 def browser_required() -> bool:

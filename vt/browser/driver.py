@@ -49,9 +49,9 @@ from playwright.async_api import Error as PlaywrightError
 
 from ..client.report import slug
 from ..defaults import QUIET_WINDOW, WAIT_TIMEOUT
-from ..errors import UsageError, WaitTimeout
+from ..errors import ScenarioFailed, UsageError, WaitTimeout
 from ..scenario.golden import render_tabs
-from ..scenario.runner import ScenarioFailed, ScenarioRun, run_scenario
+from ..scenario.runner import ScenarioRun, run_scenario
 from ..wire.events import StreamItem, read_item
 from ..wire.sse import ServerSentEvent
 from .chromium import LAUNCH_ARGS, find_browser
@@ -162,12 +162,19 @@ class BrowserDriver:
     # -- waits over several tabs (the runner's `expect_text` with tabs, `expect_none`, `converge`)
 
     async def expect_all(
-        self, tabs: Sequence[BrowserTab], selector: str, text: str, *, timeout: float | None = None
+        self,
+        tabs: Sequence[BrowserTab],
+        selector: str,
+        text: str,
+        *,
+        exact: bool = False,
+        timeout: float | None = None,
     ) -> None:
         """Wait until every tab's `selector` shows `text` (each within the deadline)."""
         async with anyio.create_task_group() as group:
             for tab in tabs:
-                group.start_soon(partial(tab.expect_text, selector, text, timeout=timeout))
+                wait = partial(tab.expect_text, selector, text, exact=exact, timeout=timeout)
+                group.start_soon(wait)
 
     async def expect_converged(
         self, tabs: Sequence[BrowserTab], selector: str = "body", *, timeout: float | None = None
@@ -406,9 +413,12 @@ class BrowserTab:
             await trigger.first.click()
         return GestureResult((await answer.value).status)
 
-    async def expect_text(self, selector: str, text: str, *, timeout: float | None = None) -> None:
-        """Wait until the element's visible text contains `text`."""
-        await expect(self.page.locator(selector).first).to_contain_text(
+    async def expect_text(
+        self, selector: str, text: str, *, exact: bool = False, timeout: float | None = None
+    ) -> None:
+        """Wait until the element's visible text contains `text` (with `exact`: is `text`)."""
+        check = expect(self.page.locator(selector).first)
+        await (check.to_have_text if exact else check.to_contain_text)(
             text, timeout=_ms(self._limit(timeout)), use_inner_text=True
         )
 

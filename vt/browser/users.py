@@ -42,7 +42,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from ..defaults import WAIT_TIMEOUT
-from ..errors import UsageError, WaitTimeout
+from ..errors import BrowserErrors, UsageError, WaitTimeout
 from .chromium import (
     BROWSER_PATH_ENV,
     BROWSER_REQUIRED_ENV,
@@ -66,10 +66,6 @@ __all__ = [
     "find_browser",
     "init_script",
 ]
-
-
-class BrowserErrors(AssertionError):
-    """A page logged console errors or raised uncaught errors that the test did not allow."""
 
 
 def init_script() -> str:

@@ -25,7 +25,7 @@ from typing import Any, TypedDict
 import anyio
 
 from ..defaults import BEACON_TIMEOUT, HTTP_TIMEOUT, QUIET_WINDOW, WAIT_TIMEOUT
-from ..errors import UsageError
+from ..errors import UsageError, WaitTimeout, hide_frames
 from ..page.profile import ReadySignal, check_profile
 from ..replica.dom import Element
 from . import http as _http
@@ -35,6 +35,9 @@ from .tab import AsyncTab, open_tab
 from .timeline import ActionRef
 
 __all__ = ["AsyncClient", "AsyncSession", "ClientOptions"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 
 class ClientOptions(TypedDict, total=False):
@@ -233,11 +236,18 @@ class AsyncClient:
     # -- fan-out assertions (one implementation: vt.client.waits) --------------------------------
 
     async def expect_all(
-        self, tabs: Sequence[AsyncTab], selector: str, text: str, *, timeout: float | None = None
+        self,
+        tabs: Sequence[AsyncTab],
+        selector: str,
+        text: str,
+        *,
+        exact: bool = False,
+        timeout: float | None = None,
     ) -> list[Element]:
-        """Wait until every tab shows `text` in an element matching `selector`; return, per
-        tab, the first such element. A timeout names the tabs that never did."""
-        return await _waits.expect_all(tabs, selector, text, timeout=timeout)
+        """Wait until every tab shows `text` in an element matching `selector` (with `exact`:
+        as the element's whole text); return, per tab, the first such element. A timeout names
+        the tabs that never did."""
+        return await _waits.expect_all(tabs, selector, text, exact=exact, timeout=timeout)
 
     async def expect_converged(
         self, tabs: Sequence[AsyncTab], selector: str = "body", *, timeout: float | None = None
@@ -251,7 +261,11 @@ class AsyncClient:
     ) -> None:
         """The leak check: assert that no tab has `marker` — not on its page, not in its
         stream's bytes since the client's last action, and not in what arrives for `window`
-        seconds (waiting out the window is part of the assertion)."""
+        seconds (waiting out the window is part of the assertion).
+
+        Raises:
+            Leak: some tab has it (also an `AssertionError`); the message names the tabs.
+        """
         await _waits.expect_none(tabs, marker, window)
 
 
@@ -308,8 +322,16 @@ class AsyncSession:
         return tab
 
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse:
-        """A plain HTTP request with this session's cookies (for probes such as `/readyz`)."""
-        return await self.http.request(method, self.hub.url(path), **kwargs)
+        """A plain HTTP request with this session's cookies (for probes such as `/readyz`).
+
+        Raises:
+            WaitTimeout: the response (status and whole body) did not arrive within the wait
+                deadline.
+        """
+        limit = self.hub.settings.wait_timeout
+        with anyio.move_on_after(limit):
+            return await self.http.request(method, self.hub.url(path), **kwargs)
+        raise WaitTimeout(f"{method} {path} was not answered in full within {limit:g}s")
 
     async def aclose(self, *, beacon: bool = False) -> None:
         """End every tab's stream and close the session's connections.

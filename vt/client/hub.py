@@ -20,11 +20,14 @@ import anyio
 import anyio.abc
 
 from ..defaults import HTTP_TIMEOUT, WAIT_TIMEOUT
-from ..errors import UsageError
+from ..errors import UsageError, hide_frames
 from ..page.profile import ReadySignal
 from .timeline import ActionRef
 
 __all__ = ["Hub", "Settings"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 
 @dataclass(frozen=True, slots=True)

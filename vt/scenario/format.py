@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import VTError
+from ..errors import SCENARIO_FORMAT, ScenarioError
 from ..specfiles import specs_dir
 
 __all__ = [
@@ -28,8 +28,6 @@ __all__ = [
     "load_scenarios",
     "parse_scenario",
 ]
-
-SCENARIO_FORMAT = "specs/scenario-format.md"
 
 # Option name -> accepted Python types, per verb. `tab` / `tabs` are checked by name later.
 _TAB = {"tab": (str,)}
@@ -74,7 +72,7 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
         },
     ),
     "expect_response": ((str,), {**_TAB, **_RESPONSE}),
-    "expect_text": ((str,), {"selector": (str,), **_TABS, **_WAIT}),
+    "expect_text": ((str,), {"selector": (str,), "exact": (bool,), **_TABS, **_WAIT}),
     "expect_selector": ((str,), {**_TABS, "count": (int,), **_WAIT}),
     "expect_signal": ((str,), {"value": (object,), **_TABS, **_WAIT}),
     "expect_none": ((str,), {"tabs": (str, list), "within": (int, float)}),
@@ -104,23 +102,6 @@ _HEADER_KEYS = {
 }
 _STEP_HEADER = re.compile(r"^\s*\[\[\s*step\s*\]\]\s*(#.*)?$")
 _TOML_LINE = re.compile(r"at line (\d+)")
-
-
-class ScenarioError(VTError):
-    """A scenario file that does not follow `specs/scenario-format.md`.
-
-    `path`, `line` and `step` (1-based; None for the `[scenario]` table or the whole file)
-    locate the mistake; the message names all three.
-    """
-
-    def __init__(self, path: str, line: int | None, step: int | None, reason: str) -> None:
-        self.path = path
-        self.line = line
-        self.step = step
-        self.reason = reason
-        where = path + (f":{line}" if line is not None else "")
-        what = f" step {step}:" if step is not None else ""
-        super().__init__(f"{where}:{what} {reason} (see {SCENARIO_FORMAT})")
 
 
 @dataclass(frozen=True, slots=True)

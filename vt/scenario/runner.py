@@ -24,7 +24,7 @@ import anyio
 from ..client.tab import AsyncTab
 from ..client.waits import is_patch
 from ..defaults import QUIET_WINDOW
-from ..errors import VTError
+from ..errors import ScenarioFailed, UnexpectedEvent, UsageError, VTError, hide_frames
 from .format import Scenario, Step, match_tabs, open_names
 
 if TYPE_CHECKING:
@@ -46,6 +46,9 @@ __all__ = [
     "run_scenario",
     "scenario_app",
 ]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 BROWSER_REFUSED = frozenset(
     {
@@ -85,9 +88,15 @@ class ScenarioDriver(Protocol):
         """A new session (its own cookies) named `name`."""
 
     async def expect_all(
-        self, tabs: Sequence[Any], selector: str, text: str, *, timeout: float | None = None
+        self,
+        tabs: Sequence[Any],
+        selector: str,
+        text: str,
+        *,
+        exact: bool = False,
+        timeout: float | None = None,
     ) -> Any:
-        """Wait until every tab's `selector` shows `text`."""
+        """Wait until every tab's `selector` shows `text` (with `exact`: as its whole text)."""
 
     async def expect_converged(
         self, tabs: Sequence[Any], selector: str = "body", *, timeout: float | None = None
@@ -116,20 +125,6 @@ class ScenarioRun:
     scenario: Scenario
     tabs: dict[str, Any] = field(default_factory=dict)
     steps: list[StepTime] = field(default_factory=list)
-
-
-class ScenarioFailed(VTError, AssertionError):
-    """A scenario step failed. `run` holds the tabs and step times (for reports), `step` the
-    step, `reason` the underlying message (a wait's explanation, a wrong status...)."""
-
-    def __init__(self, run: ScenarioRun, step: Step, reason: str) -> None:
-        self.run = run
-        self.step = step
-        self.reason = reason
-        super().__init__(
-            f"scenario {run.scenario.name!r} ({run.scenario.path}) failed at "
-            f"{step.describe()}:\n{reason}"
-        )
 
 
 def scenario_app(scenario: Scenario) -> Any:
@@ -218,7 +213,7 @@ class _State:
         name = step.options.get("tab")
         if name is None:
             if self.last is None:
-                raise AssertionError("no tab is open")
+                raise UsageError("no tab is open")
             return self.last
         return self.run.tabs[str(name)]
 
@@ -357,7 +352,7 @@ class _State:
             kind, _, value = found.group(1).partition(":")
             if kind == "id":
                 if value not in self.run.tabs:
-                    raise AssertionError(f"{{id:{value}}} names no open tab")
+                    raise UsageError(f"{{id:{value}}} names no open tab")
                 return str(self.run.tabs[value].id)
             if kind == "stale":  # well-formed for the route, but minted by no server (§4.3.1)
                 return f"{value}_{secrets.token_hex(32)}"
@@ -440,12 +435,13 @@ class _State:
     async def v_expect_text(self, step: Step) -> None:
         selector = str(step.options.get("selector", "body"))
         tabs = self.many(step)
+        # Passed only when set: a driver without `exact` runs every other scenario.
+        exact = {"exact": True} if step.options.get("exact") else {}
+        wait = self.wait(step)
         if len(tabs) == 1:
-            await tabs[0].expect_text(selector, str(step.argument), timeout=self.wait(step))
+            await tabs[0].expect_text(selector, str(step.argument), timeout=wait, **exact)
         else:
-            await self.client.expect_all(
-                tabs, selector, str(step.argument), timeout=self.wait(step)
-            )
+            await self.client.expect_all(tabs, selector, str(step.argument), timeout=wait, **exact)
 
     async def v_expect_selector(self, step: Step) -> None:
         selector = str(step.argument)
@@ -487,7 +483,7 @@ class _State:
         for tab in self.many(step):
             early = self.since_mark(tab)
             if early:
-                raise AssertionError(
+                raise UnexpectedEvent(
                     f"{tab.label} was expected to get no frame, but received "
                     f"{len(early)} since the last action, first: {early[0]!r:.300}"
                 )

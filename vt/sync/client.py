@@ -9,9 +9,10 @@ member has its twin, with the same parameters).
   arrives on the loop thread itself — a sync tab read inside a `wait_until` or `expect_*`
   condition — runs directly (the portal would refuse it).
 * What a call returns is handed over as a snapshot taken in the loop thread: returned async
-  tabs and sessions (also in lists) become their sync twins; documents, elements, signals and
-  timelines are copies, so the test thread never reads a tree the loop thread writes. An
-  element is copied alone (its subtree), never the whole document.
+  tabs and sessions (also in lists, and the tabs of a scenario run, returned or failed)
+  become their sync twins; documents, elements, signals and timelines are copies, so the
+  test thread never reads a tree the loop thread writes. An element is copied alone (its
+  subtree), never the whole document.
 
     with vt.Client("http://127.0.0.1:8000") as client:
         bob = client.new_session("bob").open("/")
@@ -21,7 +22,11 @@ member has its twin, with the same parameters).
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import dataclasses
 import inspect
+import os
 import threading
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager, ExitStack
@@ -30,19 +35,23 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, Unpack, cast
 
+import anyio
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ..client.client import AsyncClient, AsyncSession, ClientOptions
 from ..client.tab import AsyncTab, ResponseInfo
 from ..client.timeline import ActionRef, Timeline
-from ..errors import ProtocolError, UsageError
+from ..errors import ProtocolError, ScenarioFailed, UsageError, VTError, hide_frames
 from ..replica.dom import Document, Element, Script
 from ..replica.signals import Signals
 from ..replica.tree import copy_subtree
-from ..scenario.runner import run_scenario
+from ..scenario.runner import ScenarioRun, run_scenario
 from ..wire.events import EventLog, StreamItem
 
 __all__ = ["Client", "Session", "Tab"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -67,13 +76,48 @@ class _Proxy:
                     "condition, say); read the tab there, act outside"
                 )
             return _snapshot(fn(), self)
-        if coroutine:
-            return self._portal.call(_finish, fn, self)
-        return self._portal.call(lambda: _snapshot(fn(), self))
+        try:
+            if coroutine:
+                return self._portal.call(_finish, fn, self)
+            return self._portal.call(lambda: _snapshot(fn(), self))
+        except Exception as exc:
+            # Re-raised in the test thread without the portal's frames (anyio,
+            # concurrent.futures), and for vt's own failures without vt's: the reason
+            # follows the test's line. A test's own condition keeps its frame.
+            # Its own cause stays; the context (what vt was handling) goes.
+            raise exc.with_traceback(_outside(exc)) from exc.__cause__
+
+
+_INTERNAL = tuple(
+    str(Path(module.__file__).parent) + os.sep
+    for module in (anyio, concurrent.futures, asyncio)
+    if module.__file__ is not None
+)
+_VT = str(Path(__file__).parents[1]) + os.sep
+
+
+def _outside(exc: BaseException) -> TracebackType | None:
+    """`exc`'s traceback without the frames of the portal's machinery (and of vt, for a
+    `VTError`)."""
+    hidden = (*_INTERNAL, _VT) if isinstance(exc, VTError) else _INTERNAL
+    frames = []
+    entry = exc.__traceback__
+    while entry is not None:
+        frames.append(entry)
+        entry = entry.tb_next
+    kept: TracebackType | None = None
+    for entry in reversed(frames):
+        if not entry.tb_frame.f_code.co_filename.startswith(hidden):
+            kept = TracebackType(kept, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return kept
 
 
 async def _finish(fn: Callable[[], Coroutine[Any, Any, Any]], proxy: _Proxy) -> Any:
-    return _snapshot(await fn(), proxy)
+    try:
+        return _snapshot(await fn(), proxy)
+    except ScenarioFailed as failed:
+        failed.run = _snapshot(failed.run, proxy)  # its tabs as twins, as a returned run's
+        raise
 
 
 def _snapshot(value: Any, proxy: _Proxy) -> Any:
@@ -93,6 +137,9 @@ def _snapshot(value: Any, proxy: _Proxy) -> Any:
         return value.copy()
     if isinstance(value, EventLog):
         return list(value)
+    if isinstance(value, ScenarioRun):
+        tabs = {name: _snapshot(tab, proxy) for name, tab in value.tabs.items()}
+        return dataclasses.replace(value, tabs=tabs, steps=list(value.steps))
     if isinstance(value, list | tuple):
         return type(value)(_snapshot(v, proxy) for v in value)
     if isinstance(value, dict):
@@ -212,6 +259,7 @@ class Tab(_Proxy):
     expect_script = _blocking(AsyncTab.expect_script)
     expect_quiet = _blocking(AsyncTab.expect_quiet)
     wait_until = _blocking(AsyncTab.wait_until)
+    wait_for_url = _blocking(AsyncTab.wait_for_url)
     select = _direct(AsyncTab.select)
     select_one = _direct(AsyncTab.select_one)
     text = _direct(AsyncTab.text)
