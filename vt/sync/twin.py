@@ -51,8 +51,11 @@ class Twin:
         self._async = target
 
     def _twin(self, cls: type[T], target: Any) -> T:
-        """A twin of class `cls` for `target`, on this twin's loop."""
-        return cls(self._portal, self._loop, target)
+        """A twin of class `cls` for `target`, on this twin's loop (made without `cls`'s
+        own constructor, which may build its async object)."""
+        made = object.__new__(cls)
+        Twin.__init__(made, self._portal, self._loop, target)
+        return made
 
     def _snapshot(self, value: Any) -> Any:
         """`value` as the caller's thread may hold it (runs in the loop thread). Families
