@@ -88,6 +88,9 @@ def test_without_a_datastar_client_settle_says_how_to_get_one(
     # The server runs in this process: with no client to find, it serves the placeholder.
     monkeypatch.delenv("VT_DATASTAR_JS", raising=False)
     monkeypatch.setattr("sys.prefix", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     user = vt_browser_users.new()
-    with pytest.raises(WaitTimeout, match=r"(?s)0 event stream\(s\) open.*Run scripts/setup"):
+    with pytest.raises(
+        WaitTimeout, match=r"(?s)0 event stream\(s\) open.*Run `vt install-browser-client`"
+    ):
         user.open("/", timeout=1)
