@@ -23,16 +23,24 @@ behind a `PlaywrightTwin`: its methods are called from the test thread as sync o
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import ExitStack
 from functools import partial
-from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 from playwright.async_api import Browser
 
 from ..defaults import WAIT_TIMEOUT
-from ..sync.twin import Snapshot, Twin, blocking, call_in_loop, direct, start_loop, twin
+from ..sync.twin import (
+    Closing,
+    Snapshot,
+    Twin,
+    blocking,
+    blocking_as,
+    call_in_loop,
+    direct,
+    start_loop,
+)
 from .chromium import launch
 from .driver import BrowserDriver
 from .errors import BrowserErrors
@@ -49,7 +57,6 @@ __all__ = [
     "SyncBrowserSession",
 ]
 
-P = ParamSpec("P")
 R = TypeVar("R")
 
 
@@ -90,19 +97,7 @@ class PlaywrightTwin(_BrowserTwin):
         return f"<sync {self._async!r}>"
 
 
-def _blocking_tab(
-    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, BrowserTab]],
-) -> Callable[Concatenate[Any, P], BrowserUser]:
-    return twin(method)
-
-
-def _blocking_tabs(
-    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, list[BrowserTab]]],
-) -> Callable[Concatenate[Any, P], list[BrowserUser]]:
-    return twin(method)
-
-
-class Chromium(PlaywrightTwin, AbstractContextManager["Chromium"]):
+class Chromium(PlaywrightTwin, Closing):
     """A Chromium running in a background event loop, launched by `vt.browser.chromium.launch`
     (`executable`: see `find_browser`; `headless`, `slow_mo`, extra `args`). Hand it to
     `BrowserUsers`; Playwright's `Browser` methods work on it directly. Close it (or leave
@@ -148,14 +143,6 @@ class Chromium(PlaywrightTwin, AbstractContextManager["Chromium"]):
         """Close the browser and stop its loop (idempotent)."""
         self._stack.close()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 class BrowserUser(_BrowserTwin):
     """The sync twin of `BrowserTab`: one page of one person (a browser context, so one
@@ -167,16 +154,16 @@ class BrowserUser(_BrowserTwin):
         return f"<BrowserUser {self._async.name}>"
 
     url = direct(BrowserTab.url)
-    open = _blocking_tab(BrowserTab.open)
+    open = blocking_as(lambda: BrowserUser)(BrowserTab.open)
     ready = blocking(BrowserTab.ready)
     settle = blocking(BrowserTab.settle)
-    reload = _blocking_tab(BrowserTab.reload)
+    reload = blocking_as(lambda: BrowserUser)(BrowserTab.reload)
     close = blocking(BrowserTab.close)
     locator = direct(BrowserTab.locator)
-    click = _blocking_tab(BrowserTab.click)
-    type = _blocking_tab(BrowserTab.type)
-    fill = _blocking_tab(BrowserTab.fill)
-    press = _blocking_tab(BrowserTab.press)
+    click = blocking_as(lambda: BrowserUser)(BrowserTab.click)
+    type = blocking_as(lambda: BrowserUser)(BrowserTab.type)
+    fill = blocking_as(lambda: BrowserUser)(BrowserTab.fill)
+    press = blocking_as(lambda: BrowserUser)(BrowserTab.press)
     action = blocking(BrowserTab.action)
     go_offline = blocking(BrowserTab.go_offline)
     go_online = blocking(BrowserTab.go_online)
@@ -230,8 +217,8 @@ class SyncBrowserSession(_BrowserTwin):
     def __repr__(self) -> str:
         return f"<SyncBrowserSession {self._async.name}>"
 
-    new_tab = _blocking_tab(BrowserSession.new_tab)
-    open = _blocking_tab(BrowserSession.open)
+    new_tab = blocking_as(lambda: BrowserUser)(BrowserSession.new_tab)
+    open = blocking_as(lambda: BrowserUser)(BrowserSession.open)
     read_cookies = blocking(BrowserSession.read_cookies)
     request = blocking(BrowserSession.request)
     save_trace = blocking(BrowserSession.save_trace)
@@ -244,7 +231,7 @@ class SyncBrowserSession(_BrowserTwin):
     driver = Snapshot["BrowserUsers"]("driver")
 
 
-class BrowserUsers(_BrowserTwin, AbstractContextManager["BrowserUsers"]):
+class BrowserUsers(_BrowserTwin, Closing):
     """A factory of isolated browser users on one server (the sync twin of
     `BrowserDriver`): each user is a new context of `browser` (its own cookies, storage and
     session), made with `context_args`.
@@ -273,19 +260,11 @@ class BrowserUsers(_BrowserTwin, AbstractContextManager["BrowserUsers"]):
     def __repr__(self) -> str:
         return f"<BrowserUsers {self._async.base_url}>"
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     close = blocking(BrowserDriver.close)
     new_session = direct(BrowserDriver.new_session)
-    new = _blocking_tab(BrowserDriver.new)
-    open = _blocking_tab(BrowserDriver.open)
-    open_many = _blocking_tabs(BrowserDriver.open_many)
+    new = blocking_as(lambda: BrowserUser)(BrowserDriver.new)
+    open = blocking_as(lambda: BrowserUser)(BrowserDriver.open)
+    open_many = blocking_as(lambda: list[BrowserUser])(BrowserDriver.open_many)
     expect_all = blocking(BrowserDriver.expect_all)
     expect_converged = blocking(BrowserDriver.expect_converged)
     expect_none = blocking(BrowserDriver.expect_none)

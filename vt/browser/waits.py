@@ -16,7 +16,7 @@ a window the same loop watches: every change within it is checked for the marker
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 from playwright.async_api import Page
@@ -132,27 +132,48 @@ async def _describe(tab: Watched) -> str:
     )
 
 
+class _FirstAnswers(Generic[T]):
+    """Per page, the first answer (not None) of `question`; a page is asked again only
+    after it changed, so many pages cost one read each per change, not one per wake-up."""
+
+    def __init__(
+        self, tabs: Sequence[Watched], question: Callable[[Watched], Awaitable[T | None]]
+    ) -> None:
+        self.tabs = tabs
+        self.question = question
+        self.answers: dict[int, T] = {}
+        self._asked: dict[int, int] = {}  # page index -> its version when last asked
+
+    async def ask(self, *, again: bool = False) -> None:
+        """Ask every page without an answer that changed since it was last asked (every
+        one of them, `again`)."""
+        for index, tab in enumerate(self.tabs):
+            if index in self.answers or (not again and self._asked.get(index) == tab.version):
+                continue
+            self._asked[index] = tab.version
+            answer = await self.question(tab)
+            if answer is not None:
+                self.answers[index] = answer
+
+    def unanswered(self) -> list[Watched]:
+        """The pages without an answer yet."""
+        return [tab for i, tab in enumerate(self.tabs) if i not in self.answers]
+
+
 async def expect_all(
     hub: Hub, tabs: Sequence[Watched], selector: str, text: str, *, timeout: float | None = None
 ) -> list[str]:
     """Wait until every tab shows `text` in an element matching `selector`; return, per tab,
     the text of the first such element."""
     wanted = collapse(text)
-    found: dict[int, str] = {}
-    checked: dict[int, int] = {}
+    shows = _FirstAnswers(tabs, lambda tab: tab.shows_text(selector, wanted))
 
     async def check() -> list[str] | None:
-        for index, tab in enumerate(tabs):
-            if index in found or checked.get(index) == tab.version:
-                continue
-            checked[index] = tab.version
-            shown = await tab.shows_text(selector, wanted)
-            if shown is not None:
-                found[index] = shown
+        await shows.ask()
+        found = shows.answers
         return [found[i] for i in range(len(tabs))] if len(found) == len(tabs) else None
 
-    def missing() -> list[Watched]:
-        return [tab for i, tab in enumerate(tabs) if i not in found]
+    missing = shows.unanswered
 
     async def closest() -> str:
         shown = [
@@ -215,22 +236,14 @@ async def expect_none(
     Raises:
         AssertionError: some page has it; the message says where.
     """
-    leaks: dict[int, str] = {}
-    checked: dict[int, int] = {}
+    leaks = _FirstAnswers(tabs, lambda tab: tab.leak(marker, since_ms))
 
     async def look() -> bool:
-        for index, tab in enumerate(tabs):
-            if index in leaks or checked.get(index) == tab.version:
-                continue
-            checked[index] = tab.version
-            where = await tab.leak(marker, since_ms)
-            if where is not None:
-                leaks[index] = where
-        return bool(leaks)
+        await leaks.ask()
+        return bool(leaks.answers)
 
     await watch(hub, window, look)
-    checked.clear()
-    await look()  # the end of the window: every page once more
-    if leaks:
-        said = "".join(f"\n  {tabs[i].name}: {where}" for i, where in leaks.items())
+    await leaks.ask(again=True)  # the end of the window: every page once more
+    if leaks.answers:
+        said = "".join(f"\n  {tabs[i].name}: {where}" for i, where in leaks.answers.items())
         raise AssertionError(f"{marker!r} reached pages that should not have it (§8):{said}")

@@ -21,12 +21,10 @@ public async member has its twin, with the same parameters).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, Unpack, cast
+from typing import Any, Unpack, cast
 
 from ..client.client import AsyncClient, AsyncSession, ClientOptions
 from ..client.tab import AsyncTab, ResponseInfo
@@ -37,11 +35,9 @@ from ..replica.signals import Signals
 from ..replica.tree import copy_subtree
 from ..scenario.runner import run_scenario
 from ..wire.events import EventLog, StreamItem
-from .twin import Snapshot, Twin, blocking, direct, start_loop, twin
+from .twin import Closing, Snapshot, Twin, blocking, blocking_as, direct, start_loop
 
 __all__ = ["Client", "Session", "Tab"]
-
-P = ParamSpec("P")
 
 
 class _ClientTwin(Twin):
@@ -66,21 +62,6 @@ class _ClientTwin(Twin):
         if isinstance(value, EventLog):
             return list(value)
         return super()._snapshot(value)
-
-
-# Typed faces of `twin` for this family's results.
-
-
-def _blocking_tab(
-    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, AsyncTab]],
-) -> Callable[Concatenate[Any, P], Tab]:
-    return twin(method)
-
-
-def _blocking_tabs(
-    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, list[AsyncTab]]],
-) -> Callable[Concatenate[Any, P], list[Tab]]:
-    return twin(method)
 
 
 class Tab(_ClientTwin):
@@ -110,7 +91,7 @@ class Tab(_ClientTwin):
     reload = blocking(AsyncTab.reload)
     goto = blocking(AsyncTab.goto)
     send_beacon = blocking(AsyncTab.send_beacon)
-    fork = _blocking_tab(AsyncTab.fork)
+    fork = blocking_as(lambda: Tab)(AsyncTab.fork)
     expect_text = blocking(AsyncTab.expect_text)
     expect_signal = blocking(AsyncTab.expect_signal)
     expect_event = blocking(AsyncTab.expect_event)
@@ -154,7 +135,7 @@ class Session(_ClientTwin):
     def __repr__(self) -> str:
         return f"<Session {self._async.name}>"
 
-    open = _blocking_tab(AsyncSession.open)
+    open = blocking_as(lambda: Tab)(AsyncSession.open)
     request = blocking(AsyncSession.request)
     close = blocking(AsyncSession.aclose)
 
@@ -163,7 +144,7 @@ class Session(_ClientTwin):
     tabs = Snapshot[list[Tab]]("tabs")
 
 
-class Client(_ClientTwin, AbstractContextManager["Client"]):
+class Client(_ClientTwin, Closing):
     """The sync twin of `AsyncClient`; takes the same arguments. Use as a context manager."""
 
     _async: AsyncClient
@@ -182,14 +163,6 @@ class Client(_ClientTwin, AbstractContextManager["Client"]):
     def __repr__(self) -> str:
         return f"<Client {self._async.base_url}>"
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def close(self) -> None:
         """End every stream, close the pool and stop the background loop."""
         if not self._closed:
@@ -204,7 +177,7 @@ class Client(_ClientTwin, AbstractContextManager["Client"]):
             Session, self._run(partial(self._async.new_session, name, profile=profile), False)
         )
 
-    open_tabs = _blocking_tabs(AsyncClient.open_tabs)
+    open_tabs = blocking_as(lambda: list[Tab])(AsyncClient.open_tabs)
     expect_all = blocking(AsyncClient.expect_all)
     expect_converged = blocking(AsyncClient.expect_converged)
     expect_none = blocking(AsyncClient.expect_none)

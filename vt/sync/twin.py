@@ -20,13 +20,24 @@ import threading
 from collections.abc import Callable, Coroutine
 from contextlib import ExitStack
 from functools import partial
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast
+from types import TracebackType
+from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, cast
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ..errors import UsageError
 
-__all__ = ["Snapshot", "Twin", "blocking", "direct", "start_loop", "twin", "unwrap"]
+__all__ = [
+    "Closing",
+    "Snapshot",
+    "Twin",
+    "blocking",
+    "blocking_as",
+    "direct",
+    "start_loop",
+    "twin",
+    "unwrap",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -78,6 +89,27 @@ class Twin:
         if coroutine:
             return self._portal.call(_finish, fn, self)
         return self._portal.call(lambda: self._snapshot(fn()))
+
+
+class Closing(Twin):
+    """A twin that owns what it runs on (a loop, a browser, contexts): `with` closes it."""
+
+    __slots__ = ()
+
+    def close(self) -> None:
+        """Close what this twin owns (idempotent)."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 async def _finish(fn: Callable[[], Coroutine[Any, Any, Any]], twin: Twin) -> Any:
@@ -132,6 +164,23 @@ def blocking(
 def direct(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
     """The twin of a plain method (run in the loop thread too), typed with its result."""
     return twin(method)
+
+
+def blocking_as(
+    kind: Callable[[], type[R]],
+) -> Callable[
+    [Callable[Concatenate[Any, P], Coroutine[Any, Any, Any]]], Callable[Concatenate[Any, P], R]
+]:
+    """`blocking`, for an async method whose result crosses as a twin: typed with `kind()`,
+    the twin's class (named in a lambda, so a class may name itself in its own body):
+    `fork = blocking_as(lambda: Tab)(AsyncTab.fork)`."""
+
+    def face(
+        method: Callable[Concatenate[Any, P], Coroutine[Any, Any, Any]],
+    ) -> Callable[Concatenate[Any, P], R]:
+        return twin(method)
+
+    return face
 
 
 class Snapshot(Generic[R]):
