@@ -38,6 +38,8 @@ timeout = 0.5
 """
 
 
+# Five scenarios in Chromium in an inner pytest run: minutes, not seconds, on a busy machine.
+@pytest.mark.timeout(360)
 def test_the_scenarios_a_new_user_met_pass_or_skip_saying_why_in_browsers(
     pytester: pytest.Pytester, vt_browser_path: Path
 ) -> None:

@@ -39,8 +39,22 @@ _READ_TAB_ID = """() => {
   return null;
 }"""
 
-# Sets bound inputs and clicks the trigger in one task of the page (see `action`).
-_FILL_AND_CLICK = """([fields, trigger]) => {
+# Finds the inputs bound to the signals and the element whose click posts the action, sets
+# the inputs and clicks, all in one task of the page (see `action`); or says why it did not.
+_FIRE = """([name, signals]) => {
+  const fields = [];
+  for (const [signal, value] of signals) {
+    const found = document.querySelectorAll(
+      `[data-bind=${JSON.stringify(signal)}], [${CSS.escape('data-bind:' + signal)}]`);
+    if (found.length !== 1) return { signal, count: found.length };
+    fields.push([found[0], value]);
+  }
+  const trigger = document.querySelector(
+    `[${CSS.escape('data-on:click')}*=${JSON.stringify('/_action/' + name + "'")}]`);
+  if (!trigger) return { trigger: 'none' };
+  if (!trigger.getClientRects().length || getComputedStyle(trigger).visibility === 'hidden') {
+    return { trigger: 'hidden' };
+  }
   for (const [el, value] of fields) {
     if (el.type === 'checkbox' || el.type === 'radio') el.checked = value === true;
     else el.value = String(value);
@@ -48,7 +62,12 @@ _FILL_AND_CLICK = """([fields, trigger]) => {
     el.dispatchEvent(new Event('change', { bubbles: true }));
   }
   trigger.click();
+  return null;
 }"""
+
+
+class _NotFired(Exception):
+    """The page did not fire the action (`_FIRE` said why)."""
 
 
 def refuse(verb: str, why: str) -> RefusedInBrowser:
@@ -290,24 +309,31 @@ class BrowserTab(PageRecord):
         cancel a request still in flight from the same element).
         """
         async with self._gesture(f"fire {name}", None) as ms:
-            fields = []
-            for signal, value in signals.items():
-                bound = self.locator(bound_to(signal))
-                if (count := await bound.count()) != 1:
+            for _ in range(2):  # a hidden trigger is waited for once, then tried again
+                try:
+                    async with self.page.expect_response(
+                        lambda r: r.request.method == "POST" and f"/_action/{name}" in r.url,
+                        timeout=ms,
+                    ) as answer:
+                        said = await self.page.evaluate(_FIRE, [name, list(signals.items())])
+                        if said is not None:
+                            raise _NotFired(said)  # no request comes: the wait is cancelled
+                    break
+                except _NotFired as not_fired:
+                    said = not_fired.args[0]
+                if "signal" in said:
                     raise refuse(
-                        f"action {name} with signal {signal!r}",
-                        f"{count} inputs bind it, a person needs exactly one",
-                    )
-                fields.append([await bound.element_handle(timeout=ms), value])
-            trigger = self.locator(f'[data-on\\:click*="/_action/{name}\'"]').first
-            if await trigger.count() == 0:
-                raise refuse(f"action {name}", f"no element's click posts /_action/{name}")
-            await trigger.wait_for(state="visible", timeout=ms)
-            handle = await trigger.element_handle(timeout=ms)
-            async with self.page.expect_response(
-                lambda r: r.request.method == "POST" and f"/_action/{name}" in r.url, timeout=ms
-            ) as answer:
-                await self.page.evaluate(_FILL_AND_CLICK, [fields, handle])
+                        f"action {name} with signal {said['signal']!r}",
+                        f"{said['count']} inputs bind it, a person needs exactly one",
+                    ) from None
+                if said["trigger"] == "none":
+                    raise refuse(
+                        f"action {name}", f"no element's click posts /_action/{name}"
+                    ) from None
+                trigger = self.locator(f'[data-on\\:click*="/_action/{name}\'"]').first
+                await trigger.wait_for(state="visible", timeout=ms)
+            else:
+                raise WaitTimeout(f"{self.name}: the element that posts {name} stayed hidden")
             response = await answer.value
             await response.finished()
         return GestureResult(response.status)
@@ -342,8 +368,13 @@ class BrowserTab(PageRecord):
     async def texts(self, selector: str) -> list[str]:
         """The visible text (`innerText`, whitespace collapsed) of every element matching
         `selector`, in document order."""
+        return await self.read_texts(selector) or []
+
+    async def read_texts(self, selector: str) -> list[str] | None:
+        """`texts(selector)`, or None while the page is between two documents (a navigation):
+        what a wait must not take for an empty page."""
         found = await self._read(lambda: self.locator(selector).all_inner_texts())
-        return [collapse(t) for t in found or []]
+        return None if found is None else [collapse(t) for t in found]
 
     async def text(self, selector: str = "body") -> str:
         """The visible text of the first element matching `selector`, whitespace collapsed

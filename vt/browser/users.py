@@ -168,6 +168,7 @@ class BrowserUser(_BrowserTwin):
     go_offline = blocking(BrowserTab.go_offline)
     go_online = blocking(BrowserTab.go_online)
     texts = blocking(BrowserTab.texts)
+    read_texts = blocking(BrowserTab.read_texts)
     text = blocking(BrowserTab.text)
     shows_text = blocking(BrowserTab.shows_text)
     leak = blocking(BrowserTab.leak)

@@ -55,7 +55,7 @@ class Watched(Protocol):
     def messages(self) -> list[PageMessage]: ...
     async def state(self) -> dict[str, Any]: ...
     async def texts(self, selector: str) -> list[str]: ...
-    async def text(self, selector: str = "body") -> str: ...
+    async def read_texts(self, selector: str) -> list[str] | None: ...
     async def shows_text(self, selector: str, text: str) -> str | None: ...
     async def leak(self, marker: str, since_ms: float) -> str | None: ...
 
@@ -204,9 +204,14 @@ async def expect_converged(
         for index, tab in enumerate(tabs):
             if checked.get(index) != tab.version:
                 checked[index] = tab.version
-                current[index] = await tab.text(selector)
+                texts = await tab.read_texts(selector)
+                if texts is None:  # between two documents: not a text, and not converged
+                    current.pop(index, None)
+                    checked.pop(index)
+                else:
+                    current[index] = texts[0] if texts else ""
         shown = set(current.values())
-        return next(iter(shown)) if len(shown) == 1 else None
+        return next(iter(shown)) if len(current) == len(tabs) and len(shown) == 1 else None
 
     async def closest() -> str:
         return "".join(f"\n    {tabs[i].name}: {text!r}" for i, text in current.items())
