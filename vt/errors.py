@@ -7,6 +7,7 @@ VTError                           the base of every exception vt raises on purpo
 │   ├── PageBootstrapError        the page GET lacks what a tab needs (tab id, seed)
 │   └── UnexpectedResponse        wrong status or content type, or a body that never came
 ├── UsageError                    the caller misused vt (closed client, bad argument)
+│   └── RefusedInBrowser          a scenario step no person can do in a browser
 ├── ScenarioError                 a scenario file breaks specs/scenario-format.md
 ├── ElementNotInteractive         click/press/type on an element that has no such binding
 ├── BrowserNotFound               no Chromium to launch (also a RuntimeError)
@@ -45,6 +46,7 @@ __all__ = [
     "MalformedEvent",
     "PageBootstrapError",
     "ProtocolError",
+    "RefusedInBrowser",
     "ScenarioError",
     "ScenarioFailed",
     "ServerFailed",
@@ -118,6 +120,12 @@ class UnexpectedResponse(ProtocolError):
 
 class UsageError(VTError):
     """vt was called in a way it does not support; the message says how to call it instead."""
+
+
+class RefusedInBrowser(UsageError):
+    """A scenario step a person cannot do in a browser (a raw request, cutting only the
+    stream, reading a signal nothing shows...): the scenario runs with vt's HTTP client
+    instead. The pytest plugin skips a browser item that meets one, naming the step."""
 
 
 class ScenarioError(VTError):

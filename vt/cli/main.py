@@ -7,6 +7,7 @@
     vt conformance URL --level sdk                             a Datastar SDK's /test endpoint
     vt serve EXAMPLE [--port N] [--datastar-js PATH]           serve a reference example
     vt spec [SECTION]                                          print specs/protocol.md (a section)
+    vt install-browser-client [--venv | --dest DIR] [--from F] fetch the Datastar client (browsers)
 
 Without a URL, each scenario runs against a fresh instance of the reference app it names,
 served on 127.0.0.1. Exit codes: 0 all passed, 1 a scenario failed, 2 usage error (a bad
@@ -138,6 +139,19 @@ def _parser() -> argparse.ArgumentParser:
     spec = commands.add_parser("spec", help="print specs/protocol.md, or one section of it")
     spec.add_argument("section", nargs="?", help="a section number, e.g. 5.3")
     spec.add_argument("--file", default="protocol.md", help="another file under specs/")
+
+    client = commands.add_parser(
+        "install-browser-client",
+        help="fetch the Datastar client the reference runtime serves (real-browser tests) "
+        "into your cache, checked by sha256",
+    )
+    where = client.add_mutually_exclusive_group()
+    where.add_argument("--venv", action="store_true", help="into this virtual environment")
+    where.add_argument("--dest", type=Path, metavar="DIR", help="into DIR")
+    client.add_argument(
+        "--from", dest="source", type=Path, metavar="FILE", help="the starhtml wheel (or the "
+        ".js) to take it from, instead of downloading it with pip",
+    )  # fmt: skip
     return parser
 
 
@@ -150,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "spec":
             print(spec_text(args.section, args.file))
             return 0
+        if args.command == "install-browser-client":
+            return _install_browser_client(args)
         return _scenarios_command(args)
     except ScenarioError as exc:
         print(f"vt: {exc}", file=sys.stderr)
@@ -157,6 +173,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LookupError, ValueError, VTError) as exc:
         print(f"vt: {exc}", file=sys.stderr)
         return 2
+
+
+def _install_browser_client(args: argparse.Namespace) -> int:
+    # The client belongs to the reference runtime (reference_impl.assets finds it).
+    from reference_impl import assets
+
+    folder = (
+        args.dest
+        or (assets.venv_datastar_js() if args.venv else assets.cached_datastar_js()).parent
+    )
+    try:
+        path, written = assets.install_datastar_js(folder, source=args.source)
+    except assets.ClientNotInstalled as exc:
+        print(f"vt install-browser-client: {exc}", file=sys.stderr)
+        return 1
+    said = "installed" if written else "already installed"
+    print(f"Datastar client v{assets.DATASTAR_VERSION} (sha256 checked) {said}: {path}")
+    return 0
 
 
 def _choose(args: argparse.Namespace) -> list[Scenario]:
