@@ -48,7 +48,7 @@ from . import http as _http
 from . import waits as _waits
 from .arrivals import Arrivals, short_id
 from .calls import ActionCalls
-from .hub import Hub
+from .hub import Hub, node_name
 from .recording import Recording
 from .timeline import ActionRef, Timeline
 
@@ -69,6 +69,8 @@ class TabOwner(Protocol):
     def tabs(self) -> list[AsyncTab]: ...
     @property
     def profile(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
     async def open(
         self, path: str = "/", *, connect: bool = True, follow_redirects: bool | None = None
     ) -> AsyncTab: ...
@@ -99,6 +101,8 @@ class AsyncTab(ActionCalls, Arrivals):
         self.hub = hub
         self.path = path
         self.label = f"{session.name}/{number}"
+        if hub.settings.nodes:  # a cluster: reports and timelines name the node (§C7)
+            self.label += f"@{node_name(session.base_url, hub.settings.nodes)}"
         self.replica = Replica.from_html("")
         self.timeline = Timeline(read_raw)
         self.responses: list[ResponseInfo] = []
@@ -129,17 +133,23 @@ class AsyncTab(ActionCalls, Arrivals):
     def __repr__(self) -> str:
         return f"<AsyncTab {self.label} {self.id_or_none!r}>"
 
+    @property
+    def base_url(self) -> str:
+        """The node this tab is pinned to: its session's (as a load balancer with cookie
+        affinity pins it); the server under test on one node."""
+        return self.session.base_url
+
     # -- page -------------------------------------------------------------------------------
 
     async def _load(self) -> None:
         for _ in range(_navigation.MAX_REDIRECTS):
-            response = await self.session.http.get(self.hub.url(self.path))
+            response = await self.session.http.get(self.url(self.path))
             info = self._record_response("GET", response)
             found = _navigation.from_response(response.status_code, info.headers, info.url)
             if found is None or not self.follow_redirects:
                 break
             self.timeline.add("page", f"GET {self.path} -> {response.status_code}")
-            self.path = _navigation.path_of(self.hub.settings.base_url, found.url or self.path)
+            self.path = _navigation.path_of(self.base_url, found.url or self.path)
         self.page = info
         if response.status_code != 200 or info.content_type != "text/html":
             self.timeline.add("page", f"GET {self.path} -> {response.status_code}")
@@ -183,7 +193,7 @@ class AsyncTab(ActionCalls, Arrivals):
         if beacon:
             await self.send_beacon()
         await self.drop()
-        self.path = _navigation.path_of(self.hub.settings.base_url, self.hub.url(path))
+        self.path = _navigation.path_of(self.base_url, self.url(path))
         await self._load()
         if reconnect:
             await self.connect()
@@ -240,7 +250,7 @@ class AsyncTab(ActionCalls, Arrivals):
         self.closed = True
         try:
             response = await self.session.http.post(
-                self.hub.url(self.close_url),
+                self.url(self.close_url),
                 content=tab_id.encode(),
                 headers={"Content-Type": "text/plain;charset=UTF-8", "Referer": self.page_url},
             )
@@ -283,7 +293,7 @@ class AsyncTab(ActionCalls, Arrivals):
         return infos[0] if infos else None
 
     async def _open_stream(self, url: str) -> ResponseInfo:
-        outgoing = stream_request(self.hub.url(url), self.signals.to_wire(), referer=self.page_url)
+        outgoing = stream_request(self.url(url), self.signals.to_wire(), referer=self.page_url)
         request = _http.build(
             self.session.http,
             outgoing,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import inspect
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from functools import partial
 from pathlib import Path
@@ -217,6 +217,7 @@ class Tab(_Proxy):
     text = _direct(AsyncTab.text)
     apply = _direct(AsyncTab.apply)
     save_artifacts = _direct(AsyncTab.save_artifacts)
+    url = _direct(AsyncTab.url)
 
     id = _Snapshot[str]("id")
     id_or_none = _Snapshot[str | None]("id_or_none")
@@ -226,6 +227,7 @@ class Tab(_Proxy):
     scripts = _Snapshot[list[Script]]("scripts")
     transcript = _Snapshot[bytes]("transcript")
     page_url = _Snapshot[str]("page_url")
+    base_url = _Snapshot[str]("base_url")
     label = _Snapshot[str]("label")
     path = _Snapshot[str]("path")
     connected = _Snapshot[bool]("connected")
@@ -252,7 +254,12 @@ class Session(_Proxy):
     request = _blocking(AsyncSession.request)
     close = _blocking(AsyncSession.aclose)
 
+    def pin(self, node: int | str) -> None:
+        """Move the session to another cluster node; see `AsyncSession.pin`."""
+        self._async.pin(node)
+
     name = _Snapshot[str]("name")
+    base_url = _Snapshot[str]("base_url")
     cookies = _Snapshot[dict[str, str]]("cookies")
     tabs = _Snapshot[list[Tab]]("tabs")
 
@@ -262,7 +269,7 @@ class Client(_Proxy, AbstractContextManager["Client"]):
 
     _async: AsyncClient
 
-    def __init__(self, base_url: str, **options: Unpack[ClientOptions]) -> None:
+    def __init__(self, base_url: str | Sequence[str], **options: Unpack[ClientOptions]) -> None:
         self._stack = ExitStack()
         portal = self._stack.enter_context(start_blocking_portal())
         super().__init__(portal, portal.call(threading.get_ident), AsyncClient(base_url, **options))
@@ -290,13 +297,14 @@ class Client(_Proxy, AbstractContextManager["Client"]):
             self._closed = True
             self._stack.close()
 
-    def new_session(self, name: str | None = None, *, profile: str | None = None) -> Session:
+    def new_session(
+        self, name: str | None = None, *, profile: str | None = None, node: int | str | None = None
+    ) -> Session:
         """A new session (its own cookie jar); see `AsyncClient.new_session`."""
         if self._closed:
             raise UsageError("the client is closed; make a new vt.Client")
-        return cast(
-            Session, self._run(partial(self._async.new_session, name, profile=profile), False)
-        )
+        made = partial(self._async.new_session, name, profile=profile, node=node)
+        return cast(Session, self._run(made, False))
 
     open_tabs = _blocking_tabs(AsyncClient.open_tabs)
     expect_all = _blocking(AsyncClient.expect_all)
@@ -305,6 +313,7 @@ class Client(_Proxy, AbstractContextManager["Client"]):
     url = _direct(AsyncClient.url)
 
     base_url = _Snapshot[str]("base_url")
+    nodes = _Snapshot[tuple[str, ...]]("nodes")
     timeout = _Snapshot[float]("timeout")
     http_timeout = _Snapshot[float]("http_timeout")
     artifacts_dir = _Snapshot[Path | None]("artifacts_dir")
