@@ -6,6 +6,7 @@
     vt conformance [URL] [--level L] [--junit-xml F] [--expect FILE]
     vt conformance URL --level sdk                             a Datastar SDK's /test endpoint
     vt serve EXAMPLE [--port N] [--datastar-js PATH]           serve a reference example
+    vt serve EXAMPLE --nodes N                                 a local cluster on NATS JetStream
     vt spec [SECTION]                                          print specs/protocol.md (a section)
 
 Without a URL, each scenario runs against a fresh instance of the reference app it names,
@@ -46,6 +47,7 @@ from ..scenario.format import (
 )
 from ..scenario.normalize import Rule
 from ..specfiles import spec_text
+from .clusters import add_cluster_arguments, serve_cluster, serve_node
 
 __all__ = ["main"]
 
@@ -134,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("example", help="chat, counter, presence, rooms, ...")
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--datastar-js", type=Path, help="the Datastar client to serve")
+    add_cluster_arguments(serve)
 
     spec = commands.add_parser("spec", help="print specs/protocol.md, or one section of it")
     spec.add_argument("section", nargs="?", help="a section number, e.g. 5.3")
@@ -321,7 +324,10 @@ def _read_expect(path: Path, scenarios: list[Scenario]) -> dict[str, str]:
 
 def _serve(args: argparse.Namespace) -> int:
     from reference_impl.serve import LOOPBACK, serve
+    from reference_impl.serve import serve_node as serve_one
 
+    if args.nodes is not None:
+        return serve_cluster(args)
     try:
         module = importlib.import_module(f"reference_impl.examples.{args.example}")
     except ImportError:
@@ -340,6 +346,10 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"vt: the {args.example} example takes no options", file=sys.stderr)
             return 2
         options["datastar_js"] = args.datastar_js
+    if args.nats:
+        return serve_node(args, factory, options, serve_one)
+    if args.fault:
+        options["faults"] = frozenset(args.fault)
     app = factory(**options)
     print(f"serving {args.example} on http://{LOOPBACK}:{args.port}/  (Ctrl-C to stop)", flush=True)
     serve(app, port=args.port, log_level="warning")
