@@ -303,13 +303,13 @@ class JetStreamBackplane:
 
     def _reordered(self, record: tuple[str, int, bytes]) -> None:
         """Fault `backplane-reorder`: live records are applied in swapped pairs (the first
-        of a pair waits for the second, or 0.2 s)."""
+        of a pair waits for the second, or 1 s)."""
         self._live += 1
         held, self._held = self._held, None
         if held is None and self._live % 2 == 1:
             self._held = record
             loop = asyncio.get_running_loop()
-            self._held_timer = loop.call_later(0.2, self._release_held)
+            self._held_timer = loop.call_later(1.0, self._release_held)
             return
         if self._held_timer is not None:
             self._held_timer.cancel()

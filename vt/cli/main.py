@@ -4,6 +4,7 @@
     vt record [URL] --scenario FILE --out DIR                  write golden streams, per tab
     vt check [URL] --scenario FILE --golden DIR [--update]     compare with the goldens
     vt conformance [URL] [--level L] [--junit-xml F] [--expect FILE]
+    vt conformance --level cluster [URL ...] [--nodes N] [--node-command TEMPLATE]
     vt conformance URL --level sdk                             a Datastar SDK's /test endpoint
     vt serve EXAMPLE [--port N] [--datastar-js PATH]           serve a reference example
     vt serve EXAMPLE --nodes N                                 a local cluster on NATS JetStream
@@ -38,6 +39,7 @@ from ..scenario.batch import (
     sdk_entries,
     write_junit,
 )
+from ..scenario.clusters import ClusterPool
 from ..scenario.format import (
     Scenario,
     ScenarioError,
@@ -70,6 +72,18 @@ def _parser() -> argparse.ArgumentParser:
             help="folder for failure reports (default test-results)",
         )
         sub.add_argument("--junit-xml", type=Path, help="write JUnit XML results here")
+        sub.add_argument(
+            "--nodes",
+            type=int,
+            help="run each scenario on a local cluster of N nodes of its app (nats-server and "
+            "N processes vt starts and stops; specs/cluster.md)",
+        )
+        sub.add_argument(
+            "--node-command",
+            metavar="TEMPLATE",
+            help="start the nodes with this command ({port} {nats} {node} {index}): a user's "
+            "own cluster, for the node and wire faults",
+        )
 
     run = commands.add_parser(
         "run",
@@ -117,7 +131,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the conformance suite (the scenarios of specs/scenarios/ written for "
         "specs/conformance-app.md) and print a table by level; --level picks any bundled level.",
     )
-    conf.add_argument("url", nargs="?", help="server (default: the embedded reference runtime)")
+    conf.add_argument(
+        "url",
+        nargs="*",
+        help="server, or a cluster's node URLs (default: the embedded reference runtime)",
+    )
     conf.add_argument(
         "--level",
         action="append",
@@ -147,6 +165,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
+    if isinstance(getattr(args, "url", None), list):  # a cluster's nodes: one URL string
+        args.url = " ".join(args.url) or None
     try:
         if args.command == "serve":
             return _serve(args)
@@ -220,8 +240,8 @@ def _scenarios_command(args: argparse.Namespace) -> int:
             print(f"{s.name:<20} {s.level:<8} {s.description}")
         return 0
     url = args.url
-    if url:
-        problem = check_url(url)
+    for one in (url or "").split():
+        problem = check_url(one)
         if problem is not None:
             print(problem, file=sys.stderr)
             return 2
@@ -239,6 +259,7 @@ def _scenarios_command(args: argparse.Namespace) -> int:
         normalizers=[Rule.parse(spec) for spec in getattr(args, "normalize", [])],
         expected=expected,
         progress=progress_stream(),
+        clusters=ClusterPool(nodes=args.nodes, command=args.node_command),
     )
     color = color_enabled(sys.stdout)
     target = url or "the embedded reference runtime (each scenario's app, on 127.0.0.1)"

@@ -309,12 +309,19 @@ class AsyncSession:
         return {c.name: c.value or "" for c in self.jar}
 
     async def open(
-        self, path: str = "/", *, connect: bool = True, follow_redirects: bool | None = None
+        self,
+        path: str = "/",
+        *,
+        connect: bool = True,
+        follow_redirects: bool | None = None,
+        node: int | str | None = None,
     ) -> AsyncTab:
         """Load a page in a new tab, as a browser would, and (unless `connect=False`) open its
         stream. Does not wait for the stream's `: ready`; call `ready()` for that.
         `follow_redirects` (default: the client's option) sets whether the page GET's
-        redirects, and the tab's later redirect scripts, are followed.
+        redirects, and the tab's later redirect scripts, are followed. `node` pins this tab
+        to another cluster node than its session's (1-based number or URL), with the
+        session's cookies: one session's tabs on two nodes.
 
         Raises:
             UnexpectedResponse: the page GET did not return 200 HTML.
@@ -323,8 +330,15 @@ class AsyncSession:
         """
         if self.closed:
             raise UsageError(f"session {self.name} is closed")
+        pinned = None if node is None else pick_node(self.hub.settings.nodes or (), node)
         tab = await open_tab(
-            self, self.hub, path, len(self.tabs) + 1, connect=False, follow=follow_redirects
+            self,
+            self.hub,
+            path,
+            len(self.tabs) + 1,
+            connect=False,
+            follow=follow_redirects,
+            node=pinned,
         )
         self.tabs.append(tab)
         if connect:

@@ -72,7 +72,12 @@ class TabOwner(Protocol):
     @property
     def base_url(self) -> str: ...
     async def open(
-        self, path: str = "/", *, connect: bool = True, follow_redirects: bool | None = None
+        self,
+        path: str = "/",
+        *,
+        connect: bool = True,
+        follow_redirects: bool | None = None,
+        node: int | str | None = None,
     ) -> AsyncTab: ...
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse: ...
 
@@ -96,13 +101,16 @@ class AsyncTab(ActionCalls, Arrivals):
       `open`'s).
     """
 
-    def __init__(self, session: TabOwner, hub: Hub, path: str, number: int) -> None:
+    def __init__(
+        self, session: TabOwner, hub: Hub, path: str, number: int, node: str | None = None
+    ) -> None:
         self.session = session
         self.hub = hub
         self.path = path
+        self.node = node  # a cluster node of its own (else its session's)
         self.label = f"{session.name}/{number}"
         if hub.settings.nodes:  # a cluster: reports and timelines name the node (§C7)
-            self.label += f"@{node_name(session.base_url, hub.settings.nodes)}"
+            self.label += f"@{node_name(node or session.base_url, hub.settings.nodes)}"
         self.replica = Replica.from_html("")
         self.timeline = Timeline(read_raw)
         self.responses: list[ResponseInfo] = []
@@ -136,8 +144,9 @@ class AsyncTab(ActionCalls, Arrivals):
     @property
     def base_url(self) -> str:
         """The node this tab is pinned to: its session's (as a load balancer with cookie
-        affinity pins it); the server under test on one node."""
-        return self.session.base_url
+        affinity pins it), or its own (`open(node=...)`); the server under test on one
+        node."""
+        return self.node or self.session.base_url
 
     # -- page -------------------------------------------------------------------------------
 
@@ -569,7 +578,7 @@ async def open_tab(
         UnexpectedResponse: the page GET did not return 200 HTML (§2.1).
         PageBootstrapError: the page has no tab id (`meta[data-signals]` with `via_tab`, §2.3).
     """
-    tab = AsyncTab(session, hub, path, number)
+    tab = AsyncTab(session, hub, path, number, options.get("node"))
     if options.get("follow") is not None:  # else the client's option
         tab.follow_redirects = bool(options["follow"])
     await tab._load()

@@ -166,6 +166,10 @@ class LocalCluster:
 
     # -- node faults ------------------------------------------------------------------------------
 
+    def alive(self, number: int) -> bool:
+        """True while node `number` runs."""
+        return self.node(number).alive
+
     def node(self, number: int) -> Process:
         """Node `number` (1-based)."""
         if not 1 <= number <= self.count:
@@ -187,7 +191,7 @@ class LocalCluster:
     # -- wire faults ------------------------------------------------------------------------------
 
     def fault(self, kind: str, target: int | str | None, options: dict[str, Any]) -> None:
-        """Apply a wire fault (`vt.cluster.toxiproxy.FAULTS`) to node `target`'s proxy (its
+        """Apply a wire fault (`vt.cluster.faults.FAULTS`) to node `target`'s proxy (its
         number), to the NATS proxies (`"nats"`, or `"nats-N"` for one node's), or to every
         node's proxy (None). `outage` without a target is a backplane outage."""
         if self.toxiproxy is None:

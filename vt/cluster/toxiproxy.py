@@ -1,10 +1,11 @@
 """Toxiproxy (github.com/Shopify/toxiproxy), driven through its HTTP API: a TCP proxy in front
 of each node (and of NATS) whose links get toxics at chosen steps of a scenario.
 
-The faults a scenario names (`FAULTS`) map to toxics: `latency` (and `jitter`), `bandwidth`
-(`rate` KB/s), `cut` (the connection closes after `bytes` more bytes, mid-event), `reset` (TCP
-RST), `stall` (nothing flows, nothing is lost, until cleared), and `outage` (the proxy is
-disabled: connections cut, new ones refused; on the NATS proxies: a backplane outage).
+The faults a scenario names (`vt.cluster.faults.FAULTS`) map to toxics: `latency` (and
+`jitter`), `bandwidth` (`rate` KB/s), `cut` (the connection closes after `bytes` more bytes,
+mid-event), `reset` (TCP RST), `stall` (nothing flows, nothing is lost, until cleared), and
+`outage` (the proxy is disabled: connections cut, new ones refused; on the NATS proxies: a
+backplane outage).
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError, VTError
+from .faults import FAULTS
 from .procs import LOOPBACK, Process, free_port
 from .tools import TOXIPROXY_SERVER, find_tool
 
-__all__ = ["FAULTS", "Toxiproxy"]
-
-FAULTS = ("latency", "bandwidth", "cut", "reset", "stall", "outage", "clear")
+__all__ = ["Toxiproxy"]
 STARTUP = 20.0  # seconds the server gets to answer its API
 
 
