@@ -5,7 +5,9 @@ base of the runner's per-run state, so the runner module keeps the protocol verb
 cluster, or the user's nodes from `--node-command`). `recover` is what a browser's reconnect
 does after a fault: a tab whose stream ended opens a new one (the server resyncs it, §5.5),
 retrying while its node is down; a tab whose session moved to another node (its node was
-killed) loads its page there (the session's state is on the backplane, §C5).
+killed) loads its page there (the session's state is on the backplane, §C5). From that step
+on, the tab does so whenever its stream ends again, as Datastar retries (a fault's effect can
+land after the step that caused it).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class ClusterVerbs:
     many: Callable[..., list[Any]]
     wait: Callable[[Step], float | None]
     _turn = 0
+    watched: set[AsyncTab]
 
     def need_control(self, step: Step) -> NodeControl:
         if self.control is None:
@@ -113,6 +116,24 @@ class ClusterVerbs:
         deadline = self.wait(step) or 10.0
         for tab in self.many(step):
             await recover(tab, deadline)
+            if tab not in self.watched:
+                self.watched.add(tab)
+                self.client.hub.start(lambda tab=tab: keep_recovering(tab, deadline))
+
+
+async def keep_recovering(tab: AsyncTab, deadline: float) -> None:
+    """Recover `tab` each time its stream ends, until the client closes; a failure is kept
+    for the tab's next wait to raise."""
+    while True:
+        while tab.connected:
+            await tab.hub.changed(tab).wait()
+        if tab.closed or getattr(tab.session, "closed", False):
+            return  # closed by the scenario, or the client is closing
+        try:
+            await recover(tab, deadline)
+        except Exception as exc:  # kept for the tab's next wait, never crashing the client
+            tab.recording.failures.append(exc)
+            return
 
 
 async def recover(tab: AsyncTab, deadline: float) -> None:

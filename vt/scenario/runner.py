@@ -204,6 +204,7 @@ class _State(ClusterVerbs):
         control: NodeControl | None = None,
     ) -> None:
         self.control = control
+        self.watched: set[AsyncTab] = set()  # tabs that reconnect when their stream ends
         self.client = client
         self.scenario = scenario
         self.run = run
