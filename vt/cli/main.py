@@ -220,7 +220,13 @@ def _for_any_app(args: argparse.Namespace, bundled: list[Scenario]) -> list[Scen
     if other:
         how = "--level LEVEL URL" if args.command == "conformance" else "NAME --url URL"
         print(f"vt {args.command}: level(s) {', '.join(other)} run only when named ({how})")
-    return [s for s in bundled if s.app is not None]
+    clusters = sorted({s.level for s in bundled if s.app is not None and not s.embedded})
+    if clusters:  # they start processes (nats-server, nodes, Toxiproxy): only when asked
+        print(
+            f"vt {args.command}: level(s) {', '.join(clusters)} run only when named "
+            "(vt conformance --level LEVEL)"
+        )
+    return [s for s in bundled if s.app is not None and s.embedded]
 
 
 def _need_url(args: argparse.Namespace, chosen: list[Scenario]) -> None:

@@ -197,7 +197,9 @@ def pytest_collection_modifyitems(
     try:
         # `--vt` adds the scenarios written for the reference apps (and any Via app); those
         # that name no app (the plain-Datastar chat level) come with `--vt-scenarios DIR`.
-        bundled = [s for s in bundled_scenarios() if s.app is not None]
+        # The cluster and faults levels need processes vt starts (a local cluster, Toxiproxy):
+        # `vt conformance --level cluster` runs them (specs/cluster.md §C9).
+        bundled = [s for s in bundled_scenarios() if s.app is not None and s.embedded]
         scenarios = bundled if settings.scenarios else []
         for folder in settings.scenario_dirs:
             scenarios.extend(load_scenarios(folder))

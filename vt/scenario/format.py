@@ -194,6 +194,12 @@ class Scenario:
     nodes: int = 1  # how many nodes vt starts for it when given no URL (specs/cluster.md)
 
     @property
+    def embedded(self) -> bool:
+        """True when it runs on one server with no process of vt's (no `nodes`, no fault or
+        node step): what `pytest --vt` and a bare `vt run` take."""
+        return self.nodes == 1 and not self.controls_nodes
+
+    @property
     def controls_nodes(self) -> bool:
         """True when a step injects a fault or kills a node: vt must start the servers."""
         return any(step.verb in NODE_VERBS for step in self.steps)
