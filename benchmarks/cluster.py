@@ -7,8 +7,9 @@ Rows, all in one run, every node a process of the cluster app (`reference_impl/e
 cluster.py`) started by `vt.cluster.LocalCluster`, every tab read by vt:
 
 * fan-out, latency to the last tab: one tab sends a message; the time until every tab shows
-  it (after one round not counted, which warms the process up). On one node without a backplane (the default runtime), on one node on NATS JetStream,
-  and on three nodes on NATS JetStream with the same number of tabs on each node;
+  it (after one round not counted, which warms the process up). On one node without a
+  backplane (the default runtime), on one node on NATS JetStream, and on three nodes on NATS
+  JetStream with the same number of tabs on each node;
 * NATS restart: the NATS server is stopped, a message is sent on node 1 (its answer waits,
   §C6), NATS is started again; the time from its start until the action is answered and until
   every tab on the three nodes shows the message.
