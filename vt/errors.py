@@ -11,6 +11,7 @@ VTError                           the base of every exception vt raises on purpo
 ├── ScenarioError                 a scenario file breaks specs/scenario-format.md
 ├── ElementNotInteractive         click/press/type on an element that has no such binding
 ├── BrowserNotFound               no Chromium to launch (also a RuntimeError)
+├── MissingTool                   no nats-server or toxiproxy-server (also a RuntimeError)
 ├── ServerFailed                  a LiveServer did not start (also a RuntimeError)
 ├── WaitTimeout                   a wait's condition did not hold in time (also a TimeoutError)
 └── CheckFailed                   a check on the app failed (also an AssertionError)
@@ -44,6 +45,7 @@ __all__ = [
     "GoldenMismatch",
     "Leak",
     "MalformedEvent",
+    "MissingTool",
     "PageBootstrapError",
     "ProtocolError",
     "RefusedInBrowser",
@@ -151,6 +153,11 @@ class ElementNotInteractive(VTError):
 
 class BrowserNotFound(VTError, RuntimeError):
     """No Chromium to launch; the message gives the reason and the fix."""
+
+
+class MissingTool(VTError, RuntimeError):
+    """A program a cluster or fault test needs (`nats-server`, `toxiproxy-server`) is not
+    installed; the message says how to install it."""
 
 
 class ServerFailed(VTError, RuntimeError):

@@ -177,7 +177,7 @@ class ActionCalls(Arrivals):
             self.signals.patch(overrides)
         outgoing = action_request(
             method,
-            self.hub.url(url),
+            self.url(url),
             self.signals.to_wire(),
             referer=self.page_url,
             headers=headers,
@@ -206,6 +206,6 @@ class ActionCalls(Arrivals):
         if signals:
             self.signals.patch(signals)
         outgoing = upload_request(
-            self.hub.url(f"/_action/{name}"), self.signals.to_wire(), files, referer=self.page_url
+            self.url(f"/_action/{name}"), self.signals.to_wire(), files, referer=self.page_url
         )
         return await self._send(outgoing, name)

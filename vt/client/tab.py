@@ -45,7 +45,7 @@ from . import http as _http
 from . import waits as _waits
 from .arrivals import short_id
 from .calls import ActionCalls
-from .hub import Hub
+from .hub import Hub, node_name
 from .recording import Recording
 from .timeline import ActionRef, Timeline
 
@@ -69,8 +69,15 @@ class TabOwner(Protocol):
     def tabs(self) -> list[AsyncTab]: ...
     @property
     def profile(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
     async def open(
-        self, path: str = "/", *, connect: bool = True, follow_redirects: bool | None = None
+        self,
+        path: str = "/",
+        *,
+        connect: bool = True,
+        follow_redirects: bool | None = None,
+        node: int | str | None = None,
     ) -> AsyncTab: ...
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse: ...
 
@@ -96,11 +103,16 @@ class AsyncTab(ActionCalls):
 
     session: TabOwner
 
-    def __init__(self, session: TabOwner, hub: Hub, path: str, number: int) -> None:
+    def __init__(
+        self, session: TabOwner, hub: Hub, path: str, number: int, node: str | None = None
+    ) -> None:
         self.session = session
         self.hub = hub
         self.path = path
+        self.node = node  # a cluster node of its own (else its session's)
         self.label = f"{session.name}/{number}"
+        if hub.settings.nodes:  # a cluster: reports and timelines name the node (§C7)
+            self.label += f"@{node_name(node or session.base_url, hub.settings.nodes)}"
         self.replica = Replica.from_html("")
         self.timeline = Timeline(read_raw)
         self.responses: list[ResponseInfo] = []
@@ -131,13 +143,20 @@ class AsyncTab(ActionCalls):
     def __repr__(self) -> str:
         return f"<AsyncTab {self.label} {self.id_or_none!r}>"
 
+    @property
+    def base_url(self) -> str:
+        """The node this tab is pinned to: its session's (as a load balancer with cookie
+        affinity pins it), or its own (`open(node=...)`); the server under test on one
+        node."""
+        return self.node or self.session.base_url
+
     # -- page -------------------------------------------------------------------------------
 
     async def _load(self) -> None:
         limit = self.hub.settings.wait_timeout
         for _ in range(_navigation.MAX_REDIRECTS):
             with anyio.move_on_after(limit) as loading:  # the whole page, not each read
-                response = await self.session.http.get(self.hub.url(self.path))
+                response = await self.session.http.get(self.url(self.path))
             if loading.cancelled_caught:
                 self.timeline.add("page", f"GET {self.path}: not answered within {limit:g}s")
                 raise UnexpectedResponse(
@@ -149,7 +168,7 @@ class AsyncTab(ActionCalls):
             if found is None or not self.follow_redirects:
                 break
             self.timeline.add("page", f"GET {self.path} -> {response.status_code}")
-            self.path = _navigation.path_of(self.hub.settings.base_url, found.url or self.path)
+            self.path = _navigation.path_of(self.base_url, found.url or self.path)
         self.page = info
         if response.status_code != 200 or info.content_type != "text/html":
             self.timeline.add("page", f"GET {self.path} -> {response.status_code}")
@@ -193,7 +212,7 @@ class AsyncTab(ActionCalls):
         if beacon:
             await self.send_beacon()
         await self.drop()
-        self.path = _navigation.path_of(self.hub.settings.base_url, self.hub.url(path))
+        self.path = _navigation.path_of(self.base_url, self.url(path))
         await self._load()
         if reconnect:
             await self.connect()
@@ -253,7 +272,7 @@ class AsyncTab(ActionCalls):
         self.closed = True
         try:
             response = await self.session.http.post(
-                self.hub.url(self.close_url),
+                self.url(self.close_url),
                 content=tab_id.encode(),
                 headers={"Content-Type": "text/plain;charset=UTF-8", "Referer": self.page_url},
             )
@@ -296,7 +315,7 @@ class AsyncTab(ActionCalls):
         return infos[0] if infos else None
 
     async def _open_stream(self, url: str) -> ResponseInfo:
-        outgoing = stream_request(self.hub.url(url), self.signals.to_wire(), referer=self.page_url)
+        outgoing = stream_request(self.url(url), self.signals.to_wire(), referer=self.page_url)
         request = _http.build(
             self.session.http,
             outgoing,
@@ -556,7 +575,7 @@ async def open_tab(
         UnexpectedResponse: the page GET did not return 200 HTML (§2.1).
         PageBootstrapError: the page has no tab id (`meta[data-signals]` with `via_tab`, §2.3).
     """
-    tab = AsyncTab(session, hub, path, number)
+    tab = AsyncTab(session, hub, path, number, options.get("node"))
     if options.get("follow") is not None:  # else the client's option
         tab.follow_redirects = bool(options["follow"])
     await tab._load()

@@ -22,6 +22,7 @@ public async member has its twin, with the same parameters).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
@@ -112,6 +113,7 @@ class Tab(_ClientTwin):
     text = direct(AsyncTab.text)
     apply = direct(AsyncTab.apply)
     save_artifacts = direct(AsyncTab.save_artifacts)
+    url = direct(AsyncTab.url)
 
     id = Snapshot[str]("id")
     id_or_none = Snapshot[str | None]("id_or_none")
@@ -121,6 +123,7 @@ class Tab(_ClientTwin):
     scripts = Snapshot[list[Script]]("scripts")
     transcript = Snapshot[bytes]("transcript")
     page_url = Snapshot[str]("page_url")
+    base_url = Snapshot[str]("base_url")
     label = Snapshot[str]("label")
     path = Snapshot[str]("path")
     connected = Snapshot[bool]("connected")
@@ -147,7 +150,12 @@ class Session(_ClientTwin):
     request = blocking(AsyncSession.request)
     close = blocking(AsyncSession.aclose)
 
+    def pin(self, node: int | str) -> None:
+        """Move the session to another cluster node; see `AsyncSession.pin`."""
+        self._async.pin(node)
+
     name = Snapshot[str]("name")
+    base_url = Snapshot[str]("base_url")
     cookies = Snapshot[dict[str, str]]("cookies")
     tabs = Snapshot[list[Tab]]("tabs")
 
@@ -157,7 +165,7 @@ class Client(_ClientTwin, Closing):
 
     _async: AsyncClient
 
-    def __init__(self, base_url: str, **options: Unpack[ClientOptions]) -> None:
+    def __init__(self, base_url: str | Sequence[str], **options: Unpack[ClientOptions]) -> None:
         self._stack = ExitStack()
         portal, loop = start_loop(self._stack)
         super().__init__(portal, loop, AsyncClient(base_url, **options))
@@ -177,13 +185,14 @@ class Client(_ClientTwin, Closing):
             self._closed = True
             self._stack.close()
 
-    def new_session(self, name: str | None = None, *, profile: str | None = None) -> Session:
+    def new_session(
+        self, name: str | None = None, *, profile: str | None = None, node: int | str | None = None
+    ) -> Session:
         """A new session (its own cookie jar); see `AsyncClient.new_session`."""
         if self._closed:
             raise UsageError("the client is closed; make a new vt.Client")
-        return cast(
-            Session, self._run(partial(self._async.new_session, name, profile=profile), False)
-        )
+        made = partial(self._async.new_session, name, profile=profile, node=node)
+        return cast(Session, self._run(made, False))
 
     open_tabs = blocking_as(lambda: list[Tab])(AsyncClient.open_tabs)
     expect_all = blocking(AsyncClient.expect_all)
@@ -192,6 +201,7 @@ class Client(_ClientTwin, Closing):
     url = direct(AsyncClient.url)
 
     base_url = Snapshot[str]("base_url")
+    nodes = Snapshot[tuple[str, ...]]("nodes")
     timeout = Snapshot[float]("timeout")
     http_timeout = Snapshot[float]("http_timeout")
     artifacts_dir = Snapshot[Path | None]("artifacts_dir")
