@@ -42,7 +42,7 @@ def test_run_passes_every_bundled_scenario_against_the_embedded_runtime(
         assert f"PASS  {name}" in out
     # Every bundled scenario written for a reference app; the plain-Datastar level names none
     # (it runs only when named, against a URL).
-    for_an_app = [s for s in vt.bundled_scenarios() if s.app is not None]
+    for_an_app = [s for s in vt.bundled_scenarios() if s.app is not None and s.embedded]
     assert f"OK: {len(for_an_app)} passed, 0 failed" in out
     assert not any(tmp_path.iterdir()), "a passing run leaves no report"
 
@@ -278,3 +278,46 @@ def test_conformance_runs_one_level_of_the_suite_against_the_embedded_app(
     rows = [line.split() for line in out.splitlines()]
     assert ["core", "5", "0", "0"] in rows
     assert ["total", "5", "0", "0"] in rows
+
+
+def test_run_takes_a_clusters_node_urls_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Two "nodes" that are one server: sessions are spread over both URLs, each sees the other.
+    with vt.LiveServer(chat.create_app()) as server:
+        nodes = [server.url, server.url + "/"]
+        assert main(["run", *nodes, "chat-fan-out", "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"against {' '.join(nodes)}" in out
+    assert "OK: 1 passed" in out
+
+
+def test_an_unreachable_node_of_several_is_named_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with vt.LiveServer(chat.create_app()) as server:
+        assert main(["run", server.url, "http://127.0.0.1:9", "chat-order"]) == 2
+    err = capsys.readouterr().err
+    assert "could not reach http://127.0.0.1:9" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["serve", "notes:create_app", "--nodes", "3"], "give --node-command"),
+        (["serve", "notes:create_app", "--nats", "nats://127.0.0.1:4222"], "--nats"),
+        (["run", "--app", "notes:create_app", "--nodes", "3"], "need --node-command"),
+        (["conformance", "--app", "notes:create_app", "--level", "faults"], "need --node-command"),
+    ],
+    ids=["serve-nodes", "serve-nats", "run-nodes", "faults-level"],
+)
+def test_a_users_app_in_one_process_is_no_cluster(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # vt can start its reference runtime's nodes, not a module:factory app's: say so, start
+    # nothing (no process, no app import).
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err
+    assert "Traceback" not in err

@@ -112,3 +112,25 @@ def test_async_tests_take_goldens_with_acheck_and_are_told_so(pytester: pytest.P
     result.assert_outcomes(passed=2)
     folder = pytester.path / "goldens" / "test_async" / "test_acheck-asyncio"
     assert "hello bob <run>" in (folder / "bob.txt").read_text()
+
+
+def test_a_sync_scenario_run_takes_its_goldens_with_check(pytester: pytest.Pytester) -> None:
+    # `vt_client.run_scenario` returns the run with sync tabs: `check` takes their goldens
+    # on the client's loop, once the streams are quiet.
+    pytester.makeconftest(CHAT_APP)
+    pytester.makeini("[pytest]\naddopts = -p no:playwright\n")
+    pytester.makepyfile(
+        test_sync="""
+        import vt
+
+        def test_check(vt_client, vt_golden):
+            scenario = next(s for s in vt.bundled_scenarios() if s.name == "chat-fan-out")
+            run = vt_client.run_scenario(scenario)
+            assert all(isinstance(tab, vt.Tab) for tab in run.tabs.values())
+            vt_golden.check(run)
+        """
+    )
+    pytester.runpytest("--vt-update-goldens").assert_outcomes(passed=1)
+    bob = pytester.path / "goldens" / "test_sync" / "test_check" / "bob.txt"
+    assert "hello bob <run>" in bob.read_text()
+    pytester.runpytest().assert_outcomes(passed=1)  # and it matches the next run

@@ -195,3 +195,40 @@ def test_scenario_goldens_are_taken_when_their_folder_exists_or_on_update(
     same = project.runpytest("--vt", "-k", "fan")
     same.assert_outcomes(passed=1, deselected=1)
     same.stdout.fnmatch_lines(["*vt goldens: 2 matched, 0 differ, 0 written*"])
+
+
+def test_vt_base_url_repeated_is_a_clusters_nodes(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two "nodes" that are one server: the client has both, the scenario items see one chat.
+    (project.path / "tests" / "test_nodes.py").write_text(
+        """
+import os
+
+def test_sessions_take_turns(vt_client, base_url):
+    node = os.environ["NODE"]
+    assert vt_client.nodes == (node, node)
+    assert base_url == vt_client.url == node  # pytest-base-url's: the first node
+    assert vt_client.new_session().open("/").label == "session1/1@n1"
+"""
+    )
+    with vt.LiveServer(chat.create_app()) as server:
+        nodes = [server.url, server.url + "/"]
+        monkeypatch.setenv("NODE", server.url)
+        args = ("--vt-base-url", nodes[0], "--vt-base-url", nodes[1])
+        project.runpytest(*args, "--vt", "-k", "fan or turns").assert_outcomes(
+            passed=2, deselected=1
+        )
+    result = project.runpytest("--vt", "--vt-base-url", nodes[0], "--vt-base-url", nodes[1])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # the server is gone: named in one line
+    assert f"vt: could not reach {nodes[0]}" in result.stderr.str()
+
+
+def test_bundled_leaves_out_the_levels_that_start_processes(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("-p", "no:playwright", "--vt-bundled", "--collect-only", "-q")
+    assert "vt::chat::chat-fan-out" in result.stdout.str()
+    assert "vt::cluster::" not in result.stdout.str()
+    assert "vt::faults::" not in result.stdout.str()
+    result = pytester.runpytest("-p", "no:playwright", "--vt-level", "faults", "--collect-only")
+    faults = [s for s in vt.bundled_scenarios() if s.level == "faults"]
+    result.stdout.fnmatch_lines([f"*collected {len(faults)} item*"])

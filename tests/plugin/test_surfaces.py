@@ -46,8 +46,9 @@ def vt_app():
 
 # The bundled scenarios by level, so the counts below follow the suite as it grows.
 # `--vt-bundled` adds those written for a reference app (a level that names none, the plain
-# Datastar chat, runs only when named with --vt-level, against a server).
-LEVEL_COUNT = Counter(s.level for s in vt.bundled_scenarios() if s.app is not None)
+# Datastar chat, runs only when named with --vt-level, against a server; the cluster and
+# faults levels, which need processes vt starts, run only when named too).
+LEVEL_COUNT = Counter(s.level for s in vt.bundled_scenarios() if s.app is not None and s.embedded)
 TOTAL = sum(LEVEL_COUNT.values())
 CHAT = LEVEL_COUNT["chat"]
 

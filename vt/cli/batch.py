@@ -1,8 +1,10 @@
 """Running a batch of scenarios for the command line: outcomes, progress, JUnit XML.
 
 Each scenario runs through the one harness (`vt.scenario.harness.run_served`) on its own event
-loop, against the given URL, the user's app (`--app`), or a fresh instance of the app it names
-(so scenarios never see each other's state). A failure leaves one report folder
+loop, against the given URL (or a cluster's node URLs), a local cluster vt starts when the
+scenario needs several nodes or faults (`ClusterPool`, reused by later scenarios), the user's
+app (`--app`), or a fresh instance of the app it names (so scenarios never see each other's
+state). A failure leaves one report folder
 (`vt/scenario/html_report.py`) under the output folder.
 """
 
@@ -24,6 +26,7 @@ import anyio
 
 from ..conformance.sdk import SDKCase, load_sdk_cases, run_sdk_cases
 from ..defaults import HTTP_TIMEOUT
+from ..scenario.clusters import ClusterPool
 from ..scenario.format import Scenario, Step
 from ..scenario.golden import GoldenResult
 from ..scenario.harness import (
@@ -83,6 +86,8 @@ class Batch:
     # The app served for a scenario when there is no URL (a fresh one per scenario); the
     # mutation check passes one that builds a deliberately broken variant.
     app: Callable[[Scenario], Any] = scenario_app
+    # The local clusters of the scenarios that need several nodes or faults (specs/cluster.md).
+    clusters: ClusterPool = field(default_factory=ClusterPool)
 
     def run(
         self, scenarios: Sequence[Scenario], report: Callable[[Outcome], None]
@@ -101,6 +106,7 @@ class Batch:
         finally:
             for thread in stopping:
                 thread.join()
+            self.clusters.close()
         return outcomes
 
     def one(
@@ -131,7 +137,8 @@ class Batch:
         take = run_served(
             scenario,
             url=self.url,
-            app=None if self.url else self.app(scenario),
+            make_app=lambda: self.app(scenario),
+            clusters=self.clusters,
             client_options={"artifacts_dir": folder / "waits"},
             goldens=goldens,
             timeout=self.timeout,

@@ -3,10 +3,13 @@
     vt run [URL] [SCENARIO|FILE ...] [--scenarios DIR]         run scenarios (bundled by default)
     vt record [URL] --scenario FILE --out DIR                  write golden streams, per tab
     vt check [URL] --scenario FILE --golden DIR [--update]     compare with the goldens
-    vt conformance [URL] [--level L] [--junit-xml F] [--expect FILE [--target NAME]]
+    vt conformance [URL ...] [--level L] [--junit-xml F] [--expect FILE [--target NAME]]
+    vt conformance --level cluster [URL ...] [--nodes N] [--node-command TEMPLATE]
     vt conformance URL --level sdk                             a Datastar SDK's /test endpoint
     vt serve EXAMPLE|module:factory [--port N] [--datastar-js PATH]
+    vt serve EXAMPLE --nodes N                                 a local cluster on NATS JetStream
     vt spec [SECTION]                                          print specs/protocol.md (a section)
+    vt install-browser-client [--venv | --dest DIR] [--from F] fetch the Datastar client (browsers)
 
 The URL is the first positional argument of every command (`vt run --url URL` is the old
 spelling, still accepted with a warning). Without a URL, each scenario runs against a fresh
@@ -36,6 +39,7 @@ from .. import __version__
 from ..conformance.sdk import load_sdk_cases
 from ..errors import VTError
 from ..scenario.apps import app_maker
+from ..scenario.clusters import ClusterPool
 from ..scenario.format import (
     Scenario,
     ScenarioError,
@@ -55,6 +59,7 @@ from .batch import (
     sdk_entries,
     write_junit,
 )
+from .clusters import add_cluster_arguments, serve_cluster, serve_node
 from .expect import read_expect
 
 __all__ = ["main"]
@@ -83,6 +88,18 @@ def _parser() -> argparse.ArgumentParser:
             metavar="MODULE:FACTORY",
             help="serve this app (an ASGI app or a factory, found from the current directory, "
             "as uvicorn finds it) instead of each scenario's own; not with a URL",
+        )
+        sub.add_argument(
+            "--nodes",
+            type=int,
+            help="run each scenario on a local cluster of N nodes of its app (nats-server and "
+            "N processes vt starts and stops; specs/cluster.md)",
+        )
+        sub.add_argument(
+            "--node-command",
+            metavar="TEMPLATE",
+            help="start the nodes with this command ({port} {nats} {node} {index}): a user's "
+            "own cluster, for the node and wire faults",
         )
 
     run = commands.add_parser(
@@ -136,7 +153,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the conformance suite (the scenarios of specs/scenarios/ written for "
         "specs/conformance-app.md) and print a table by level; --level picks any bundled level.",
     )
-    conf.add_argument("url", nargs="?", help="server (default: the embedded reference runtime)")
+    conf.add_argument(
+        "url",
+        nargs="*",
+        help="server, or a cluster's node URLs (default: the embedded reference runtime)",
+    )
     conf.add_argument(
         "--level",
         action="append",
@@ -161,10 +182,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--datastar-js", type=Path, help="the Datastar client to serve")
+    add_cluster_arguments(serve)
 
     spec = commands.add_parser("spec", help="print specs/protocol.md, or one section of it")
     spec.add_argument("section", nargs="?", help="a section number, e.g. 5.3")
     spec.add_argument("--file", default="protocol.md", help="another file under specs/")
+
+    client = commands.add_parser(
+        "install-browser-client",
+        help="fetch the Datastar client the reference runtime serves (real-browser tests) "
+        "into your cache, checked by sha256",
+    )
+    where = client.add_mutually_exclusive_group()
+    where.add_argument("--venv", action="store_true", help="into this virtual environment")
+    where.add_argument("--dest", type=Path, metavar="DIR", help="into DIR")
+    client.add_argument(
+        "--from", dest="source", type=Path, metavar="FILE", help="the starhtml wheel (or the "
+        ".js) to take it from, instead of downloading it with pip",
+    )  # fmt: skip
     return parser
 
 
@@ -190,12 +225,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _command(args: argparse.Namespace) -> int:
+    if isinstance(getattr(args, "url", None), list):  # a cluster's nodes: one URL string
+        args.url = " ".join(args.url) or None
     try:
         if args.command == "serve":
             return _serve(args)
         if args.command == "spec":
             print(spec_text(args.section, args.file))
             return 0
+        if args.command == "install-browser-client":
+            return _install_browser_client(args)
         return _scenarios_command(args)
     except ScenarioError as exc:
         print(f"vt: {exc}", file=sys.stderr)
@@ -203,6 +242,24 @@ def _command(args: argparse.Namespace) -> int:
     except (LookupError, ValueError, VTError) as exc:
         print(f"vt: {exc}", file=sys.stderr)
         return 2
+
+
+def _install_browser_client(args: argparse.Namespace) -> int:
+    # The client belongs to the reference runtime (reference_impl.assets finds it).
+    from reference_impl import assets
+
+    folder = (
+        args.dest
+        or (assets.venv_datastar_js() if args.venv else assets.cached_datastar_js()).parent
+    )
+    try:
+        path, written = assets.install_datastar_js(folder, source=args.source)
+    except assets.ClientNotInstalled as exc:
+        print(f"vt install-browser-client: {exc}", file=sys.stderr)
+        return 1
+    said = "installed" if written else "already installed"
+    print(f"Datastar client v{assets.DATASTAR_VERSION} (sha256 checked) {said}: {path}")
+    return 0
 
 
 def _choose(args: argparse.Namespace) -> list[Scenario]:
@@ -241,9 +298,15 @@ def _for_any_app(args: argparse.Namespace, bundled: list[Scenario]) -> list[Scen
     chat of targets/README.md) run only when named, against a URL; say so."""
     other = sorted({s.level for s in bundled if s.app is None})
     if other:
-        how = "--level LEVEL URL" if args.command == "conformance" else "NAME --url URL"
+        how = "--level LEVEL URL" if args.command == "conformance" else "URL NAME"
         print(f"vt {args.command}: level(s) {', '.join(other)} run only when named ({how})")
-    return [s for s in bundled if s.app is not None]
+    clusters = sorted({s.level for s in bundled if s.app is not None and not s.embedded})
+    if clusters:  # they start processes (nats-server, nodes, Toxiproxy): only when asked
+        print(
+            f"vt {args.command}: level(s) {', '.join(clusters)} run only when named "
+            "(vt conformance --level LEVEL)"
+        )
+    return [s for s in bundled if s.app is not None and s.embedded]
 
 
 def _need_url(args: argparse.Namespace, chosen: list[Scenario]) -> None:
@@ -253,12 +316,14 @@ def _need_url(args: argparse.Namespace, chosen: list[Scenario]) -> None:
 
 
 def _run_url(args: argparse.Namespace) -> None:
-    """`vt run`'s URL: its first positional argument when that is a URL (one spelling across
-    commands); `--url` is the old spelling, accepted with a warning."""
+    """`vt run`'s URL: its first positional arguments that are URLs (one spelling across
+    commands; several are a cluster's nodes); `--url` is the old spelling, accepted with a
+    warning."""
     args.names = list(args.scenarios)
-    args.url = None
-    if args.names and _URLISH.match(args.names[0]):
-        args.url = args.names.pop(0)
+    urls = []
+    while args.names and _URLISH.match(args.names[0]):
+        urls.append(args.names.pop(0))
+    args.url = " ".join(urls) or None
     if args.old_url:
         shown = " ".join(["vt run", args.old_url, *(args.names or ["SCENARIO"])])
         print(f"vt: --url is deprecated: give the URL first, as `{shown}`", file=sys.stderr)
@@ -275,8 +340,19 @@ def _scenarios_command(args: argparse.Namespace) -> int:
     if args.app and args.url:
         print("vt: give a URL or --app, not both", file=sys.stderr)
         return 2
-    maker = app_maker(args.app) if args.app else None
     scenarios = _choose(args)
+    if (
+        args.app
+        and not args.node_command
+        and (args.nodes or not all(s.embedded for s in scenarios))
+    ):
+        print(
+            "vt: --app serves your app in one process; a cluster's nodes (--nodes, or a "
+            "scenario's nodes and faults) need --node-command, how to start one node",
+            file=sys.stderr,
+        )
+        return 2
+    maker = app_maker(args.app) if args.app else None
     sdk = args.command == "conformance" and SDK_LEVEL in (args.level or [])
     if sdk and not args.url:
         print(f"vt: the {SDK_LEVEL} level needs the URL of a server serving /test", file=sys.stderr)
@@ -306,6 +382,7 @@ def _scenarios_command(args: argparse.Namespace) -> int:
         normalizers=[Rule.parse(spec) for spec in getattr(args, "normalize", [])],
         expected=expected,
         progress=progress_stream(),
+        clusters=ClusterPool(nodes=args.nodes, command=args.node_command),
     )
     if maker is not None:
         batch.app = lambda _: maker()
@@ -383,6 +460,7 @@ def _serve(args: argparse.Namespace) -> int:
     """`vt serve`: a bundled example by name, or the user's app by `module:factory`."""
     from reference_impl.app import App
     from reference_impl.serve import LOOPBACK, serve
+    from reference_impl.serve import serve_node as serve_one
 
     examples = _bundled_examples()
     listing = (
@@ -393,9 +471,21 @@ def _serve(args: argparse.Namespace) -> int:
     if name is None:
         print(f"vt serve: which app? {listing}", file=sys.stderr)
         return 2
+    if args.nodes is not None:
+        if ":" in name and not args.node_command:
+            print(
+                "vt: --nodes serves bundled examples on the reference runtime; for your app, "
+                "give --node-command (how to start one node)",
+                file=sys.stderr,
+            )
+            return 2
+        return serve_cluster(args)
     if ":" in name:
-        if args.datastar_js is not None:
-            print("vt: --datastar-js is for the bundled examples", file=sys.stderr)
+        if args.datastar_js is not None or args.nats or args.fault:
+            print(
+                "vt: --datastar-js, --nats and --fault are for the bundled examples",
+                file=sys.stderr,
+            )
             return 2
         app = app_maker(name)()
     elif name in examples:
@@ -409,6 +499,10 @@ def _serve(args: argparse.Namespace) -> int:
                 print(f"vt: the {name} example takes no options", file=sys.stderr)
                 return 2
             options["datastar_js"] = args.datastar_js
+        if args.nats:
+            return serve_node(args, factory, options, serve_one)
+        if args.fault:
+            options["faults"] = frozenset(args.fault)
         app = factory(**options)
     else:
         print(f"vt: no bundled example {name!r}; {listing}", file=sys.stderr)

@@ -1,7 +1,8 @@
 """A tab's backend actions, as Datastar sends them: `post`, `get`, `put`, `patch`, `delete`,
-`fetch`, and Via's `action` and `upload`.
+`fetch`, and Via's `action` and `upload`, and `_send`, which sends each and applies its
+response as the browser does (read to its end, within the wait deadline).
 
-`ActionCalls` is the base of `AsyncTab` (which sends the requests they build, in `_send`).
+`ActionCalls` is the base of `AsyncTab`.
 Which calls apply depends on the tab's profile (`vt.page.profile`): on a plain Datastar page
 `action` and `upload` (Via's routes, §4.1) raise `UsageError` naming the call to use instead,
 rather than posting to a route the app does not have.
@@ -9,26 +10,92 @@ rather than posting to a route the app does not have.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
+import anyio
+
+from ..errors import UnexpectedResponse, hide_frames
+from ..page import navigation as _navigation
 from ..page.profile import via_only
-from ..page.requests import ActionResult, Outgoing, action_request, upload_request
+from ..page.requests import (
+    ActionResult,
+    Outgoing,
+    ResponseReader,
+    action_request,
+    upload_request,
+)
 from ..replica.signals import reject_local
-from .expect import TabView
+from ..wire.events import StreamItem
+from . import http as _http
+from .arrivals import Arrivals
 
 __all__ = ["ActionCalls"]
 
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
-class ActionCalls(TabView):
+
+class _Sender(Protocol):
+    @property
+    def http(self) -> _http.AsyncHTTPClient: ...
+
+
+class ActionCalls(Arrivals):
     """The request side of a tab. `profile` is ``via`` or ``datastar`` once the page loaded."""
 
-    profile: str
+    session: _Sender
+
+    async def _follow(self) -> None:
+        raise NotImplementedError  # AsyncTab follows navigations (new page loads)
 
     async def _send(
         self, outgoing: Outgoing, name: str, follow: bool | None = None
     ) -> ActionResult:
-        raise NotImplementedError  # AsyncTab sends: this class only builds the requests
+        ref = self.hub.record_action(self.label, name)
+        if follow is False or (follow is None and not self.follow_redirects):
+            self._unfollowed.add(ref)
+        self.timeline.add("action", name, None, ref)
+        request = _http.build(self.session.http, outgoing)
+        response = await self.session.http.send(request, stream=True)
+        events: list[StreamItem] = []
+        limit = self.hub.settings.wait_timeout
+        try:
+            info = self._record_response(outgoing.method, response)
+            reader = ResponseReader(info)
+            # Applied as they arrive, as the browser does with a streamed response; read
+            # to its end, so bounded by the wait deadline (a response that never ends fails).
+            with anyio.move_on_after(limit) as reading:
+                async for chunk in response.aiter_bytes():
+                    events.extend(self._take_response_items(reader.feed(chunk), ref))
+            if reading.cancelled_caught:
+                raise UnexpectedResponse(
+                    f"{name} -> {response.status_code} {info.content_type!r}: the response "
+                    f"did not end within {limit:g}s (vt reads an action's response to its end)",
+                    section="4.2",
+                    raw=bytes(reader.body)[:4096],
+                )
+            events.extend(self._take_response_items(reader.close(), ref))
+        finally:
+            await response.aclose()
+        elapsed = (time.monotonic() - ref.at) * 1000
+        self.timeline.add(
+            "response", f"{name} -> {response.status_code} ({elapsed:.0f} ms)", info, ref
+        )
+        event = reader.final_event()
+        if event is not None:
+            events.append(event)
+            self.response_origin[len(self.events)] = ref
+            self._apply(event, ref, " (in the response)")
+        redirect = _navigation.from_response(response.status_code, info.headers, info.url)
+        if redirect is not None:
+            self._navigate_later(redirect, ref)
+        self._changed()
+        if self._pending is not None:
+            await self._follow()
+        body = bytes(reader.body)
+        return ActionResult(name, response.status_code, info.headers, body, tuple(events))
 
     async def action(
         self, name: str, /, *, follow_redirects: bool | None = None, **signals: Any
@@ -111,7 +178,7 @@ class ActionCalls(TabView):
             self.signals.patch(overrides)
         outgoing = action_request(
             method,
-            self.hub.url(url),
+            self.url_of(url),
             self.signals.to_wire(),
             referer=self.page_url,
             headers=headers,
@@ -140,6 +207,6 @@ class ActionCalls(TabView):
         if signals:
             self.signals.patch(signals)
         outgoing = upload_request(
-            self.hub.url(f"/_action/{name}"), self.signals.to_wire(), files, referer=self.page_url
+            self.url_of(f"/_action/{name}"), self.signals.to_wire(), files, referer=self.page_url
         )
         return await self._send(outgoing, name)

@@ -17,12 +17,12 @@ group, change event, last action, options) comes down to it as a `Hub`.
 
 from __future__ import annotations
 
-import time
 from typing import Any, Protocol
 
 import anyio
 
-from ..errors import ProtocolError, UnexpectedResponse, UsageError
+from ..defaults import QUIET_WINDOW
+from ..errors import ProtocolError, UnexpectedResponse, UsageError, hide_frames
 from ..page import flows as _flows
 from ..page import navigation as _navigation
 from ..page.bindings import Assign, Fetch, describe_effects
@@ -31,28 +31,28 @@ from ..page.profile import via_only
 from ..page.reader import read_page
 from ..page.requests import (
     ActionResult,
-    Outgoing,
     ResponseInfo,
-    ResponseReader,
     stream_request,
 )
 from ..replica.dom import Element
 from ..replica.replica import Replica
 from ..wire.events import (
     EventLog,
-    StreamItem,
     read_raw,
 )
 from ..wire.feed import ItemFeed
 from . import http as _http
 from . import waits as _waits
-from .arrivals import Arrivals, short_id
+from .arrivals import short_id
 from .calls import ActionCalls
-from .hub import Hub
+from .hub import Hub, node_name
 from .recording import Recording
 from .timeline import ActionRef, Timeline
 
 __all__ = ["ActionResult", "AsyncTab", "ResponseInfo", "TabOwner", "open_tab"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 
 class TabOwner(Protocol):
@@ -69,13 +69,20 @@ class TabOwner(Protocol):
     def tabs(self) -> list[AsyncTab]: ...
     @property
     def profile(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
     async def open(
-        self, path: str = "/", *, connect: bool = True, follow_redirects: bool | None = None
+        self,
+        path: str = "/",
+        *,
+        connect: bool = True,
+        follow_redirects: bool | None = None,
+        node: int | str | None = None,
     ) -> AsyncTab: ...
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse: ...
 
 
-class AsyncTab(ActionCalls, Arrivals):
+class AsyncTab(ActionCalls):
     """One page load: a replica of the page, its signals, its stream and its timeline.
 
     Made by `AsyncSession.open` (or `fork`). Attributes worth knowing:
@@ -94,11 +101,18 @@ class AsyncTab(ActionCalls, Arrivals):
       `open`'s).
     """
 
-    def __init__(self, session: TabOwner, hub: Hub, path: str, number: int) -> None:
+    session: TabOwner
+
+    def __init__(
+        self, session: TabOwner, hub: Hub, path: str, number: int, node: str | None = None
+    ) -> None:
         self.session = session
         self.hub = hub
         self.path = path
+        self.node = node  # a cluster node of its own (else its session's)
         self.label = f"{session.name}/{number}"
+        if hub.settings.nodes:  # a cluster: reports and timelines name the node (§C7)
+            self.label += f"@{node_name(node or session.base_url, hub.settings.nodes)}"
         self.replica = Replica.from_html("")
         self.timeline = Timeline(read_raw)
         self.responses: list[ResponseInfo] = []
@@ -130,17 +144,32 @@ class AsyncTab(ActionCalls, Arrivals):
     def __repr__(self) -> str:
         return f"<AsyncTab {self.label} {self.id_or_none!r}>"
 
+    @property
+    def base_url(self) -> str:
+        """The node this tab is pinned to: its session's (as a load balancer with cookie
+        affinity pins it), or its own (`open(node=...)`); the server under test on one
+        node."""
+        return self.node or self.session.base_url
+
     # -- page -------------------------------------------------------------------------------
 
     async def _load(self) -> None:
+        limit = self.hub.settings.wait_timeout
         for _ in range(_navigation.MAX_REDIRECTS):
-            response = await self.session.http.get(self.hub.url(self.path))
+            with anyio.move_on_after(limit) as loading:  # the whole page, not each read
+                response = await self.session.http.get(self.url_of(self.path))
+            if loading.cancelled_caught:
+                self.timeline.add("page", f"GET {self.path}: not answered within {limit:g}s")
+                raise UnexpectedResponse(
+                    f"GET {self.path} was not answered in full within {limit:g}s",
+                    section="2.1",
+                )
             info = self._record_response("GET", response)
             found = _navigation.from_response(response.status_code, info.headers, info.url)
             if found is None or not self.follow_redirects:
                 break
             self.timeline.add("page", f"GET {self.path} -> {response.status_code}")
-            self.path = _navigation.path_of(self.hub.settings.base_url, found.url or self.path)
+            self.path = _navigation.path_of(self.base_url, found.url or self.path)
         self.page = info
         if response.status_code != 200 or info.content_type != "text/html":
             self.timeline.add("page", f"GET {self.path} -> {response.status_code}")
@@ -184,7 +213,7 @@ class AsyncTab(ActionCalls, Arrivals):
         if beacon:
             await self.send_beacon()
         await self.drop()
-        self.path = _navigation.path_of(self.hub.settings.base_url, self.hub.url(path))
+        self.path = _navigation.path_of(self.base_url, self.url_of(path))
         await self._load()
         if reconnect:
             await self.connect()
@@ -207,6 +236,9 @@ class AsyncTab(ActionCalls, Arrivals):
             self._navigating = None
             done.set()
             self._changed()
+
+    def _moving(self) -> bool:
+        return self._pending is not None or self._navigating is not None
 
     async def fork(self, path: str | None = None) -> AsyncTab:
         """Open another tab in the same session (shares cookies, so `StateSess` too)."""
@@ -241,7 +273,7 @@ class AsyncTab(ActionCalls, Arrivals):
         self.closed = True
         try:
             response = await self.session.http.post(
-                self.hub.url(self.close_url),
+                self.url_of(self.close_url),
                 content=tab_id.encode(),
                 headers={"Content-Type": "text/plain;charset=UTF-8", "Referer": self.page_url},
             )
@@ -284,16 +316,29 @@ class AsyncTab(ActionCalls, Arrivals):
         return infos[0] if infos else None
 
     async def _open_stream(self, url: str) -> ResponseInfo:
-        outgoing = stream_request(self.hub.url(url), self.signals.to_wire(), referer=self.page_url)
+        outgoing = stream_request(self.url_of(url), self.signals.to_wire(), referer=self.page_url)
         request = _http.build(
             self.session.http,
             outgoing,
             timeout=_http.stream_timeout(self.hub.settings.http_timeout),
         )
-        response = await self.session.http.send(request, stream=True)
+        limit = self.hub.settings.wait_timeout
+        deadline = anyio.current_time() + limit
+        # The connect is bounded by `http_timeout`, the reads of a stream by nothing (a quiet
+        # stream is no error); the headers, flushed at once (§5.1), by the wait deadline.
+        with anyio.move_on_after(limit):
+            response = await self.session.http.send(request, stream=True)
+        if anyio.current_time() >= deadline:
+            self.timeline.add("connect", f"stream: no response headers within {limit:g}s")
+            self._changed()
+            raise UnexpectedResponse(
+                f"GET {url} for tab {self.label} sent no response headers within {limit:g}s; "
+                "a stream's headers are flushed at once",
+                section="5.1",
+            )
         info = self._record_response("GET", response)
         if response.status_code != 200 or info.content_type != "text/event-stream":
-            body = await _http.read_bounded(response)
+            body = await _http.read_bounded(response, deadline - anyio.current_time())
             await response.aclose()
             self.timeline.add(
                 "connect", f"stream refused: {response.status_code} {info.content_type!r}"
@@ -307,6 +352,7 @@ class AsyncTab(ActionCalls, Arrivals):
             )
         number, _ = self.recording.open()
         self.connected = True
+        self._quiet_since = anyio.current_time()
         if info.headers.get("content-encoding", "identity") != "identity":
             # A compressed stream omits `: ready` (§5.3.2, §5.6): its 200 and headers are all
             # the sign of a subscription a browser gets.
@@ -355,9 +401,15 @@ class AsyncTab(ActionCalls, Arrivals):
 
         Opens the stream first if it is not open. Events that came before `: ready` (queued
         patches, a resync) are applied and kept, not discarded. A navigation in progress is
-        waited for first. A compressed stream has no `: ready` (§5.6): its 200 counts. On a
-        plain Datastar page, ready means every stream answered 200 `text/event-stream` and,
-        when the client was given a `ready_signal` (`vt.ReadySignal`), that the app sent it.
+        waited for first. A compressed stream has no `: ready` (§5.6): its 200 counts.
+
+        A plain Datastar page has no `: ready`. There, ready means every stream the page opens
+        answered 200 `text/event-stream`, and then: with the client's `ready_signal`
+        (`vt.ReadySignal`), that the app sent it; without one, that the streams have been
+        quiet for the quiet window (`vt.defaults.QUIET_WINDOW`, 0.3 s: no patch since the
+        last stream opened, or since the last patch), so the events an app sends on connect
+        are applied and the reads that follow (`signals`, `text`) are current. Streams that
+        never pause that long are ready at the wait deadline.
         """
         if self._navigating is not None:
             await self._navigating.wait()
@@ -370,6 +422,9 @@ class AsyncTab(ActionCalls, Arrivals):
                 await self.wait_until(
                     lambda: test(self) or None, description=rule.describe(), timeout=timeout
                 )
+            elif opened:
+                limit = self.hub.settings.wait_timeout if timeout is None else timeout
+                await _waits.quiet(self.hub, QUIET_WINDOW, limit, lambda: self._quiet_since)
             return
         number = self.recording.connections
         await _waits.wait_for(
@@ -392,46 +447,6 @@ class AsyncTab(ActionCalls, Arrivals):
         """Drop the stream and open a new one (the server resyncs, §5.5)."""
         await self.drop()
         return await self.connect()
-
-    # -- requests, as Datastar sends them (built by the base, `vt.client.calls`)
-    # ---------------------
-
-    async def _send(
-        self, outgoing: Outgoing, name: str, follow: bool | None = None
-    ) -> ActionResult:
-        ref = self.hub.record_action(self.label, name)
-        if follow is False or (follow is None and not self.follow_redirects):
-            self._unfollowed.add(ref)
-        self.timeline.add("action", name, None, ref)
-        request = _http.build(self.session.http, outgoing)
-        response = await self.session.http.send(request, stream=True)
-        events: list[StreamItem] = []
-        try:
-            info = self._record_response(outgoing.method, response)
-            reader = ResponseReader(info)
-            # Applied as they arrive, as the browser does with a streamed response.
-            async for chunk in response.aiter_bytes():
-                events.extend(self._take_response_items(reader.feed(chunk), ref))
-            events.extend(self._take_response_items(reader.close(), ref))
-        finally:
-            await response.aclose()
-        elapsed = (time.monotonic() - ref.at) * 1000
-        self.timeline.add(
-            "response", f"{name} -> {response.status_code} ({elapsed:.0f} ms)", info, ref
-        )
-        event = reader.final_event()
-        if event is not None:
-            events.append(event)
-            self.response_origin[len(self.events)] = ref
-            self._apply(event, ref, " (in the response)")
-        redirect = _navigation.from_response(response.status_code, info.headers, info.url)
-        if redirect is not None:
-            self._navigate_later(redirect, ref)
-        self._changed()
-        if self._pending is not None:
-            await self._follow()
-        body = bytes(reader.body)
-        return ActionResult(name, response.status_code, info.headers, body, tuple(events))
 
     # -- gestures (the rules: vt.page.flows) ----------------------------------------------------
 
@@ -561,7 +576,7 @@ async def open_tab(
         UnexpectedResponse: the page GET did not return 200 HTML (§2.1).
         PageBootstrapError: the page has no tab id (`meta[data-signals]` with `via_tab`, §2.3).
     """
-    tab = AsyncTab(session, hub, path, number)
+    tab = AsyncTab(session, hub, path, number, options.get("node"))
     if options.get("follow") is not None:  # else the client's option
         tab.follow_redirects = bool(options["follow"])
     await tab._load()

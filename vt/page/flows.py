@@ -21,7 +21,7 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias
 
-from ..errors import ElementNotInteractive
+from ..errors import ElementNotInteractive, hide_frames
 from ..replica.dom import Document, Element
 from ..replica.signals import Signals
 from .bindings import (
@@ -50,6 +50,9 @@ __all__ = [
     "run",
     "type_text",
 ]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 TEXT_FIELDS = frozenset(
     {"", "text", "search", "email", "url", "tel", "password", "number", "date", "time"}

@@ -14,13 +14,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import PageBootstrapError
+from ..errors import PageBootstrapError, hide_frames
 from ..js.expr import ExpressionError
 from ..replica.dom import Document
 from ..replica.signals import merge_patch
 from .profile import TAB_KEY, resolve_profile
 
 __all__ = ["PageInfo", "read_page"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 DEFAULT_STREAM_URL = "/_sse"
 DEFAULT_CLOSE_URL = "/_sse/close"

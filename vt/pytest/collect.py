@@ -71,13 +71,19 @@ class ScenarioFile(pytest.File):
 class BundledScenarios(pytest.Collector):
     """vt's own scenarios of the levels asked for (`vt::<level>::<name>`)."""
 
-    levels: tuple[str, ...] = ()  # empty: every level written for a reference app
+    levels: tuple[str, ...] = ()  # empty: every level written for a reference app (embedded)
 
     def collect(self) -> Iterable[pytest.Item]:
         """One item per bundled scenario of the chosen levels."""
         items: list[pytest.Item] = []
         for scenario in bundled_scenarios():
-            chosen = scenario.level in self.levels if self.levels else scenario.app is not None
+            # Every level written for a reference app, but those that need vt's processes
+            # (the cluster and faults levels) only when named.
+            chosen = (
+                scenario.level in self.levels
+                if self.levels
+                else scenario.app is not None and scenario.embedded
+            )
             if chosen:
                 name = f"{scenario.level}::{scenario.name}"
                 items.extend(scenario_items(self, scenario, name, bundled=True))

@@ -11,6 +11,8 @@ Fixtures:
   `strict`, `accept_encoding`, ...); override it as pytest-playwright's `browser_context_args`.
 * `vt_client` — a `vt.Client` (sync) for that server; closes its sessions after the test.
 * `vt_async_client` — a `vt.AsyncClient` for async tests (anyio's plugin, or pytest-asyncio).
+* `vt_clusters` — the local clusters vt starts for scenario items of the cluster and faults
+  levels (session-scoped).
 * `vt_golden` — compare tabs' normalised streams with golden files (`--vt-update-goldens`),
   keyed by test file and test name.
 
@@ -54,6 +56,7 @@ from .settings import (
 if TYPE_CHECKING:
     from vt import AsyncClient, Client
     from vt.pytest.goldens import GoldenLedger, VTGolden
+    from vt.scenario.clusters import ClusterPool
 
 __all__ = ["GoldenSummary", "VTConfig", "artifacts_dir", "vt_settings"]
 
@@ -96,9 +99,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--vt-base-url",
         dest="vt_base_url",
+        action="append",
         default=None,
-        help=f"test the server at this URL instead of serving vt_app (env {BASE_URL_ENV}; "
-        "else pytest-base-url's --base-url)",
+        help="test the server at this URL instead of serving vt_app; repeat it (or separate "
+        "URLs with commas) for a cluster's nodes: sessions are spread across them, each "
+        f"tab pinned to its node (env {BASE_URL_ENV}; else pytest-base-url's --base-url)",
     )
     group.addoption(
         "--vt-timeout",
@@ -155,7 +160,7 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = resolve(config)
     config.stash[CONFIG] = settings
     if settings.base_url and getattr(config.option, "base_url", "absent") is None:
-        config.option.base_url = settings.base_url  # pytest-base-url's `base_url` fixture
+        config.option.base_url = settings.first_url  # pytest-base-url's `base_url`
     for path in settings.scenario_paths:
         _collect_too(config, path)
     if settings.scenarios:
@@ -353,6 +358,20 @@ def vt_server(request: pytest.FixtureRequest, vt_app: Any) -> Iterator[Any]:
         text = "\n".join(server.errors[-50:])
         request.node.add_report_section("teardown", "vt server errors", text)
         request.node.user_properties.append(("vt_server_errors", text))
+
+
+@pytest.fixture(scope="session")
+def vt_clusters() -> Iterator[ClusterPool]:
+    """The local clusters (nats-server, nodes, Toxiproxy) of the scenario items that need
+    several nodes or faults (`--vt-level cluster`), started on first use and reused by the
+    worker's later items; all stopped when the session ends."""
+    from vt.scenario.clusters import ClusterPool
+
+    pool = ClusterPool()
+    try:
+        yield pool
+    finally:
+        pool.close()
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ REPORT_FILES = ("report.html", "waits", "*.sse", "screenshot-*.png", "sse-*.json
 class VTConfig:
     """The plugin's settings for this run (from the command line, ini file and environment)."""
 
-    base_url: str | None
+    base_url: str | None  # a server, or a cluster's node URLs separated by spaces
     timeout: float
     output: Path
     scenarios: bool  # --vt: the project's scenario folders
@@ -60,6 +60,12 @@ class VTConfig:
     # The URL came from vt's own settings (not only from pytest-base-url's --base-url, which
     # tests that never touch vt may use): it is checked once, when the run starts.
     check_url: bool = False
+
+    @property
+    def first_url(self) -> str | None:
+        """The server's URL, or a cluster's first node (`base_url` may hold several URLs,
+        separated by spaces or commas)."""
+        return self.base_url.replace(",", " ").split()[0] if self.base_url else None
 
     def wants(self, path: Path, session: pytest.Session) -> bool:
         """Whether the `.toml` file `path` is a scenario file of this run: named on the
@@ -88,8 +94,9 @@ CONFIG = pytest.StashKey[VTConfig]()
 
 def resolve(config: pytest.Config) -> VTConfig:
     """The run's settings: each option, else its ini value, else its default."""
+    given = config.getoption("vt_base_url")  # repeated for a cluster's nodes
     own_url = (
-        config.getoption("vt_base_url")
+        (" ".join(given) if given else None)
         or config.getini("vt_base_url")
         or os.environ.get(BASE_URL_ENV)
         or None

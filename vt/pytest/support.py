@@ -10,15 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from anyio.from_thread import start_blocking_portal
 
 from ..client.client import AsyncClient
 from ..client.report import slug
+from ..errors import RefusedInBrowser, VTError
 from ..scenario.format import Scenario
 from ..scenario.harness import (
     GoldenPlan,
@@ -135,14 +134,16 @@ def make_scenario_test(scenario: Scenario, *, bundled: bool) -> Callable[..., No
 
     def test(request: pytest.FixtureRequest, vt_app: Any, vt_client_options: Any) -> None:
         settings = vt_settings(request)
-        app = vt_app
-        if app is None and not settings.base_url:
-            if scenario.app is None:
-                if bundled:
-                    # Written for any server (the plain-Datastar chat level): no app of its own.
-                    pytest.skip(f"{scenario.name} names no app: give --vt-base-url or a vt_app")
-                pytest.fail(NO_APP_MESSAGE, pytrace=False)
-            app = scenario_app(scenario)
+        # Several nodes, or node and wire faults: on local clusters vt starts (one pool per
+        # worker), unless --vt-base-url names the nodes.
+        clusters = None
+        if not settings.base_url and not scenario.embedded:
+            clusters = request.getfixturevalue("vt_clusters")
+        elif vt_app is None and not settings.base_url and scenario.app is None:
+            if bundled:
+                # Written for any server (the plain-Datastar chat level): no app of its own.
+                pytest.skip(f"{scenario.name} names no app: give --vt-base-url or a vt_app")
+            pytest.fail(NO_APP_MESSAGE, pytrace=False)
         node = request.node
         folder = node_folder(settings.output, node.nodeid)
         clear_folder(folder)
@@ -153,9 +154,17 @@ def make_scenario_test(scenario: Scenario, *, bundled: bool) -> Callable[..., No
         goldens = None
         if not bundled and (where.is_dir() or settings.update_goldens):
             goldens = GoldenPlan(where, update=settings.update_goldens, hint=UPDATE_HINT)
-        take = run_served(
-            scenario, url=settings.base_url, app=app, client_options=options, goldens=goldens
-        )
+        try:
+            take = run_served(
+                scenario,
+                url=settings.base_url,
+                make_app=lambda: vt_app if vt_app is not None else scenario_app(scenario),
+                clusters=clusters,
+                client_options=options,
+                goldens=goldens,
+            )
+        except VTError as exc:  # no cluster could be started (a tool missing, say)
+            pytest.fail(f"{scenario.name}: {exc}", pytrace=False)
         if take.golden is not None:
             node.user_properties.append((GOLDEN_PROPERTY, result_to_json(take.golden, where)))
         if take.errors:
@@ -171,39 +180,47 @@ def make_scenario_test(scenario: Scenario, *, bundled: bool) -> Callable[..., No
 
 def make_browser_scenario_test(scenario: Scenario, *, bundled: bool) -> Callable[..., None]:
     """The test function of one scenario's browser item (`--vt-browser`): the same steps in
-    Chromium users (`vt.browser.driver`), on the same target as its HTTP item. Skipped, with
-    the step named, when the scenario uses a verb a person cannot do."""
+    Chromium users (`vt.browser.driver`) in the worker's one Chromium (`vt_browser`), on the
+    same target as its HTTP item. Skipped, with the step named, when the scenario uses a verb
+    a person cannot do: known from the file alone (`browser_refusal`, no browser launched),
+    or met on the page (an action or signal no element offers)."""
 
-    def test(request: pytest.FixtureRequest, vt_app: Any, vt_browser_path: Path) -> None:
+    def test(request: pytest.FixtureRequest, vt_app: Any) -> None:
         settings = vt_settings(request)
         refusal = browser_refusal(scenario)
+        if refusal is None and not scenario.embedded:
+            refusal = "it needs several nodes or faults (servers vt starts)"
         if refusal is not None:
             pytest.skip(f"{scenario.name}: {refusal}; it runs over HTTP only")
         # Imported here: only browser items need Playwright.
         from ..browser.driver import run_in_browsers
 
+        chromium = request.getfixturevalue("vt_browser")  # after the refusal: none launched
         app = vt_app
         if app is None and not settings.base_url:
             app = scenario_app(scenario)
         folder = node_folder(settings.output, request.node.nodeid)
         clear_folder(folder)
-        # Playwright's async API runs in a loop of its own thread: the main thread's loop may
-        # belong to pytest-playwright's sync API.
-        with start_blocking_portal() as portal, serve_target(settings.base_url, app) as server:
+        with serve_target(settings.base_url, app) as server:
             try:
-                portal.call(
-                    partial(
-                        run_in_browsers,
-                        server.url,
-                        scenario,
-                        executable=vt_browser_path,
-                        timeout=settings.timeout,
-                        artifacts=folder,
-                    )
+                chromium.call(
+                    run_in_browsers,
+                    server.url,
+                    scenario,
+                    browser=chromium.browser,
+                    timeout=settings.timeout,
+                    artifacts=folder,
                 )
-            except ScenarioFailed as failure:
-                request.node.add_report_section("teardown", "vt browser artifacts", str(folder))
-                pytest.fail(f"in browsers: {failure}", pytrace=False)
+                failure = None
+            except ScenarioFailed as failed:
+                failure = failed
+        if failure is None:
+            return
+        if isinstance(failure.__cause__, RefusedInBrowser):
+            pytest.skip(f"{scenario.name}: {failure.step.describe()}: {failure.__cause__}")
+        request.node.add_report_section("teardown", "vt browser artifacts", str(folder))
+        # Outside the `except`: the failure is said once, not chained to its causes.
+        pytest.fail(f"in browsers: {failure}", pytrace=False)
 
     test.__name__ = f"test_{scenario.name}_in_browsers"
     test.__doc__ = scenario.description

@@ -23,14 +23,16 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import anyio
 
-from ..client.client import AsyncClient
+from ..client.client import AsyncClient, cluster_nodes
 from ..client.server import LiveServer
 from ..client.waits import settle
 from ..errors import VTError
+from .cluster_verbs import NodeControl
+from .clusters import ClusterPool
 from .format import Scenario, Step
 from .golden import GoldenResult, GoldenTab, compare_goldens, render_tabs
 from .html_report import write_report
@@ -97,7 +99,12 @@ def serving(
 
 def check_url(url: str, timeout: float = 5.0) -> str | None:
     """None when `url` answers HTTP (any status); otherwise one line saying what was tried and
-    what to do."""
+    what to do. Several URLs (a cluster's nodes, separated by spaces or commas) are each
+    checked."""
+    nodes = cluster_nodes(url) if url.strip() else (url,)
+    if len(nodes) > 1:
+        return next(filter(None, (check_url(one, timeout) for one in nodes)), None)
+    url = nodes[0]
     if not re.match(r"^https?://[^/]+", url):
         return (
             f"vt: {url!r} is not an http(s) URL; give one like http://127.0.0.1:3000 "
@@ -231,15 +238,19 @@ async def run_and_take(
     recorder: Recorder = HTTP_RECORDER,
     timeout: float | None = None,
     on_step: Callable[[Step], None] | None = None,
+    control: NodeControl | None = None,
 ) -> Take:
     """Run `scenario` on `driver` (an `AsyncClient`, or any `ScenarioDriver` with its
     `recorder`); then, if it passed and `goldens` is given (or `texts`), settle and take the
     goldens (`Take.texts`), and compare them with `goldens`. A failed step is returned in the
-    `Take`, not raised."""
+    `Take`, not raised. `control` is the servers vt started, for the node and fault steps."""
     try:
-        run = await run_scenario(driver, scenario, timeout=timeout, on_step=on_step)
+        run = await run_scenario(
+            driver, scenario, timeout=timeout, on_step=on_step, control=control
+        )
     except ScenarioFailed as failure:
-        return Take(scenario, failure.run, failure)
+        # The runner's own failure: its run is the `ScenarioRun` (errors.py types it loosely).
+        return Take(scenario, cast(ScenarioRun, failure.run), failure)
     take = Take(scenario, run)
     if goldens is not None or texts:
         rules = goldens.rules if goldens is not None else ()
@@ -253,18 +264,20 @@ async def run_and_take(
 
 
 async def run_over_http(
-    url: str,
+    url: str | Sequence[str],
     scenario: Scenario,
     *,
     client_options: Mapping[str, Any] | None = None,
     goldens: GoldenPlan | None = None,
     timeout: float | None = None,
     on_step: Callable[[Step], None] | None = None,
+    control: NodeControl | None = None,
 ) -> Take:
-    """`run_and_take` on a fresh `AsyncClient` for `url` (closed before returning)."""
+    """`run_and_take` on a fresh `AsyncClient` for `url` (a server, or a cluster's node
+    URLs), closed before returning."""
     async with AsyncClient(url, **dict(client_options or {})) as client:
         return await run_and_take(
-            client, scenario, goldens=goldens, timeout=timeout, on_step=on_step
+            client, scenario, goldens=goldens, timeout=timeout, on_step=on_step, control=control
         )
 
 
@@ -272,26 +285,44 @@ def run_served(
     scenario: Scenario,
     *,
     url: str | None,
-    app: Any = None,
+    make_app: Callable[[], Any] | None = None,
+    clusters: ClusterPool | None = None,
     client_options: Mapping[str, Any] | None = None,
     goldens: GoldenPlan | None = None,
     timeout: float | None = None,
     on_step: Callable[[Step], None] | None = None,
     stopping: list[threading.Thread] | None = None,
 ) -> Take:
-    """Serve (`serving`), run over HTTP on an event loop of its own, and return the take with
-    the server's captured errors. For callers outside an event loop (the CLI, sync tests)."""
-    with serving(url, app, stopping=stopping) as server:
-        take = anyio.run(
+    """Serve, run over HTTP on an event loop of its own, and return the take with the
+    server's captured errors. For callers outside an event loop (the CLI, sync tests).
+
+    The server: `url` (one, or a cluster's nodes separated by spaces); else, for a scenario
+    that needs processes of vt's (several nodes, node or wire faults: `ClusterPool.wants`), a
+    local cluster of `clusters`, left tidy for the next scenario; else the app `make_app`
+    makes, served on a free loopback port (`serving`).
+    """
+
+    def run(target: str | Sequence[str], control: NodeControl | None = None) -> Take:
+        return anyio.run(
             lambda: run_over_http(
-                server.url,
+                target,
                 scenario,
                 client_options=client_options,
                 goldens=goldens,
                 timeout=timeout,
                 on_step=on_step,
+                control=control,
             )
         )
+
+    if not url and clusters is not None and clusters.wants(scenario):
+        cluster = clusters.get(scenario)
+        try:
+            return run(cluster.urls, cluster)
+        finally:
+            clusters.tidy(cluster)
+    with serving(url, None if url or make_app is None else make_app(), stopping=stopping) as server:
+        take = run(server.url)
         take.errors = list(server.errors)
     return take
 
