@@ -1,0 +1,584 @@
+"""Mutation score of the conformance suite over the reference runtime's protocol modules.
+
+    .venv/bin/python -m benchmarks.mutation                  # a sample of 200, a fresh seed
+    .venv/bin/python -m benchmarks.mutation --seed 1234      # the same sample again
+    .venv/bin/python -m benchmarks.mutation --all            # every mutant (about an hour)
+    .venv/bin/python -m benchmarks.mutation --suite-from 3665963 --out before.json  # "before"
+    .venv/bin/python -m benchmarks.mutation --before before.json  # a before/after table
+
+cosmic-ray (8.7) makes the mutants: its operators (comparison, boolean and arithmetic flips,
+constants, `and`/`or`, exceptions, loops, decorators) over `MODULES` of `reference_impl/`. A
+mutant lives in a COPY of the tree (one per worker, in a temporary folder): cosmic-ray
+mutates files in place, and the worktree and every other process must never see a mutated
+file. Each mutant is tested by `vt conformance` (every conformance level, against the
+embedded runtime, stopping at the first failure, waits cut to `DEADLINE`), run under
+`nice -n 10`; a survivor is then tested by the runtime's own tests (`tests/reference_impl`).
+A kill that only the short deadline made (the failing scenario passes with the default one)
+counts as a survivor. Survivors listed in `specs/mutants-equivalent.toml` (keyed by module,
+function, operator and the source line before and after) are equivalent: they leave the
+score. The table gives, by module, the kills of the suite and of the suite plus the tests;
+the JSON (`--out`) has every mutant with its line, operator and the spec section it touches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import json
+import os
+import queue
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = (
+    "handlers tabs state stream queue hub sessions sse decode page csp html".split()
+)  # fmt: skip
+EQUIVALENT = ROOT / "specs" / "mutants-equivalent.toml"
+DEADLINE = 0.5  # the wait deadline of a mutant's suite run, seconds
+CONFIRM_DEADLINE = 5.0  # a kill by a wait running out is confirmed under this one
+COMMAND_TIMEOUT = 180.0  # a test command still running then is a kill by timeout (cosmic-ray's)
+UNIT_TESTS = ("tests/reference_impl",)
+COPIED = ("reference_impl", "vt", "specs", "tests", "pyproject.toml")
+SECTION = re.compile(r"§\s?(\d+(?:\.\d+)*)")
+KILLED = ("suite", "tests", "timeout")
+
+
+@dataclass(frozen=True, slots=True)
+class Mutant:
+    """One mutation: cosmic-ray's operator applied at its `occurrence` in one module."""
+
+    module: str
+    operator: str
+    occurrence: int
+    line: int
+    column: int
+    function: str
+
+
+@dataclass(slots=True)
+class Result:
+    """What became of one mutant. `outcome`: `suite` (killed by `vt conformance`), `tests`
+    (survived the suite, killed by the runtime's tests), `timeout` (a test command hung:
+    killed, as cosmic-ray counts it), `survived`, `equivalent` (survived, and listed in
+    `specs/mutants-equivalent.toml`) or `none` (the operator found nothing to change)."""
+
+    mutant: Mutant
+    outcome: str = "none"
+    source: str = ""  # the line before, stripped
+    mutated: str = ""  # the line after, stripped
+    section: str = ""  # the spec section the code cites nearest the line
+    killer: str = ""  # the first failing scenario or test
+    reason: str = ""  # why it is equivalent, or what a confirmation run showed
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class Config:
+    """How mutants are tested."""
+
+    deadline: float = DEADLINE
+    unit_tests: bool = True
+    confirm: bool = True
+    suite_from: str | None = None  # a commit whose scenarios and runtime tests are used
+    workers: int = 1
+    progress: Callable[[str], None] = field(default=lambda line: None)
+
+
+# -- the mutants ------------------------------------------------------------------------------
+
+
+def all_mutants(root: Path = ROOT, modules: Sequence[str] = MODULES) -> list[Mutant]:
+    """Every mutant cosmic-ray's operators make of `modules` (its `init`, into a scratch
+    work database), in a stable order."""
+    from cosmic_ray.commands.init import init
+    from cosmic_ray.work_db import use_db
+
+    found: list[Mutant] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="vt-mutants-") as scratch,
+        use_db(str(Path(scratch) / "session.sqlite")) as db,
+    ):
+        init([root / "reference_impl" / f"{m}.py" for m in modules], db, {})
+        for item in db.work_items:
+            found += [
+                Mutant(
+                    module=Path(spec.module_path).stem,
+                    operator=spec.operator_name,
+                    occurrence=spec.occurrence,
+                    line=spec.start_pos[0],
+                    column=spec.start_pos[1],
+                    function=spec.definition_name or "",
+                )
+                for spec in item.mutations
+            ]
+    return sorted(found, key=lambda m: (m.module, m.line, m.operator, m.occurrence))
+
+
+def by_rule(mutants: Sequence[Mutant], root: Path = ROOT) -> dict[Mutant, str]:
+    """The mutants in code that never runs, each with its rule (`RULES`)."""
+    spans = {
+        m: never_run((root / "reference_impl" / f"{m}.py").read_text(encoding="utf-8"))
+        for m in {m.module for m in mutants}
+    }
+    found = {m: rule_of(m, spans[m.module]) for m in mutants}
+    return {m: rule for m, rule in found.items() if rule}
+
+
+def sample(mutants: Sequence[Mutant], size: int, seed: int) -> list[Mutant]:
+    """`size` mutants drawn without replacement with `seed` (all of them if fewer)."""
+    if size >= len(mutants):
+        return list(mutants)
+    chosen = random.Random(seed).sample(list(mutants), size)
+    return sorted(chosen, key=lambda m: (m.module, m.line, m.operator, m.occurrence))
+
+
+def section_of(source: str, line: int) -> str:
+    """The spec section the code cites nearest `line`: the last `§` at or above it inside
+    its function (a comment or the docstring), else in the enclosing class, else the
+    module's docstring; empty when none is cited."""
+    lines = source.splitlines()
+    index = min(line, len(lines)) - 1
+    indent = len(lines[index]) - len(lines[index].lstrip())
+    for i in range(index, -1, -1):
+        text = lines[i]
+        found = SECTION.findall(text)
+        stripped = text.lstrip()
+        level = len(text) - len(stripped)
+        if found:
+            return found[-1]
+        if stripped.startswith(("def ", "async def ", "class ")) and level < indent:
+            indent = level  # keep climbing: the enclosing class, then the module
+            if level == 0:
+                break
+    head = SECTION.search(source[: source.find("\n\n\n") if "\n\n\n" in source else None])
+    return head.group(1) if head else ""
+
+
+def changed_line(original: str, mutated: str) -> tuple[str, str]:
+    """The first line the mutation changed, before and after (stripped; a deleted line's
+    "after" is empty)."""
+    before, after = original.splitlines(), mutated.splitlines()
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after).get_opcodes():
+        if tag != "equal":
+            return _first_text(before[i1:i2]), _first_text(after[j1:j2])
+    return "", ""
+
+
+def _first_text(lines: Sequence[str]) -> str:
+    return next((line.strip() for line in lines if line.strip()), "")
+
+
+# -- equivalent mutants -----------------------------------------------------------------------
+
+
+# Equivalent by construction, whatever the line (the file gives each rule's reason): code
+# that never runs. Under `from __future__ import annotations` no annotation is evaluated, and
+# a `typing.Protocol` class only describes what type checkers check.
+RULES = ("annotation", "protocol")
+
+
+def never_run(source: str) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
+    """The spans (start, end as (line, column)) of the code each rule says never runs."""
+    tree = ast.parse(source)
+    spans: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {r: [] for r in RULES}
+    future = any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(a.name == "annotations" for a in node.names)
+        for node in tree.body
+    )
+    for node in ast.walk(tree):
+        found: list[ast.expr | None] = []
+        if isinstance(node, ast.arg):
+            found = [node.annotation]
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found = [node.returns]
+        elif isinstance(node, ast.AnnAssign):
+            found = [node.annotation]
+        elif isinstance(node, ast.ClassDef) and any(
+            isinstance(b, ast.Name) and b.id == "Protocol" for b in node.bases
+        ):
+            spans["protocol"].append(_span(node))
+        if future:
+            spans["annotation"] += [_span(n) for n in found if n is not None]
+    return spans
+
+
+def _span(node: ast.AST) -> tuple[tuple[int, int], tuple[int, int]]:
+    start = (node.lineno, node.col_offset)  # type: ignore[attr-defined]
+    decorators = getattr(node, "decorator_list", [])
+    if decorators:  # a decorator belongs to what it decorates
+        start = min(start, (decorators[0].lineno, decorators[0].col_offset - 1))
+    return start, (node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+
+
+def rule_of(mutant: Mutant, spans: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]) -> str:
+    """The rule that makes `mutant` equivalent (it sits in code that never runs), or ""."""
+    at = (mutant.line, mutant.column)
+    for rule, found in spans.items():
+        if any(start <= at < end for start, end in found):
+            return rule
+    return ""
+
+
+def load_equivalent(path: Path = EQUIVALENT) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The equivalent-mutant file: each rule's reason (`[rule]`), and the single mutants
+    (`[[mutant]]` tables)."""
+    if not path.exists():
+        return {}, []
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    rules = {str(k): str(v.get("reason", "")) for k, v in data.get("rule", {}).items()}
+    unknown = sorted(set(rules) - set(RULES))
+    if unknown:
+        raise ValueError(f"{path}: rules this harness does not know: {unknown}")
+    mutants = [{k: str(v) for k, v in entry.items()} for entry in data.get("mutant", [])]
+    return rules, mutants
+
+
+def equivalence(result: Result, entries: Sequence[dict[str, str]]) -> str | None:
+    """The reason `result`'s mutant is listed as equivalent, or None. An entry matches on
+    module, function, operator and the line before and after: never on a line number."""
+    m = result.mutant
+    for entry in entries:
+        if (
+            entry.get("module") == m.module
+            and entry.get("function") == m.function
+            and entry.get("operator") == m.operator
+            and entry.get("line") == result.source
+            and entry.get("mutated") == result.mutated
+        ):
+            return entry.get("reason", "")
+    return None
+
+
+# -- running ----------------------------------------------------------------------------------
+
+
+def make_tree(folder: Path, suite_from: str | None) -> Path:
+    """A copy of what a test run imports and reads, byte-compiled with checked hashes (so a
+    mutated module is always compiled afresh); with `suite_from`, its scenarios and runtime
+    tests are those of that commit."""
+    tree = folder / "tree"
+    tree.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "test-results")
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tree / name, ignore=ignore)
+        else:
+            shutil.copy2(source, tree / name)
+    if suite_from is not None:
+        for part in ("specs/scenarios", *UNIT_TESTS):
+            shutil.rmtree(tree / part)
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", suite_from, part],
+                capture_output=True,
+                check=True,
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "checked-hash"]
+        + [str(tree / n) for n in ("reference_impl", "vt", "tests")],
+        check=True,
+    )
+    return tree
+
+
+@dataclass(slots=True)
+class Run:
+    """One test command's end."""
+
+    failed: bool
+    timed_out: bool
+    output: str
+
+
+def run_command(argv: Sequence[str], tree: Path, timeout: float = COMMAND_TIMEOUT) -> Run:
+    """Run `argv` niced in `tree` with the tree first on the import path; a run past
+    `timeout` is ended with its whole process group."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    with subprocess.Popen(
+        ["nice", "-n", "10", *argv],
+        cwd=tree,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    ) as proc:
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            out, _ = proc.communicate()
+            return Run(True, True, out.decode(errors="replace"))
+    return Run(proc.returncode != 0, False, out.decode(errors="replace"))
+
+
+def suite_argv(tree: Path, deadline: float, scenario: str | None = None) -> list[str]:
+    """`vt conformance` (every level, embedded runtime, first failure ends it), or `vt run`
+    of one scenario."""
+    output = ["--output", str(tree / "test-results")]
+    if scenario is not None:
+        return [sys.executable, "-m", "vt", "run", scenario, "--timeout", str(deadline), *output]
+    return [sys.executable, "-m", "vt", "conformance", "-x", "--timeout", str(deadline), *output]
+
+
+def tests_argv() -> list[str]:
+    """The runtime's own tests, first failure ends them."""
+    return [sys.executable, "-m", "pytest", "-x", "-q", "-n0", "-p", "no:cacheprovider"] + list(
+        UNIT_TESTS
+    )
+
+
+def first_failure(output: str) -> str:
+    """The first failing scenario (`FAIL  name`) or test (`FAILED path::name`) of a run."""
+    found = re.search(r"^\s*FAIL\s+(\S+)|^FAILED (\S+)", output, re.M)
+    if found is None:
+        return ""
+    return found.group(1) or found.group(2)
+
+
+def baseline(tree: Path, config: Config) -> None:
+    """The unmutated tree passes the commands a mutant is judged by (or kills mean nothing)."""
+    for argv in [suite_argv(tree, config.deadline)] + ([tests_argv()] if config.unit_tests else []):
+        done = run_command(argv, tree)
+        if done.failed:
+            tail = "\n".join(done.output.splitlines()[-30:])
+            raise RuntimeError(f"the unmutated tree fails {' '.join(argv[1:4])}:\n{tail}")
+
+
+def test_mutant(tree: Path, mutant: Mutant, config: Config) -> Result:
+    """Apply `mutant` to the tree (put back afterwards) and run the commands on it."""
+    import cosmic_ray.plugins
+    from cosmic_ray.mutating import use_mutation
+
+    result = Result(mutant)
+    began = time.monotonic()
+    path = tree / "reference_impl" / f"{mutant.module}.py"
+    operator = cosmic_ray.plugins.get_operator(mutant.operator)()
+    with use_mutation(path, operator, mutant.occurrence) as (original, mutated):
+        if mutated is None:
+            return result
+        result.source, result.mutated = changed_line(original, mutated)
+        result.section = section_of(original, mutant.line)
+        suite = run_command(suite_argv(tree, config.deadline), tree)
+        if suite.timed_out:
+            result.outcome = "timeout"
+        elif suite.failed:
+            result.outcome, result.killer = "suite", first_failure(suite.output)
+            if config.confirm and result.killer and _timing_only(tree, result.killer, suite):
+                result.outcome = "survived"
+                result.reason = f"{result.killer} failed only under the {config.deadline}s deadline"
+        if result.outcome in ("none", "survived") and config.unit_tests:
+            tests = run_command(tests_argv(), tree)
+            if tests.failed:
+                result.outcome = "timeout" if tests.timed_out else "tests"
+                result.killer = first_failure(tests.output)
+            else:
+                result.outcome = "survived"
+        elif result.outcome == "none":
+            result.outcome = "survived"
+    result.seconds = round(time.monotonic() - began, 2)
+    return result
+
+
+def _timing_only(tree: Path, scenario: str, suite: Run) -> bool:
+    """True when the scenario that failed by a wait running out passes with the default
+    deadline: the kill was the machine's load, not the mutant."""
+    if "WaitTimeout" not in suite.output and "did not" not in suite.output:
+        return False
+    return not run_command(suite_argv(tree, CONFIRM_DEADLINE, scenario), tree).failed
+
+
+def run_mutants(mutants: Sequence[Mutant], config: Config) -> list[Result]:
+    """Test every mutant on `config.workers` trees (each its own copy), in parallel."""
+    results: list[Result] = []
+    lock = threading.Lock()
+    with _trees(config) as trees:
+        baseline(trees.queue[0], config)
+        done = 0
+
+        def one(mutant: Mutant) -> Result:
+            nonlocal done
+            tree = trees.get()
+            try:
+                result = test_mutant(tree, mutant, config)
+            finally:
+                trees.put(tree)
+            with lock:
+                done += 1
+                config.progress(f"[{done}/{len(mutants)}] {_describe(result)}")
+            return result
+
+        with ThreadPoolExecutor(max_workers=config.workers) as pool:
+            results = list(pool.map(one, mutants))
+    _, entries = load_equivalent()
+    for result in results:
+        if result.outcome == "survived":
+            reason = equivalence(result, entries)
+            if reason is not None:
+                result.outcome, result.reason = "equivalent", reason
+    return results
+
+
+@contextmanager
+def _trees(config: Config) -> Iterator[queue.Queue[Path]]:
+    with tempfile.TemporaryDirectory(prefix="vt-mutation-") as scratch:
+        trees: queue.Queue[Path] = queue.Queue()
+        for n in range(max(1, config.workers)):
+            trees.put(make_tree(Path(scratch) / str(n), config.suite_from))
+        yield trees
+
+
+def _describe(result: Result) -> str:
+    m = result.mutant
+    where = f"{m.module}:{m.line} {m.function} {m.operator.removeprefix('core/')}"
+    return f"{result.outcome:<10} {where}  {result.source!r} -> {result.mutated!r}"
+
+
+# -- the score ------------------------------------------------------------------------------
+
+
+def score(results: Sequence[Result], by: str = "suite") -> tuple[int, int]:
+    """(killed, counted): the mutants killed by the suite alone (`by="suite"`) or by the
+    suite and the runtime's tests (`by="all"`), of those that changed something and are not
+    equivalent."""
+    counted = [r for r in results if r.outcome not in ("none", "equivalent")]
+    kinds = ("suite", "timeout") if by == "suite" else KILLED
+    return sum(r.outcome in kinds for r in counted), len(counted)
+
+
+def table(results: Sequence[Result], before: Sequence[Result] | None = None) -> str:
+    """A markdown table by module: mutants, equivalent, killed by the suite and by the suite
+    plus the runtime's tests (with the `before` run's figures when given)."""
+    head = "| module | mutants | equivalent | suite | suite + tests |"
+    if before is not None:
+        head = "| module | mutants | equivalent | suite before | suite | suite + tests before"
+        head += " | suite + tests |"
+    rows = [head, _rule(head)]
+    for module in [*sorted({r.mutant.module for r in results}), None]:
+        mine = [r for r in results if module is None or r.mutant.module == module]
+        equivalent = sum(r.outcome == "equivalent" for r in mine)
+        cells = [module or "**all**", str(sum(r.outcome != "none" for r in mine)), str(equivalent)]
+        old = [r for r in before or () if module is None or r.mutant.module == module]
+        for by in ("suite", "all"):
+            if before is not None:
+                cells.append(_ratio(*score(old, by)))
+            cells.append(_ratio(*score(mine, by)))
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _rule(head: str) -> str:
+    return "|" + "---|" * (head.count("|") - 1)
+
+
+def _ratio(killed: int, counted: int) -> str:
+    return f"{killed}/{counted} ({100 * killed / counted:.0f}%)" if counted else "-"
+
+
+def survivors(results: Sequence[Result]) -> list[str]:
+    """One line per survivor: module, line, operator, the spec section, the change."""
+    return [
+        f"{r.mutant.module}.py:{r.mutant.line} ({r.mutant.function}) "
+        f"{r.mutant.operator} §{r.section or '?'}: {r.source!r} -> {r.mutated!r}"
+        + (f" [{r.reason}]" if r.reason else "")
+        for r in results
+        if r.outcome == "survived"
+    ]
+
+
+def read_results(path: Path) -> list[Result]:
+    """The results of a run written by `--out`."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [Result(**{**item, "mutant": Mutant(**item["mutant"])}) for item in data["mutants"]]
+
+
+def write_results(path: Path, results: Sequence[Result], meta: dict[str, Any]) -> None:
+    """The run as JSON: its settings and figures, and every mutant with its outcome."""
+    data = {
+        **meta,
+        "score": {by: score(results, by) for by in ("suite", "all")},
+        "mutants": [asdict(r) for r in results],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line (see the module's docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.mutation", description=__doc__)
+    parser.add_argument("--sample", type=int, default=200, help="mutants drawn (default 200)")
+    parser.add_argument("--seed", type=int, help="the sample's seed (default: a fresh one)")
+    parser.add_argument("--all", action="store_true", help="every mutant, no sample")
+    parser.add_argument("--module", action="append", choices=MODULES, help="only these")
+    parser.add_argument("--workers", type=int, default=2, help="trees tested at once")
+    parser.add_argument("--deadline", type=float, default=DEADLINE, help="wait deadline (s)")
+    parser.add_argument("--suite-only", action="store_true", help="skip the runtime's tests")
+    parser.add_argument("--suite-from", metavar="COMMIT", help="scenarios and tests of COMMIT")
+    parser.add_argument("--before", type=Path, help="a previous run's JSON, for the table")
+    parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    args = parser.parse_args(argv)
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
+    rules, _ = load_equivalent()
+    every = all_mutants(modules=args.module or MODULES)
+    ruled = {m: rule for m, rule in by_rule(every).items() if rule in rules}
+    candidates = [m for m in every if m not in ruled]
+    chosen = candidates if args.all else sample(candidates, args.sample, seed)
+    what = "all of them" if args.all else f"a sample of {len(chosen)}, --seed {seed}"
+    print(f"mutation: {len(every)} mutants of {', '.join(args.module or MODULES)}")
+    for rule in sorted(set(ruled.values())):
+        count = sum(r == rule for r in ruled.values())
+        print(f"  {count} equivalent by the rule {rule!r}: {rules[rule]}")
+    print(f"  {len(candidates)} others: {what}")
+    config = Config(
+        deadline=args.deadline,
+        unit_tests=not args.suite_only,
+        suite_from=args.suite_from,
+        workers=args.workers,
+        progress=lambda line: print(line, flush=True),
+    )
+    began = time.monotonic()
+    results = run_mutants(chosen, config)
+    if args.all:  # the whole set: the rule-equivalent mutants are in the table too
+        results += [Result(m, "equivalent", reason=rules[rule]) for m, rule in ruled.items()]
+    elapsed = time.monotonic() - began
+    before = read_results(args.before) if args.before else None
+    print(f"\n{table(results, before)}\n")
+    lines = survivors(results)
+    print(f"{len(lines)} survivor(s):" if lines else "no survivor")
+    for line in lines:
+        print("  " + line)
+    print(f"in {elapsed:.0f}s, load average {os.getloadavg()[0]:.2f}")
+    if args.out:
+        meta = {
+            "seed": None if args.all else seed,
+            "sample": len(chosen),
+            "of": len(every),
+            "equivalent_by_rule": len(ruled),
+            "deadline": args.deadline,
+            "suite_from": args.suite_from,
+            "seconds": round(elapsed),
+        }
+        write_results(args.out, results, meta)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
