@@ -187,9 +187,10 @@ def _first_text(lines: Sequence[str]) -> str:
 
 
 # Equivalent by construction, whatever the line (the file gives each rule's reason): code
-# that never runs. Under `from __future__ import annotations` no annotation is evaluated, and
-# a `typing.Protocol` class only describes what type checkers check.
-RULES = ("annotation", "protocol")
+# that never runs. Under `from __future__ import annotations` no annotation is evaluated; a
+# `typing.Protocol` class only describes what type checkers check; the body of an `if` on a
+# test-only fault (`Options.faults`) runs only in the hand-written mutants.
+RULES = ("annotation", "protocol", "fault")
 
 
 def never_run(source: str) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
@@ -214,9 +215,25 @@ def never_run(source: str) -> dict[str, list[tuple[tuple[int, int], tuple[int, i
             isinstance(b, ast.Name) and b.id == "Protocol" for b in node.bases
         ):
             spans["protocol"].append(_span(node))
+        elif isinstance(node, ast.If) and _needs_fault(node.test):
+            spans["fault"] += [_span(n) for n in node.body]
         if future:
             spans["annotation"] += [_span(n) for n in found if n is not None]
     return spans
+
+
+def _needs_fault(test: ast.expr) -> bool:
+    """True when `test` holds only with a fault switched on: `hub.faulty(...)`,
+    `"name" in options.faults`, or an `and` with one of them."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_needs_fault(value) for value in test.values)
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute):
+        return test.func.attr == "faulty"
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.ops[0], ast.In)
+        and ast.unparse(test.comparators[0]).endswith("faults")
+    )
 
 
 def _span(node: ast.AST) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -291,6 +308,13 @@ def make_tree(folder: Path, suite_from: str | None) -> Path:
                 check=True,
             ).stdout
             subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    # cosmic-ray's ExceptionReplacer names `CosmicRayTestingException` in an `except`; define it,
+    # or a handler it touches would raise NameError for every exception, not just miss one.
+    (tree / "sitecustomize.py").write_text(
+        "import builtins\nfrom cosmic_ray.exceptions import CosmicRayTestingException\n"
+        "builtins.CosmicRayTestingException = CosmicRayTestingException\n",
+        encoding="utf-8",
+    )
     subprocess.run(
         [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "checked-hash"]
         + [str(tree / n) for n in ("reference_impl", "vt", "tests")],
@@ -410,6 +434,7 @@ def run_mutants(mutants: Sequence[Mutant], config: Config) -> list[Result]:
     """Test every mutant on `config.workers` trees (each its own copy), in parallel."""
     results: list[Result] = []
     lock = threading.Lock()
+    _, entries = load_equivalent()  # read first: a broken file must not cost a finished run
     with _trees(config) as trees:
         baseline(trees.queue[0], config)
         done = 0
@@ -428,7 +453,6 @@ def run_mutants(mutants: Sequence[Mutant], config: Config) -> list[Result]:
 
         with ThreadPoolExecutor(max_workers=config.workers) as pool:
             results = list(pool.map(one, mutants))
-    _, entries = load_equivalent()
     for result in results:
         if result.outcome == "survived":
             reason = equivalence(result, entries)
