@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -139,11 +139,15 @@ def by_rule(mutants: Sequence[Mutant], root: Path = ROOT) -> dict[Mutant, str]:
     return {m: rule for m, rule in found.items() if rule}
 
 
-def sample(mutants: Sequence[Mutant], size: int, seed: int) -> list[Mutant]:
-    """`size` mutants drawn without replacement with `seed` (all of them if fewer)."""
-    if size >= len(mutants):
-        return list(mutants)
-    chosen = random.Random(seed).sample(list(mutants), size)
+def sample(
+    mutants: Sequence[Mutant], size: int, seed: int, skip: Collection[Mutant] = ()
+) -> list[Mutant]:
+    """`size` mutants drawn with `seed`, leaving out `skip` (all of them if fewer). The draw
+    orders every mutant, skipped or not, so a seed names the same sample when a rule or an
+    equivalent entry is added: those mutants alone drop out, replaced by the next drawn."""
+    order = list(mutants)
+    random.Random(seed).shuffle(order)
+    chosen = [m for m in order if m not in skip][:size]
     return sorted(chosen, key=lambda m: (m.module, m.line, m.operator, m.occurrence))
 
 
@@ -564,7 +568,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     every = all_mutants(modules=args.module or MODULES)
     ruled = {m: rule for m, rule in by_rule(every).items() if rule in rules}
     candidates = [m for m in every if m not in ruled]
-    chosen = candidates if args.all else sample(candidates, args.sample, seed)
+    chosen = candidates if args.all else sample(every, args.sample, seed, skip=ruled)
     what = "all of them" if args.all else f"a sample of {len(chosen)}, --seed {seed}"
     print(f"mutation: {len(every)} mutants of {', '.join(args.module or MODULES)}")
     for rule in sorted(set(ruled.values())):
