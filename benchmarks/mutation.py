@@ -52,7 +52,8 @@ EQUIVALENT = ROOT / "specs" / "mutants-equivalent.toml"
 DEADLINE = 0.5  # the wait deadline of a mutant's suite run, seconds
 CONFIRM_DEADLINE = 5.0  # a kill by a wait running out is confirmed under this one
 COMMAND_TIMEOUT = 180.0  # a test command still running then is a kill by timeout (cosmic-ray's)
-UNIT_TESTS = ("tests/reference_impl",)
+UNIT_TESTS = "tests/reference_impl"
+QUICK_TESTS = "tests/reference_impl/test_api.py"  # sans-IO: run first, the likeliest to kill
 COPIED = ("reference_impl", "vt", "specs", "tests", "pyproject.toml")
 SECTION = re.compile(r"§\s?(\d+(?:\.\d+)*)")
 KILLED = ("suite", "tests", "timeout")
@@ -304,7 +305,7 @@ def make_tree(folder: Path, suite_from: str | None) -> Path:
         else:
             shutil.copy2(source, tree / name)
     if suite_from is not None:
-        for part in ("specs/scenarios", *UNIT_TESTS):
+        for part in ("specs/scenarios", UNIT_TESTS):
             shutil.rmtree(tree / part)
             archive = subprocess.run(
                 ["git", "-C", str(ROOT), "archive", suite_from, part],
@@ -367,11 +368,13 @@ def suite_argv(tree: Path, deadline: float, scenario: str | None = None) -> list
     return [sys.executable, "-m", "vt", "conformance", "-x", "--timeout", str(deadline), *output]
 
 
-def tests_argv() -> list[str]:
-    """The runtime's own tests, first failure ends them."""
-    return [sys.executable, "-m", "pytest", "-x", "-q", "-n0", "-p", "no:cacheprovider"] + list(
-        UNIT_TESTS
-    )
+def tests_argv(tree: Path) -> list[str]:
+    """The runtime's own tests, the quick ones first; the first failure ends them."""
+    first = [QUICK_TESTS] if (tree / QUICK_TESTS).exists() else []
+    return [
+        sys.executable, "-m", "pytest", "-x", "-q", "-n0", "-p", "no:cacheprovider",
+        *first, UNIT_TESTS,
+    ]  # fmt: skip
 
 
 def first_failure(output: str) -> str:
@@ -384,7 +387,9 @@ def first_failure(output: str) -> str:
 
 def baseline(tree: Path, config: Config) -> None:
     """The unmutated tree passes the commands a mutant is judged by (or kills mean nothing)."""
-    for argv in [suite_argv(tree, config.deadline)] + ([tests_argv()] if config.unit_tests else []):
+    for argv in [suite_argv(tree, config.deadline)] + (
+        [tests_argv(tree)] if config.unit_tests else []
+    ):
         done = run_command(argv, tree)
         if done.failed:
             tail = "\n".join(done.output.splitlines()[-30:])
@@ -414,7 +419,7 @@ def test_mutant(tree: Path, mutant: Mutant, config: Config) -> Result:
                 result.outcome = "survived"
                 result.reason = f"{result.killer} failed only under the {config.deadline}s deadline"
         if result.outcome in ("none", "survived") and config.unit_tests:
-            tests = run_command(tests_argv(), tree)
+            tests = run_command(tests_argv(tree), tree)
             if tests.failed:
                 result.outcome = "timeout" if tests.timed_out else "tests"
                 result.killer = first_failure(tests.output)

@@ -649,6 +649,23 @@ async def test_10_22_close_beacon_forgets_the_tab(
     assert b"window.location.reload()" in after.content
 
 
+async def test_10_22_the_beacon_ends_the_tabs_open_stream(vt_async_client: vt.AsyncClient) -> None:
+    """Disposal ends the stream from the server's side, cleanly (§5.5.4): the client sees the
+    response end while it still reads it (the beacon is sent raw, not by `close()`, which
+    would drop the stream itself)."""
+    tab = await vt_async_client.new_session().open("/")
+    await tab.ready()
+
+    beacon = await tab.session.request("POST", "/_sse/close", content=tab.id.encode())
+
+    assert beacon.status_code == 200
+    await tab.wait_until(
+        lambda: not tab.connected, description="the server to end the disposed tab's stream"
+    )
+    ended = [entry.text for entry in tab.timeline.of_kind("end")]
+    assert ended == ["stream #1 ended: server ended the stream"]
+
+
 async def test_10_22_foreign_beacon_is_ignored(vt_async_client: vt.AsyncClient, probe: App) -> None:
     tab = await vt_async_client.new_session("owner").open("/")
     await tab.ready()

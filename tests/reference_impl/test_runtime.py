@@ -357,3 +357,66 @@ def test_mount_refuses_clashing_keys_and_actions() -> None:
     for bad in (TabKey, Twice, TwoActions):
         with pytest.raises(ValueError, match="via_tab|used by both|defined twice"):
             App().mount("/", bad)
+
+
+async def test_app_failures_on_the_page_path_and_odd_route_params() -> None:
+    """A failing `on_init` is only logged (the page renders); a failing view is a 500, never a
+    half page; a path parameter keeps its spelling (`{Name}`)."""
+
+    class Hooked(Composition):
+        def on_init(self, ctx: Ctx) -> None:
+            raise RuntimeError("init failed")
+
+        def view(self, ctx: Ctx) -> h.Node:
+            return h.p(f"hello {ctx.params.get('Name', '?')}", id="hello")
+
+    class Broken(Composition):
+        def view(self, ctx: Ctx) -> h.Node:
+            raise RuntimeError("view failed")
+
+    app = App(insecure_cookies=True)
+    app.mount("/u/{Name}", Hooked)
+    app.mount("/broken", Broken)
+    with vt.LiveServer(app) as server:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            hooked = await client.get("/u/Ada")
+            broken = await client.get("/broken")
+
+    assert hooked.status_code == 200
+    assert '<p id="hello">hello Ada</p>' in hooked.text
+    assert (broken.status_code, broken.text) == (500, "internal server error\n")
+
+
+async def test_caps_hold_for_chunked_bodies_and_the_beacons_default() -> None:
+    """A body with no Content-Length is counted as it streams in: the cap's last byte is
+    taken, one more is refused (§4.2). With no request-body cap, a beacon still stops at
+    4 KiB (§4.4.1)."""
+
+    class Page(Composition):
+        def view(self, ctx: Ctx) -> h.Node:
+            return h.p("page")
+
+    def chunks(size: int) -> object:
+        async def body() -> object:
+            yield b"x" * (size - 1)
+            yield b"x"
+
+        return body()
+
+    capped = App(insecure_cookies=True, max_request_body=1024)
+    capped.mount("/", Page)
+    uncapped = App(insecure_cookies=True, max_request_body=0)
+    uncapped.mount("/", Page)
+    with vt.LiveServer(capped) as server:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            at_cap = await client.post("/_action/X", content=chunks(1024))  # type: ignore[arg-type]
+            over = await client.post("/_action/X", content=chunks(1025))  # type: ignore[arg-type]
+    with vt.LiveServer(uncapped) as server:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            beacon_at_cap = await client.post("/_sse/close", content=b"x" * 4096)
+            beacon_over = await client.post("/_sse/close", content=b"x" * 4097)
+
+    assert at_cap.status_code == 404  # read whole, then refused as not JSON
+    assert over.status_code == 413
+    assert beacon_at_cap.status_code == 200
+    assert beacon_over.status_code == 413
