@@ -87,6 +87,12 @@ class Result:
     reason: str = ""  # why it is equivalent, or what a confirmation run showed
     seconds: float = 0.0
 
+    @property
+    def line_known(self) -> bool:
+        """True for a mutant that ran (an equivalent by rule never did: its lines are not
+        read)."""
+        return bool(self.source or self.mutated)
+
 
 @dataclass(slots=True)
 class Config:
@@ -462,12 +468,20 @@ def run_mutants(mutants: Sequence[Mutant], config: Config) -> list[Result]:
 
         with ThreadPoolExecutor(max_workers=config.workers) as pool:
             results = list(pool.map(one, mutants))
+    return judge(results, entries)
+
+
+def judge(results: Sequence[Result], entries: Sequence[dict[str, str]]) -> list[Result]:
+    """Mark the survivors `entries` lists as equivalent (and an equivalent no entry lists any
+    more as a survivor again): a finished run can be judged again as the file changes."""
     for result in results:
-        if result.outcome == "survived":
+        if result.outcome in ("survived", "equivalent") and result.line_known:
             reason = equivalence(result, entries)
             if reason is not None:
                 result.outcome, result.reason = "equivalent", reason
-    return results
+            elif result.outcome == "equivalent":
+                result.outcome, result.reason = "survived", ""
+    return list(results)
 
 
 @contextmanager
@@ -567,7 +581,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--suite-from", metavar="COMMIT", help="scenarios and tests of COMMIT")
     parser.add_argument("--before", type=Path, help="a previous run's JSON, for the table")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    parser.add_argument(
+        "--rescore", type=Path, metavar="JSON", help="judge a finished run again, run nothing"
+    )
     args = parser.parse_args(argv)
+    if args.rescore:
+        return _rescore(args.rescore, args.before)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
     rules, _ = load_equivalent()
     every = all_mutants(modules=args.module or MODULES)
@@ -610,6 +629,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "seconds": round(elapsed),
         }
         write_results(args.out, results, meta)
+    return 0
+
+
+def _rescore(path: Path, before_path: Path | None) -> int:
+    """Print a finished run's table and survivors under the equivalent file as it is now."""
+    _, entries = load_equivalent()
+    results = judge(read_results(path), entries)
+    before = judge(read_results(before_path), entries) if before_path else None
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    print(f"{path}: seed {meta.get('seed')}, {meta.get('sample')} of {meta.get('of')} mutants")
+    print(f"\n{table(results, before)}\n")
+    for line in survivors(results):
+        print("  " + line)
     return 0
 
 
