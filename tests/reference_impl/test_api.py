@@ -29,6 +29,7 @@ from reference_impl.options import Options
 from reference_impl.page import beacon_script, render_page
 from reference_impl.queue import PatchQueue
 from reference_impl.sessions import Session, SessionStore, is_hex64, new_hex64
+from reference_impl.sse import patch_elements
 
 # -- the h builder ------------------------------------------------------------------------------
 
@@ -43,9 +44,21 @@ def test_children_skip_none_and_booleans_and_go_on() -> None:
     assert h.render(node) == "<p>ab12.5cd</p>"
 
 
-def test_escape_keeps_every_line_break_but_lf_as_a_reference() -> None:
-    assert h.escape("a\rb\x85c\u2028d\u2029e\nf") == "a&#13;b&#133;c&#8232;d&#8233;e\nf"
+def test_escape_keeps_line_breaks_as_references_but_lf_and_nel() -> None:
+    # U+0085 stays raw: HTML reads `&#133;` as U+2026 (a NEL typed in the chat showed as `…`).
+    assert h.escape("a\rb\x85c\u2028d\u2029e\nf") == "a&#13;b\x85c&#8232;d&#8233;e\nf"
     assert h.escape("plain") == "plain"
+
+
+def test_elements_are_split_into_data_lines_at_lf_only() -> None:
+    event = patch_elements("<p>a</p>\n<p>b\x85c\u2028</p>", selector="body", mode="append")
+    assert event == (
+        "event: datastar-patch-elements\ndata: mode append\ndata: selector body\n"
+        "data: elements <p>a</p>\ndata: elements <p>b\x85c\u2028</p>\n\n"
+    )
+    assert patch_elements("", selector="#x", mode="remove") == (
+        "event: datastar-patch-elements\ndata: mode remove\ndata: selector #x\n\n"
+    )
 
 
 def test_tags_render_their_name_and_say_it() -> None:
