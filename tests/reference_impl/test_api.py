@@ -24,6 +24,7 @@ from reference_impl import (
     StateTab,
     h,
 )
+from reference_impl.decode import decode_json
 from reference_impl.hub import Hub, hub_of
 from reference_impl.options import Options
 from reference_impl.page import beacon_script, render_page
@@ -136,8 +137,11 @@ def test_coerce_is_best_effort_and_never_raises(signal: Any, raw: Any, expected:
     assert type(value) is type(expected[1])
 
 
-def test_coerce_survives_deep_json() -> None:
+def test_deep_json_is_undecodable_never_an_error() -> None:
     assert SignalList("l").coerce("[" * 100_000) == (False, None)
+    assert decode_json(b"[" * 100_000) is None  # RecursionError: a 404, never a 500 (§4.2)
+    assert decode_json(b'{"via_tab": "x"}') == {"via_tab": "x"}
+    assert decode_json(b"[1]") is None
 
 
 # -- state --------------------------------------------------------------------------------------
