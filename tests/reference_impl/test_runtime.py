@@ -420,3 +420,32 @@ async def test_caps_hold_for_chunked_bodies_and_the_beacons_default() -> None:
     assert over.status_code == 413
     assert beacon_at_cap.status_code == 200
     assert beacon_over.status_code == 413
+
+
+async def test_a_view_failing_on_resync_still_opens_the_stream() -> None:
+    """A reconnect whose fresh render raises is logged; the stream still opens and reaches
+    `: ready` (§5.5.2), it does not die mid-response."""
+
+    class Fragile(Composition):
+        def __init__(self) -> None:
+            self.renders = 0
+
+        def view(self, ctx: Ctx) -> h.Node:
+            self.renders += 1
+            if self.renders > 1:
+                raise RuntimeError("the resync render fails")
+            return h.p("first", id="first")
+
+    app = App(insecure_cookies=True)
+    app.mount("/", Fragile)
+    with vt.LiveServer(app) as server:
+        async with vt.AsyncClient(server.url) as client:
+            tab = await client.new_session().open("/")
+            await tab.ready()
+            info = await tab.reconnect()
+            await tab.ready()
+
+    assert info is not None
+    assert info.status == 200
+    assert tab.text("#first") == "first"  # the page as it was: no render replaced it
+    assert any("the resync render fails" in line for line in server.errors)
