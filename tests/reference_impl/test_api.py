@@ -5,6 +5,7 @@ handles, the hub's return values, sessions, the page's scripts and the queue's r
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
 from typing import Any
@@ -25,7 +26,7 @@ from reference_impl import (
     h,
 )
 from reference_impl.decode import decode_json
-from reference_impl.hub import Hub, hub_of
+from reference_impl.hub import Hub, Reducer, hub_of
 from reference_impl.options import Options
 from reference_impl.page import beacon_script, render_page
 from reference_impl.queue import PatchQueue
@@ -270,6 +271,14 @@ def test_broadcasts_of_nothing_reach_no_one() -> None:
     assert hub.broadcast("x()") == 1
     assert hub.broadcast_notify("hi") == 1
     assert tab.scripts == ["x()", "hi"]
+
+
+def test_a_reducer_is_a_frozen_value() -> None:
+    reducer = Reducer(list, lambda value, event: [*value, event])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        reducer.fold = print  # type: ignore[misc]
+    assert reducer == Reducer(reducer.initial, reducer.fold)
+    assert hash(reducer) == hash(Reducer(reducer.initial, reducer.fold))
 
 
 def test_hub_of_and_the_tab_cap() -> None:
