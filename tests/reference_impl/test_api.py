@@ -294,6 +294,8 @@ def test_hub_of_and_the_tab_cap() -> None:
     assert not hub.at_tab_capacity()
     hub.register(Tab("b"), ())
     assert hub.at_tab_capacity()
+    hub.register(Tab("c"), ())  # past the cap (pages loading at once): still at capacity
+    assert hub.at_tab_capacity()
     assert not Hub(Options()).at_tab_capacity()  # 0: no cap
 
 
