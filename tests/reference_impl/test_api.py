@@ -90,7 +90,7 @@ def test_signal_defaults_and_repr() -> None:
     assert SignalBool("open").show().value == "$open"
     assert SignalBool("open").show(negate=True).value == "!$open"
     with pytest.raises(TypeError):
-        SignalBool("open").show(True)  # type: ignore[misc]  # negate is keyword-only
+        SignalBool("open").show(True)  # type: ignore[call-arg]  # negate is keyword-only
 
 
 def test_a_signal_key_with_a_local_segment_is_refused() -> None:
