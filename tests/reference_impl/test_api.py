@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from reference_impl import (
+    Signal,
     SignalBool,
     SignalFloat,
     SignalInt,
@@ -117,6 +118,7 @@ def test_a_signal_key_with_a_local_segment_is_refused() -> None:
         (SignalInt("i"), "12", (True, 12)),
         (SignalInt("i"), 2.0, (True, 2)),
         (SignalInt("i"), 2.5, (False, None)),
+        (SignalInt("i"), -2.5, (False, None)),
         (SignalInt("i"), "abc", (False, None)),
         (SignalInt("i"), True, (False, None)),
         (SignalInt("i"), math.inf, (False, None)),
@@ -138,6 +140,10 @@ def test_coerce_is_best_effort_and_never_raises(signal: Any, raw: Any, expected:
     ok, value = signal.coerce(raw)
     assert (ok, value) == expected
     assert type(value) is type(expected[1])
+
+
+def test_a_signal_of_another_kind_takes_nothing() -> None:
+    assert Signal("s", set, set).coerce([1]) == (False, None)
 
 
 def test_deep_json_is_undecodable_never_an_error() -> None:
