@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -82,6 +82,7 @@ class Result:
     outcome: str = "none"
     source: str = ""  # the line before, stripped
     mutated: str = ""  # the line after, stripped
+    block: str = ""  # the header of its block (stripped): tells equal lines of a function apart
     section: str = ""  # the spec section the code cites nearest the line
     killer: str = ""  # the first failing scenario or test
     reason: str = ""  # why it is equivalent, or what a confirmation run showed
@@ -190,7 +191,22 @@ def changed_line(original: str, mutated: str) -> tuple[str, str]:
     return "", ""
 
 
-def _first_text(lines: Sequence[str]) -> str:
+def block_of(source: str, text: str, near: int) -> str:
+    """The header (stripped) of the block holding the line that reads `text`, the one nearest
+    line `near`: the closest line above it that is indented less (`if ...:`, `def ...:`)."""
+    lines = source.splitlines()
+    found = [i for i, line in enumerate(lines) if line.strip() == text]
+    if not found:
+        return ""
+    index = min(found, key=lambda i: abs(i + 1 - near))
+    indent = len(lines[index]) - len(lines[index].lstrip())
+    for line in reversed(lines[:index]):
+        if line.strip() and len(line) - len(line.lstrip()) < indent:
+            return line.strip()
+    return ""
+
+
+def _first_text(lines: Iterable[str]) -> str:
     return next((line.strip() for line in lines if line.strip()), "")
 
 
@@ -280,7 +296,8 @@ def load_equivalent(path: Path = EQUIVALENT) -> tuple[dict[str, str], list[dict[
 
 def equivalence(result: Result, entries: Sequence[dict[str, str]]) -> str | None:
     """The reason `result`'s mutant is listed as equivalent, or None. An entry matches on
-    module, function, operator and the line before and after: never on a line number."""
+    module, function, operator and the line before and after (and, when it names one, the
+    header of the line's block, for equal lines in one function): never on a line number."""
     m = result.mutant
     for entry in entries:
         if (
@@ -289,6 +306,7 @@ def equivalence(result: Result, entries: Sequence[dict[str, str]]) -> str | None
             and entry.get("operator") == m.operator
             and entry.get("line") == result.source
             and entry.get("mutated") == result.mutated
+            and entry.get("block", result.block) == result.block
         ):
             return entry.get("reason", "")
     return None
@@ -415,6 +433,7 @@ def test_mutant(tree: Path, mutant: Mutant, config: Config) -> Result:
         if mutated is None:
             return result
         result.source, result.mutated = changed_line(original, mutated)
+        result.block = block_of(original, result.source, mutant.line)
         result.section = section_of(original, mutant.line)
         suite = run_command(suite_argv(tree, config.deadline), tree)
         if suite.timed_out:
@@ -632,10 +651,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _with_blocks(results: list[Result]) -> list[Result]:
+    """Results of a run written before `block` was kept: read it from the sources now."""
+    for r in results:
+        if r.line_known and not r.block:
+            source = (ROOT / "reference_impl" / f"{r.mutant.module}.py").read_text(encoding="utf-8")
+            r.block = block_of(source, r.source, r.mutant.line)
+    return results
+
+
 def _rescore(path: Path, before_path: Path | None) -> int:
     """Print a finished run's table and survivors under the equivalent file as it is now."""
     _, entries = load_equivalent()
-    results = judge(read_results(path), entries)
+    results = judge(_with_blocks(read_results(path)), entries)
     before = judge(read_results(before_path), entries) if before_path else None
     meta = json.loads(path.read_text(encoding="utf-8"))
     print(f"{path}: seed {meta.get('seed')}, {meta.get('sample')} of {meta.get('of')} mutants")

@@ -96,6 +96,18 @@ def test_an_equivalent_entry_matches_on_the_lines_never_the_number() -> None:
     assert mutation.equivalence(other, [entry]) is None
 
 
+def test_equal_lines_of_one_function_are_told_apart_by_their_block() -> None:
+    source = "def f():\n    if a:\n        return False\n    try:\n        g()\n    except E:\n        return False\n"
+    assert mutation.block_of(source, "return False", near=3) == "if a:"
+    assert mutation.block_of(source, "return False", near=7) == "except E:"
+    entry = {"module": "m", "function": "f", "operator": "core/NumberReplacer"}
+    entry |= {"line": "return False", "mutated": "return True", "block": "if a:", "reason": "r"}
+    first = Result(mutant("m", 3), source="return False", mutated="return True", block="if a:")
+    second = Result(mutant("m", 7), source="return False", mutated="return True", block="except E:")
+    assert mutation.equivalence(first, [entry]) == "r"
+    assert mutation.equivalence(second, [entry]) is None
+
+
 def test_every_equivalent_entry_names_a_line_of_its_module() -> None:
     rules, entries = mutation.load_equivalent()
     assert set(rules) == set(mutation.RULES), "every rule has its reason in the file"
