@@ -97,7 +97,10 @@ def test_an_equivalent_entry_matches_on_the_lines_never_the_number() -> None:
 
 
 def test_equal_lines_of_one_function_are_told_apart_by_their_block() -> None:
-    source = "def f():\n    if a:\n        return False\n    try:\n        g()\n    except E:\n        return False\n"
+    source = (
+        "def f():\n    if a:\n        return False\n"
+        "    try:\n        g()\n    except E:\n        return False\n"
+    )
     assert mutation.block_of(source, "return False", near=3) == "if a:"
     assert mutation.block_of(source, "return False", near=7) == "except E:"
     entry = {"module": "m", "function": "f", "operator": "core/NumberReplacer"}
