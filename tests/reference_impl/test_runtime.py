@@ -374,17 +374,31 @@ async def test_app_failures_on_the_page_path_and_odd_route_params() -> None:
         def view(self, ctx: Ctx) -> h.Node:
             raise RuntimeError("view failed")
 
+    class Awaited(Composition):
+        def __init__(self) -> None:
+            self.greeting = "not yet"
+
+        async def on_init(self, ctx: Ctx) -> None:  # an async hook is awaited
+            await anyio.sleep(0)
+            self.greeting = "awaited"
+
+        def view(self, ctx: Ctx) -> h.Node:
+            return h.p(self.greeting, id="greeting")
+
     app = App(insecure_cookies=True)
     app.mount("/u/{Name}", Hooked)
     app.mount("/broken", Broken)
+    app.mount("/awaited", Awaited)
     with vt.LiveServer(app) as server:
         async with httpx.AsyncClient(base_url=server.url) as client:
             hooked = await client.get("/u/Ada")
             broken = await client.get("/broken")
+            awaited = await client.get("/awaited")
 
     assert hooked.status_code == 200
     assert '<p id="hello">hello Ada</p>' in hooked.text
     assert (broken.status_code, broken.text) == (500, "internal server error\n")
+    assert '<p id="greeting">awaited</p>' in awaited.text
 
 
 async def test_caps_hold_for_chunked_bodies_and_the_beacons_default() -> None:
