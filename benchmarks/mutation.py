@@ -603,9 +603,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--rescore", type=Path, metavar="JSON", help="judge a finished run again, run nothing"
     )
+    parser.add_argument(
+        "--retest", type=Path, metavar="JSON", help="test a finished run's survivors again"
+    )
     args = parser.parse_args(argv)
     if args.rescore:
         return _rescore(args.rescore, args.before)
+    if args.retest:
+        return _retest(args.retest, args.out, args.workers)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
     rules, _ = load_equivalent()
     every = all_mutants(modules=args.module or MODULES)
@@ -658,6 +663,34 @@ def _with_blocks(results: list[Result]) -> list[Result]:
             source = (ROOT / "reference_impl" / f"{r.mutant.module}.py").read_text(encoding="utf-8")
             r.block = block_of(source, r.source, r.mutant.line)
     return results
+
+
+def _retest(path: Path, out: Path | None, workers: int) -> int:
+    """Test the survivors of a finished run again on the tree as it is now (same mutants:
+    the runtime's sources must not have changed, which each result's line shows), and write
+    the whole run with their new outcomes."""
+    results = read_results(path)
+    again = [r.mutant for r in results if r.outcome == "survived"]
+    print(f"{path}: testing {len(again)} survivor(s) again")
+    config = Config(workers=workers, progress=lambda line: print(line, flush=True))
+    fresh = {r.mutant: r for r in run_mutants(again, config)}
+    for i, old in enumerate(results):
+        new = fresh.get(old.mutant)
+        if new is not None:
+            if (new.source, new.mutated) != (old.source, old.mutated):
+                raise SystemExit(f"the source changed since {path}: {old.mutant}")
+            results[i] = new
+    _, entries = load_equivalent()
+    results = judge(_with_blocks(results), entries)
+    print(f"\n{table(results)}\n")
+    for line in survivors(results):
+        print("  " + line)
+    if out is not None:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        meta.pop("mutants", None)
+        meta["retested"] = len(again)
+        write_results(out, results, meta)
+    return 0
 
 
 def _rescore(path: Path, before_path: Path | None) -> int:
