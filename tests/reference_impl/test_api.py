@@ -336,14 +336,14 @@ def test_session_ids_and_the_sweep() -> None:
 
 
 def test_the_beacon_script_names_its_tab_as_a_javascript_string() -> None:
-    script = beacon_script("/a_b'c\\d<\u2028")
+    script = beacon_script("/a_b'c\\d<\u2028\n")
     assert script == (
         "window.addEventListener('beforeunload',()=>navigator.sendBeacon('/_sse/close',"
-        "'/a_b\\'c\\\\d\\u003c\\u2028'))"
+        "'/a_b\\'c\\\\d\\u003c\\u2028\\u000a'))"
     )
     # JSON reads the same escapes a JavaScript string literal does (once ' is \u0027).
     literal = script.split("'/_sse/close',", 1)[1][:-2].replace("\\'", "\\u0027")
-    assert json.loads('"' + literal[1:-1] + '"') == "/a_b'c\\d<\u2028"
+    assert json.loads('"' + literal[1:-1] + '"') == "/a_b'c\\d<\u2028\n"
 
 
 def test_the_page_carries_what_its_options_ask_for() -> None:
