@@ -12,7 +12,7 @@ import pytest
 from probe_app import app_recorder, on_server
 
 import vt
-from reference_impl import App, Composition, Ctx, h
+from reference_impl import App, Composition, Ctx, action, h
 from reference_impl.assets import default_datastar_js, missing_client_script
 from reference_impl.tabs import safe_redirect
 from tests.deadline import deadline
@@ -463,3 +463,36 @@ async def test_a_view_failing_on_resync_still_opens_the_stream() -> None:
     assert info.status == 200
     assert tab.text("#first") == "first"  # the page as it was: no render replaced it
     assert any("the resync render fails" in line for line in server.errors)
+
+
+async def test_the_first_file_of_a_field_is_the_one_ctx_file_gives() -> None:
+    """`ctx.file(name)` is the first part of that field, as the first value of a text field
+    wins (§4.1.3)."""
+
+    class Page(Composition):
+        def __init__(self) -> None:
+            self.seen = "nothing"
+
+        def view(self, ctx: Ctx) -> h.Node:
+            return h.p(self.seen, id="seen")
+
+        @action("Up")
+        def up(self, ctx: Ctx) -> None:
+            found = ctx.file("doc")
+            self.seen = found.filename if found is not None and found.filename else "none"
+            ctx.sync_now()
+
+    app = App(insecure_cookies=True)
+    app.mount("/", Page)
+    with vt.LiveServer(app) as server:
+        async with vt.AsyncClient(server.url) as client:
+            tab = await client.new_session().open("/")
+            await tab.ready()
+            answer = await tab.session.request(
+                "POST",
+                "/_action/Up",
+                data={"via_tab": tab.id},
+                files=[("doc", ("first.txt", b"1")), ("doc", ("second.txt", b"2"))],
+            )
+            assert answer.status_code == 200
+            await tab.expect_text("#seen", "first.txt")
