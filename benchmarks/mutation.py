@@ -23,8 +23,6 @@ the JSON (`--out`) has every mutant with its line, operator and the spec section
 from __future__ import annotations
 
 import argparse
-import ast
-import difflib
 import json
 import os
 import queue
@@ -36,63 +34,67 @@ import sys
 import tempfile
 import threading
 import time
-import tomllib
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-MODULES = (
-    "handlers tabs state stream queue hub sessions sse decode page csp html".split()
-)  # fmt: skip
-EQUIVALENT = ROOT / "specs" / "mutants-equivalent.toml"
+from benchmarks.mutants import (
+    EQUIVALENT,
+    MODULES,
+    ROOT,
+    RULES,
+    Mutant,
+    Result,
+    all_mutants,
+    block_of,
+    by_rule,
+    changed_line,
+    equivalence,
+    judge,
+    load_equivalent,
+    never_run,
+    rule_of,
+    sample,
+    section_of,
+    with_blocks,
+)
+
+__all__ = [
+    "EQUIVALENT",
+    "MODULES",
+    "RULES",
+    "Config",
+    "Mutant",
+    "Result",
+    "all_mutants",
+    "block_of",
+    "by_rule",
+    "changed_line",
+    "equivalence",
+    "judge",
+    "load_equivalent",
+    "main",
+    "make_tree",
+    "never_run",
+    "rule_of",
+    "run_mutants",
+    "sample",
+    "score",
+    "section_of",
+    "table",
+    "test_mutant",
+]
+
 DEADLINE = 0.5  # the wait deadline of a mutant's suite run, seconds
 CONFIRM_DEADLINE = 5.0  # a kill by a wait running out is confirmed under this one
 COMMAND_TIMEOUT = 180.0  # a test command still running then is a kill by timeout (cosmic-ray's)
 UNIT_TESTS = "tests/reference_impl"
 QUICK_TESTS = "tests/reference_impl/test_api.py"  # sans-IO: run first, the likeliest to kill
 COPIED = ("reference_impl", "vt", "specs", "tests", "pyproject.toml")
-SECTION = re.compile(r"§\s?(\d+(?:\.\d+)*)")
 KILLED = ("suite", "tests", "timeout")
-
-
-@dataclass(frozen=True, slots=True)
-class Mutant:
-    """One mutation: cosmic-ray's operator applied at its `occurrence` in one module."""
-
-    module: str
-    operator: str
-    occurrence: int
-    line: int
-    column: int
-    function: str
-
-
-@dataclass(slots=True)
-class Result:
-    """What became of one mutant. `outcome`: `suite` (killed by `vt conformance`), `tests`
-    (survived the suite, killed by the runtime's tests), `timeout` (a test command hung:
-    killed, as cosmic-ray counts it), `survived`, `equivalent` (survived, and listed in
-    `specs/mutants-equivalent.toml`) or `none` (the operator found nothing to change)."""
-
-    mutant: Mutant
-    outcome: str = "none"
-    source: str = ""  # the line before, stripped
-    mutated: str = ""  # the line after, stripped
-    block: str = ""  # the header of its block (stripped): tells equal lines of a function apart
-    section: str = ""  # the spec section the code cites nearest the line
-    killer: str = ""  # the first failing scenario or test
-    reason: str = ""  # why it is equivalent, or what a confirmation run showed
-    seconds: float = 0.0
-
-    @property
-    def line_known(self) -> bool:
-        """True for a mutant that ran (an equivalent by rule never did: its lines are not
-        read)."""
-        return bool(self.source or self.mutated)
 
 
 @dataclass(slots=True)
@@ -105,211 +107,6 @@ class Config:
     suite_from: str | None = None  # a commit whose scenarios and runtime tests are used
     workers: int = 1
     progress: Callable[[str], None] = field(default=lambda line: None)
-
-
-# -- the mutants ------------------------------------------------------------------------------
-
-
-def all_mutants(root: Path = ROOT, modules: Sequence[str] = MODULES) -> list[Mutant]:
-    """Every mutant cosmic-ray's operators make of `modules` (its `init`, into a scratch
-    work database), in a stable order."""
-    from cosmic_ray.commands.init import init
-    from cosmic_ray.work_db import use_db
-
-    found: list[Mutant] = []
-    with (
-        tempfile.TemporaryDirectory(prefix="vt-mutants-") as scratch,
-        use_db(str(Path(scratch) / "session.sqlite")) as db,
-    ):
-        init([root / "reference_impl" / f"{m}.py" for m in modules], db, {})
-        for item in db.work_items:
-            found += [
-                Mutant(
-                    module=Path(spec.module_path).stem,
-                    operator=spec.operator_name,
-                    occurrence=spec.occurrence,
-                    line=spec.start_pos[0],
-                    column=spec.start_pos[1],
-                    function=spec.definition_name or "",
-                )
-                for spec in item.mutations
-            ]
-    return sorted(found, key=lambda m: (m.module, m.line, m.operator, m.occurrence))
-
-
-def by_rule(mutants: Sequence[Mutant], root: Path = ROOT) -> dict[Mutant, str]:
-    """The mutants in code that never runs, each with its rule (`RULES`)."""
-    spans = {
-        m: never_run((root / "reference_impl" / f"{m}.py").read_text(encoding="utf-8"))
-        for m in {m.module for m in mutants}
-    }
-    found = {m: rule_of(m, spans[m.module]) for m in mutants}
-    return {m: rule for m, rule in found.items() if rule}
-
-
-def sample(
-    mutants: Sequence[Mutant], size: int, seed: int, skip: Collection[Mutant] = ()
-) -> list[Mutant]:
-    """`size` mutants drawn with `seed`, leaving out `skip` (all of them if fewer). The draw
-    orders every mutant, skipped or not, so a seed names the same sample when a rule or an
-    equivalent entry is added: those mutants alone drop out, replaced by the next drawn."""
-    order = list(mutants)
-    random.Random(seed).shuffle(order)
-    chosen = [m for m in order if m not in skip][:size]
-    return sorted(chosen, key=lambda m: (m.module, m.line, m.operator, m.occurrence))
-
-
-def section_of(source: str, line: int) -> str:
-    """The spec section the code cites nearest `line`: the last `§` at or above it inside
-    its function (a comment or the docstring), else in the enclosing class, else the
-    module's docstring; empty when none is cited."""
-    lines = source.splitlines()
-    index = min(line, len(lines)) - 1
-    indent = len(lines[index]) - len(lines[index].lstrip())
-    for i in range(index, -1, -1):
-        text = lines[i]
-        found = SECTION.findall(text)
-        stripped = text.lstrip()
-        level = len(text) - len(stripped)
-        if found:
-            return found[-1]
-        if stripped.startswith(("def ", "async def ", "class ")) and level < indent:
-            indent = level  # keep climbing: the enclosing class, then the module
-            if level == 0:
-                break
-    head = SECTION.search(source[: source.find("\n\n\n") if "\n\n\n" in source else None])
-    return head.group(1) if head else ""
-
-
-def changed_line(original: str, mutated: str) -> tuple[str, str]:
-    """The first line the mutation changed, before and after (stripped; a deleted line's
-    "after" is empty)."""
-    before, after = original.splitlines(), mutated.splitlines()
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after).get_opcodes():
-        if tag != "equal":
-            return _first_text(before[i1:i2]), _first_text(after[j1:j2])
-    return "", ""
-
-
-def block_of(source: str, text: str, near: int) -> str:
-    """The header (stripped) of the block holding the line that reads `text`, the one nearest
-    line `near`: the closest line above it that is indented less (`if ...:`, `def ...:`)."""
-    lines = source.splitlines()
-    found = [i for i, line in enumerate(lines) if line.strip() == text]
-    if not found:
-        return ""
-    index = min(found, key=lambda i: abs(i + 1 - near))
-    indent = len(lines[index]) - len(lines[index].lstrip())
-    for line in reversed(lines[:index]):
-        if line.strip() and len(line) - len(line.lstrip()) < indent:
-            return line.strip()
-    return ""
-
-
-def _first_text(lines: Iterable[str]) -> str:
-    return next((line.strip() for line in lines if line.strip()), "")
-
-
-# -- equivalent mutants -----------------------------------------------------------------------
-
-
-# Equivalent by construction, whatever the line (the file gives each rule's reason): code
-# that never runs. Under `from __future__ import annotations` no annotation is evaluated; a
-# `typing.Protocol` class only describes what type checkers check; the body of an `if` on a
-# test-only fault (`Options.faults`) runs only in the hand-written mutants.
-RULES = ("annotation", "protocol", "fault")
-
-
-def never_run(source: str) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
-    """The spans (start, end as (line, column)) of the code each rule says never runs."""
-    tree = ast.parse(source)
-    spans: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {r: [] for r in RULES}
-    future = any(
-        isinstance(node, ast.ImportFrom)
-        and node.module == "__future__"
-        and any(a.name == "annotations" for a in node.names)
-        for node in tree.body
-    )
-    for node in ast.walk(tree):
-        found: list[ast.expr | None] = []
-        if isinstance(node, ast.arg):
-            found = [node.annotation]
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            found = [node.returns]
-        elif isinstance(node, ast.AnnAssign):
-            found = [node.annotation]
-        elif isinstance(node, ast.ClassDef) and any(
-            isinstance(b, ast.Name) and b.id == "Protocol" for b in node.bases
-        ):
-            spans["protocol"].append(_span(node))
-        elif isinstance(node, ast.If) and _needs_fault(node.test):
-            spans["fault"] += [_span(n) for n in node.body]
-        if future:
-            spans["annotation"] += [_span(n) for n in found if n is not None]
-    return spans
-
-
-def _needs_fault(test: ast.expr) -> bool:
-    """True when `test` holds only with a fault switched on: `hub.faulty(...)`,
-    `"name" in options.faults`, or an `and` with one of them."""
-    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
-        return any(_needs_fault(value) for value in test.values)
-    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute):
-        return test.func.attr == "faulty"
-    return (
-        isinstance(test, ast.Compare)
-        and isinstance(test.ops[0], ast.In)
-        and ast.unparse(test.comparators[0]).endswith("faults")
-    )
-
-
-def _span(node: ast.AST) -> tuple[tuple[int, int], tuple[int, int]]:
-    start = (node.lineno, node.col_offset)  # type: ignore[attr-defined]
-    decorators = getattr(node, "decorator_list", [])
-    if decorators:  # a decorator belongs to what it decorates
-        start = min(start, (decorators[0].lineno, decorators[0].col_offset - 1))
-    return start, (node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
-
-
-def rule_of(mutant: Mutant, spans: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]) -> str:
-    """The rule that makes `mutant` equivalent (it sits in code that never runs), or ""."""
-    at = (mutant.line, mutant.column)
-    for rule, found in spans.items():
-        if any(start <= at < end for start, end in found):
-            return rule
-    return ""
-
-
-def load_equivalent(path: Path = EQUIVALENT) -> tuple[dict[str, str], list[dict[str, str]]]:
-    """The equivalent-mutant file: each rule's reason (`[rule]`), and the single mutants
-    (`[[mutant]]` tables)."""
-    if not path.exists():
-        return {}, []
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    rules = {str(k): str(v.get("reason", "")) for k, v in data.get("rule", {}).items()}
-    unknown = sorted(set(rules) - set(RULES))
-    if unknown:
-        raise ValueError(f"{path}: rules this harness does not know: {unknown}")
-    mutants = [{k: str(v) for k, v in entry.items()} for entry in data.get("mutant", [])]
-    return rules, mutants
-
-
-def equivalence(result: Result, entries: Sequence[dict[str, str]]) -> str | None:
-    """The reason `result`'s mutant is listed as equivalent, or None. An entry matches on
-    module, function, operator and the line before and after (and, when it names one, the
-    header of the line's block, for equal lines in one function): never on a line number."""
-    m = result.mutant
-    for entry in entries:
-        if (
-            entry.get("module") == m.module
-            and entry.get("function") == m.function
-            and entry.get("operator") == m.operator
-            and entry.get("line") == result.source
-            and entry.get("mutated") == result.mutated
-            and entry.get("block", result.block) == result.block
-        ):
-            return entry.get("reason", "")
-    return None
 
 
 # -- running ----------------------------------------------------------------------------------
@@ -490,19 +287,6 @@ def run_mutants(mutants: Sequence[Mutant], config: Config) -> list[Result]:
     return judge(results, entries)
 
 
-def judge(results: Sequence[Result], entries: Sequence[dict[str, str]]) -> list[Result]:
-    """Mark the survivors `entries` lists as equivalent (and an equivalent no entry lists any
-    more as a survivor again): a finished run can be judged again as the file changes."""
-    for result in results:
-        if result.outcome in ("survived", "equivalent") and result.line_known:
-            reason = equivalence(result, entries)
-            if reason is not None:
-                result.outcome, result.reason = "equivalent", reason
-            elif result.outcome == "equivalent":
-                result.outcome, result.reason = "survived", ""
-    return list(results)
-
-
 @contextmanager
 def _trees(config: Config) -> Iterator[queue.Queue[Path]]:
     with tempfile.TemporaryDirectory(prefix="vt-mutation-") as scratch:
@@ -530,13 +314,18 @@ def score(results: Sequence[Result], by: str = "suite") -> tuple[int, int]:
     return sum(r.outcome in kinds for r in counted), len(counted)
 
 
-def table(results: Sequence[Result], before: Sequence[Result] | None = None) -> str:
+def table(
+    results: Sequence[Result], before: Sequence[Result] | None = None, before_tests: bool = True
+) -> str:
     """A markdown table by module: mutants, equivalent, killed by the suite and by the suite
-    plus the runtime's tests (with the `before` run's figures when given)."""
-    head = "| module | mutants | equivalent | suite | suite + tests |"
-    if before is not None:
-        head = "| module | mutants | equivalent | suite before | suite | suite + tests before"
-        head += " | suite + tests |"
+    plus the runtime's tests (with the `before` run's figures when given; its suite + tests
+    column only if that run ran the tests)."""
+    columns = ["module", "mutants", "equivalent"]
+    for by, name in (("suite", "suite"), ("all", "suite + tests")):
+        if before is not None and (by == "suite" or before_tests):
+            columns.append(f"{name} before")
+        columns.append(name)
+    head = "| " + " | ".join(columns) + " |"
     rows = [head, _rule(head)]
     for module in [*sorted({r.mutant.module for r in results}), None]:
         mine = [r for r in results if module is None or r.mutant.module == module]
@@ -544,7 +333,7 @@ def table(results: Sequence[Result], before: Sequence[Result] | None = None) -> 
         cells = [module or "**all**", str(sum(r.outcome != "none" for r in mine)), str(equivalent)]
         old = [r for r in before or () if module is None or r.mutant.module == module]
         for by in ("suite", "all"):
-            if before is not None:
+            if before is not None and (by == "suite" or before_tests):
                 cells.append(_ratio(*score(old, by)))
             cells.append(_ratio(*score(mine, by)))
         rows.append("| " + " | ".join(cells) + " |")
@@ -636,7 +425,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         results += [Result(m, "equivalent", reason=rules[rule]) for m, rule in ruled.items()]
     elapsed = time.monotonic() - began
     before = read_results(args.before) if args.before else None
-    print(f"\n{table(results, before)}\n")
+    tested = _ran_tests(args.before) if args.before else True
+    print(f"\n{table(results, before, before_tests=tested)}\n")
     lines = survivors(results)
     print(f"{len(lines)} survivor(s):" if lines else "no survivor")
     for line in lines:
@@ -650,19 +440,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "equivalent_by_rule": len(ruled),
             "deadline": args.deadline,
             "suite_from": args.suite_from,
+            "unit_tests": not args.suite_only,
             "seconds": round(elapsed),
         }
         write_results(args.out, results, meta)
     return 0
-
-
-def _with_blocks(results: list[Result]) -> list[Result]:
-    """Results of a run written before `block` was kept: read it from the sources now."""
-    for r in results:
-        if r.line_known and not r.block:
-            source = (ROOT / "reference_impl" / f"{r.mutant.module}.py").read_text(encoding="utf-8")
-            r.block = block_of(source, r.source, r.mutant.line)
-    return results
 
 
 def _retest(path: Path, out: Path | None, workers: int) -> int:
@@ -681,7 +463,7 @@ def _retest(path: Path, out: Path | None, workers: int) -> int:
                 raise SystemExit(f"the source changed since {path}: {old.mutant}")
             results[i] = new
     _, entries = load_equivalent()
-    results = judge(_with_blocks(results), entries)
+    results = judge(with_blocks(results), entries)
     print(f"\n{table(results)}\n")
     for line in survivors(results):
         print("  " + line)
@@ -693,14 +475,20 @@ def _retest(path: Path, out: Path | None, workers: int) -> int:
     return 0
 
 
+def _ran_tests(path: Path) -> bool:
+    """Whether the run written to `path` tested survivors with the runtime's tests."""
+    return bool(json.loads(path.read_text(encoding="utf-8")).get("unit_tests", True))
+
+
 def _rescore(path: Path, before_path: Path | None) -> int:
     """Print a finished run's table and survivors under the equivalent file as it is now."""
     _, entries = load_equivalent()
-    results = judge(_with_blocks(read_results(path)), entries)
-    before = judge(read_results(before_path), entries) if before_path else None
+    results = judge(with_blocks(read_results(path)), entries)
+    before = judge(with_blocks(read_results(before_path)), entries) if before_path else None
+    tested = _ran_tests(before_path) if before_path else True
     meta = json.loads(path.read_text(encoding="utf-8"))
     print(f"{path}: seed {meta.get('seed')}, {meta.get('sample')} of {meta.get('of')} mutants")
-    print(f"\n{table(results, before)}\n")
+    print(f"\n{table(results, before, before_tests=tested)}\n")
     for line in survivors(results):
         print("  " + line)
     return 0
