@@ -23,19 +23,21 @@ from typing import Any, Protocol
 import anyio
 
 from ..errors import ProtocolError, UnexpectedResponse, UsageError
-from ..page import flows as _flows
+from ..js.attrs import parse_data_attr
 from ..page import navigation as _navigation
-from ..page.bindings import Assign, Fetch, describe_effects
+from ..page.flows import GestureState, Send
 from ..page.navigation import Navigation
 from ..page.profile import via_only
-from ..page.reader import read_page
+from ..page.reader import Init, read_page
 from ..page.requests import (
     ActionResult,
     Outgoing,
     ResponseInfo,
     ResponseReader,
+    gesture_request,
     stream_request,
 )
+from ..page.timing import duration
 from ..replica.dom import Element
 from ..replica.replica import Replica
 from ..wire.events import (
@@ -48,6 +50,7 @@ from . import http as _http
 from . import waits as _waits
 from .arrivals import Arrivals, short_id
 from .calls import ActionCalls
+from .gestures import Gestures
 from .hub import Hub
 from .recording import Recording
 from .timeline import ActionRef, Timeline
@@ -75,7 +78,7 @@ class TabOwner(Protocol):
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse: ...
 
 
-class AsyncTab(ActionCalls, Arrivals):
+class AsyncTab(Gestures, ActionCalls, Arrivals):
     """One page load: a replica of the page, its signals, its stream and its timeline.
 
     Made by `AsyncSession.open` (or `fork`). Attributes worth knowing:
@@ -124,7 +127,8 @@ class AsyncTab(ActionCalls, Arrivals):
         self._streams: list[tuple[anyio.CancelScope, anyio.Event]] = []
         self._opened = range(0)  # the connection numbers the last connect() opened
         self._signalled: set[int] = set()  # connections that sent the app's ready signal
-        self._fired_once: set[tuple[Element, str]] = set()
+        self.gestures = GestureState()
+        self.inits: tuple[Init, ...] = ()  # a plain page's data-init attributes
 
     def __repr__(self) -> str:
         return f"<AsyncTab {self.label} {self.id_or_none!r}>"
@@ -154,7 +158,8 @@ class AsyncTab(ActionCalls, Arrivals):
         page = read_page(replica.document, self.page_html, self.session.profile)
         self.replica = replica
         self.closed = False
-        self._fired_once = set()
+        self.gestures = GestureState()
+        self.inits = page.inits
         self.profile = page.profile
         self.stream_url = page.stream_url
         self.stream_urls = page.stream_urls
@@ -272,38 +277,87 @@ class AsyncTab(ActionCalls, Arrivals):
             raise UsageError(f"tab {self.label} is already connected; drop() it first")
         first = self.recording.connections + 1
         infos: list[ResponseInfo] = []
+
+        async def open_one(send: Send) -> None:
+            outgoing = gesture_request(
+                send.request,
+                self.hub.url(send.url),
+                referer=self.page_url,
+                form=send.form,
+                multipart=send.multipart,
+            )
+            info = await self._open_stream(outgoing, send.url, element=send.element)
+            if info is not None:
+                infos.append(info)
+
         try:
-            for url in self.stream_urls:
-                infos.append(await self._open_stream(url))
+            if self.profile == "datastar":
+                for init in self.inits:
+                    await self._drive(
+                        self._run_page(init.element, init.expression, "data-init"), open_one
+                    )
+            else:
+                outgoing = stream_request(
+                    self.hub.url(self.stream_url), self.signals.to_wire(), referer=self.page_url
+                )
+                info = await self._open_stream(outgoing, self.stream_url)
+                if info is not None:
+                    infos.append(info)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await self.drop()
             raise
         self._opened = range(first, self.recording.connections + 1)
+        self._start_intervals()
         return infos[0] if infos else None
 
-    async def _open_stream(self, url: str) -> ResponseInfo:
-        outgoing = stream_request(self.hub.url(url), self.signals.to_wire(), referer=self.page_url)
-        request = _http.build(
-            self.session.http,
-            outgoing,
-            timeout=_http.stream_timeout(self.hub.settings.http_timeout),
+    def _start_intervals(self) -> None:
+        """`data-on-interval` attributes: each runs on the client's clock while in the page."""
+        for element in self.replica.document.with_attribute_prefix("data-on-interval"):
+            for name, value in element.attrs.items():
+                attr = parse_data_attr(name, value)
+                if attr is None or attr.plugin != "on-interval" or not value.strip():
+                    continue
+                tags = attr.modifiers.get("duration", ())
+                seconds = duration(tags) if tags else 1.0
+                leading = "leading" in tags
+
+                async def run(
+                    el: Element = element,
+                    code: str = value,
+                    every: float = seconds,
+                    now: bool = leading,
+                ) -> None:
+                    await self._interval(el, code, every, leading=now)
+
+                self.hub.start(run)
+
+    async def _open_stream(
+        self, outgoing: Outgoing, url: str, element: Element | None = None
+    ) -> ResponseInfo | None:
+        """Send a request that opens a stream and read it in the background. On a plain page
+        (`data-init` runs any action) an answer that is not a stream is applied as an
+        action's answer (None: no stream)."""
+        plain = self.profile == "datastar"
+        name = f"{outgoing.method} {url}"
+        result = await self._send(outgoing, name, background=True, element=element, opening=True)
+        info = self.responses[-1]
+        if result.status == 200 and info.content_type == "text/event-stream":
+            return info
+        if plain and result.status < 400:
+            return None
+        self.timeline.add("connect", f"stream refused: {result.status} {info.content_type!r}")
+        self._changed()
+        raise UnexpectedResponse(
+            f"{name} for tab {self.label} answered {result.status} "
+            f"{info.content_type!r}; a stream needs 200 text/event-stream",
+            section="5.1",
+            raw=result.body[:4096],
         )
-        response = await self.session.http.send(request, stream=True)
-        info = self._record_response("GET", response)
-        if response.status_code != 200 or info.content_type != "text/event-stream":
-            body = await _http.read_bounded(response)
-            await response.aclose()
-            self.timeline.add(
-                "connect", f"stream refused: {response.status_code} {info.content_type!r}"
-            )
-            self._changed()
-            raise UnexpectedResponse(
-                f"GET {url} for tab {self.label} answered {response.status_code} "
-                f"{info.content_type!r}; a stream needs 200 text/event-stream",
-                section="5.1",
-                raw=body,
-            )
+
+    def _stream(self, response: _http.HTTPResponse, info: ResponseInfo, done_cb: Any) -> None:
+        """Read a 200 `text/event-stream` response in the background as one of the tab's
+        streams (numbered, recorded, applied as it arrives)."""
         number, _ = self.recording.open()
         self.connected = True
         if info.headers.get("content-encoding", "identity") != "identity":
@@ -326,6 +380,7 @@ class AsyncTab(ActionCalls, Arrivals):
                         self.recording.receive(number, chunk, hub.last_action)
                         self._receive(feed.feed(chunk), number)
                         self._changed()
+                        await self._pump()
                         if self._pending is not None:
                             hub.start(self._follow)  # the page leaves; its stream ends
                     self._receive(feed.close(), number)
@@ -341,13 +396,13 @@ class AsyncTab(ActionCalls, Arrivals):
             finally:
                 with anyio.CancelScope(shield=True):
                     await response.aclose()
+                done_cb()
                 self.timeline.add("end", f"stream #{number} ended: {reason}")
                 done.set()
                 self.connected = any(not ended.is_set() for _, ended in self._streams)
                 self._changed()
 
         self.hub.start(read)
-        return info
 
     async def ready(self, timeout: float | None = None) -> None:
         """Wait until the current stream has sent `: ready` (the server is subscribed, §5.3).
@@ -396,17 +451,52 @@ class AsyncTab(ActionCalls, Arrivals):
     # ---------------------
 
     async def _send(
-        self, outgoing: Outgoing, name: str, follow: bool | None = None
+        self,
+        outgoing: Outgoing,
+        name: str,
+        follow: bool | None = None,
+        *,
+        background: bool = False,
+        element: Element | None = None,
+        opening: bool = False,
     ) -> ActionResult:
+        """Send a request from the page and read its answer. With `background` (a gesture's
+        or the page's own request) an event-stream answer becomes one of the tab's streams,
+        read in the background, and this returns once the headers arrived; `element`'s
+        `data-indicator` is true meanwhile. `opening`: a stream's connect (recorded as such)."""
         ref = self.hub.record_action(self.label, name)
         if follow is False or (follow is None and not self.follow_redirects):
             self._unfollowed.add(ref)
-        self.timeline.add("action", name, None, ref)
-        request = _http.build(self.session.http, outgoing)
-        response = await self.session.http.send(request, stream=True)
+        self.timeline.add("connect" if opening else "action", name, None, ref)
+        limit = self.hub.settings.http_timeout
+        timeout = _http.stream_timeout(limit) if background else None
+        request = _http.build(self.session.http, outgoing, timeout=timeout)
+        self._indicate(element, +1)
+        ended = False
+
+        def end() -> None:
+            nonlocal ended
+            if not ended:
+                ended = True
+                self._indicate(element, -1)
+
+        try:
+            with anyio.fail_after(limit if background else None):
+                response = await self.session.http.send(request, stream=True)
+        except TimeoutError:
+            end()
+            raise TimeoutError(
+                f"{name} from tab {self.label}: no response headers within {limit} s (http_timeout)"
+            ) from None
+        except BaseException:
+            end()
+            raise
+        info = self._record_response(outgoing.method, response)
+        if background and response.status_code == 200 and info.content_type == "text/event-stream":
+            self._stream(response, info, end)
+            return ActionResult(name, 200, info.headers, b"", ())
         events: list[StreamItem] = []
         try:
-            info = self._record_response(outgoing.method, response)
             reader = ResponseReader(info)
             # Applied as they arrive, as the browser does with a streamed response.
             async for chunk in response.aiter_bytes():
@@ -414,6 +504,7 @@ class AsyncTab(ActionCalls, Arrivals):
             events.extend(self._take_response_items(reader.close(), ref))
         finally:
             await response.aclose()
+            end()
         elapsed = (time.monotonic() - ref.at) * 1000
         self.timeline.add(
             "response", f"{name} -> {response.status_code} ({elapsed:.0f} ms)", info, ref
@@ -426,95 +517,13 @@ class AsyncTab(ActionCalls, Arrivals):
         if redirect is not None:
             self._navigate_later(redirect, ref)
         self._changed()
+        await self._pump()
         if self._pending is not None:
             await self._follow()
         body = bytes(reader.body)
         return ActionResult(name, response.status_code, info.headers, body, tuple(events))
 
-    # -- gestures (the rules: vt.page.flows) ----------------------------------------------------
-
-    async def click(self, selector: str, *, timeout: float | None = None) -> list[ActionResult]:
-        """Click the first element matching `selector`, as a user would.
-
-        Waits (up to `timeout`) for such an element to appear in the replica. The `click`
-        event bubbles from the element through its ancestors and runs every `data-on:click`
-        on the way (`__stop`, `__once`, `__outside`, `__window` honoured); timing modifiers
-        (`__debounce`, `__throttle`, `__delay`) fire at once. `confirm(...)` is answered OK.
-        A click also does what the browser does by default: toggles a checkbox (its bound
-        signal follows, `input` and `change` fire), picks a bound radio, submits the form of a
-        submit button (firing `data-on:submit`).
-
-        Returns the responses of the requests the click sent, in order.
-
-        Raises:
-            ElementNotInteractive: the element is disabled, or nothing on its path reacts to a
-                click; the message says what vt found instead.
-        """
-        target = await self._find(selector, "click", timeout)
-        return await self._drive(
-            _flows.click(
-                self.replica,
-                target,
-                label=self.label,
-                name=f"click {selector}",
-                fired_once=self._fired_once,
-            )
-        )
-
-    async def press(
-        self, selector: str, key: str, *, timeout: float | None = None
-    ) -> list[ActionResult]:
-        """Press one key (a `KeyboardEvent.key`, such as ``"Enter"`` or ``"a"``) on an element.
-
-        Fires `keydown` then `keyup` with `evt.key` set, running the `data-on:keydown` /
-        `data-on:keyup` bindings whose key filters (`evt.key==='Enter'&&…`) pass. Enter also
-        does what a browser does: it clicks a focused button, and in a form field it submits
-        the form (clicking its submit button, or directly when the form has a single field).
-
-        Raises:
-            ElementNotInteractive: no binding on the element's path reacts to this key; the
-                message lists the bindings and the key filters that did not match.
-        """
-        target = await self._find(selector, f"press {key!r} on", timeout)
-        return await self._drive(
-            _flows.press(
-                self.replica,
-                target,
-                key,
-                label=self.label,
-                name=f"press {key!r} on {selector}",
-                fired_once=self._fired_once,
-            )
-        )
-
-    async def type(
-        self, selector: str, text: str, *, append: bool = False, timeout: float | None = None
-    ) -> list[ActionResult]:
-        """Type `text` into a field, as a user would: the bound signal follows each key.
-
-        The field's `data-bind` signal is set as typing sets it (numbers for number inputs),
-        starting from empty (or from its current value with `append=True`). Each character
-        fires `keydown`, `input` and `keyup` bindings along the element's path; then `change`
-        fires, as when the field loses focus. Timing modifiers are read as a user typing
-        faster than their interval: an `input` binding with `__debounce` fires once, after the
-        last character; one with `__throttle` fires on the first character only.
-
-        Raises:
-            ElementNotInteractive: the element is not a field, or has no `data-bind` and no
-                binding reacts to typing.
-        """
-        target = await self._find(selector, "type into", timeout)
-        return await self._drive(
-            _flows.type_text(
-                self.replica,
-                target,
-                text,
-                label=self.label,
-                append=append,
-                name=f"type {text!r} into {selector}",
-                fired_once=self._fired_once,
-            )
-        )
+    # -- gestures (the rules: vt.page.gestures; driven by the base, vt.client.gestures) ------
 
     async def _find(self, selector: str, verb: str, timeout: float | None) -> Element:
         return await self.wait_until(
@@ -522,31 +531,6 @@ class AsyncTab(ActionCalls, Arrivals):
             description=f"show an element matching {selector!r} to {verb}",
             timeout=timeout,
         )
-
-    async def _drive(self, flow: _flows.Flow) -> list[ActionResult]:
-        """Run a gesture: record what fires, write its signals, send its requests."""
-        try:
-            step = next(flow)
-            while True:
-                reply: ActionResult | None = None
-                if isinstance(step, _flows.Fired):
-                    self.timeline.add(
-                        "gesture",
-                        f"{step.event} -> {step.binding.attr}: {describe_effects(step.effects)}",
-                        step.binding,
-                    )
-                elif isinstance(step, Assign):
-                    self.signals.patch(step.as_patch())
-                    self._changed()
-                else:
-                    assert isinstance(step, Fetch)
-                    reply = await self.fetch(
-                        step.method, step.url, headers=_flows.fetch_headers(step)
-                    )
-                step = flow.send(reply)
-        except StopIteration as stop:
-            results: list[ActionResult] = stop.value
-            return results
 
 
 async def open_tab(

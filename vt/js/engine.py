@@ -25,9 +25,18 @@ from typing import Any, Protocol
 
 import quickjs
 
-from .expr import UNDEFINED, ExpressionError, load_json
+from .expr import NOT_A_LITERAL, UNDEFINED, ExpressionError, load_json
 
-__all__ = ["Batch", "Engine", "ExpressionError", "Host", "Outcome", "Taken", "engine"]
+__all__ = [
+    "Batch",
+    "Engine",
+    "ExpressionError",
+    "Host",
+    "Outcome",
+    "Taken",
+    "engine",
+    "parse_literal",
+]
 
 _RUNTIME = (Path(__file__).with_name("runtime.js")).read_text(encoding="utf-8")
 # An expression that loops for ever must not hang a test: QuickJS interrupts it.
@@ -89,6 +98,15 @@ class Engine:
         self._display: Callable[..., Any] = get("__display")
         self._take: Callable[..., Any] = get("__take")
         self._json_signals: Callable[..., Any] = get("__jsonSignals")
+        self._computed: Callable[..., Any] = get("__computed")
+        self._literal: Callable[..., Any] = self._ctx.eval(
+            "(function (text) { try { var v = Function('return (' + text + ')')();"
+            " return typeof v === 'function' || v === undefined ? '{}' : __encode({v: v}); }"
+            " catch (e) { return '{}'; } })"
+        )
+        self._set_path: Callable[..., Any] = self._ctx.eval(
+            "(function (path, json) { __setPath(path, JSON.parse(json)); })"
+        )
         self._ctx.set_time_limit(_TIME_LIMIT_S)
 
     def _ask(self, handle: Any, what: Any, arg: Any) -> Any:
@@ -106,7 +124,7 @@ class Engine:
             try:
                 found = int(self._compile(source, returns_value, arg_names))
             except quickjs.JSException as exc:
-                found = str(exc)
+                found = str(exc).split("\n", 1)[0].removeprefix("Error: ")
             self._compiled[key] = found
         return found
 
@@ -138,7 +156,8 @@ class Batch:
         self._engine = engine()
         self._host = host or _NoHost()
         self._engine._host = self._host
-        self._engine._load(json.dumps(signals, separators=(",", ":"), default=_unknown))
+        data = signals if isinstance(signals, dict) else dict(signals)
+        self._engine._load(json.dumps(data, separators=(",", ":"), default=_unknown))
 
     def run(
         self,
@@ -177,6 +196,19 @@ class Batch:
         self._engine._host = self._host
         return _outcome(self._call(self._engine._display, kind, fn, el, record))
 
+    def computed(self, source: str, el: int | None, path: str) -> str | None:
+        """`data-computed`: set the signal at `path` (or, with no path, each key of the
+        object of functions the expression returns) to its value; the error, if any."""
+        fn = self._engine.compiled(source, returns_value=True)
+        if isinstance(fn, str):
+            return fn
+        self._engine._host = self._host
+        return _outcome(self._call(self._engine._computed, fn, el, path)).error
+
+    def set_path(self, path: str, value: Any) -> None:
+        """Set one signal (a dotted path) as an attribute plugin does."""
+        self._call(self._engine._set_path, path, json.dumps(value))
+
     def json_signals(self, filter_text: str, *, terse: bool) -> str:
         """`data-json-signals`: the filtered signals as JSON text, as the plugin shows them."""
         return str(self._call(self._engine._json_signals, filter_text, terse))
@@ -196,6 +228,19 @@ class Batch:
             return json.dumps({"e": "RangeError: Maximum call stack size exceeded"})
 
 
+def parse_literal(text: str) -> Any:
+    """What Datastar makes of a value that is not JSON: `Function("return (" + text + ")")()`
+    (so `{a: 1}` reads, and so does any expression without signals); `NOT_A_LITERAL` if that
+    throws or gives undefined or a function."""
+    try:
+        return load_json(text)
+    except ValueError:
+        pass
+    raw = Batch._call(engine()._literal, text)
+    data = load_json(str(raw))
+    return data.get("v", NOT_A_LITERAL)
+
+
 def _unknown(value: Any) -> Any:
     if value is UNDEFINED:
         return None
@@ -204,11 +249,10 @@ def _unknown(value: Any) -> Any:
 
 def _outcome(raw: Any) -> Outcome:
     data = load_json(str(raw))
-    out = Outcome(
+    return Outcome(
         value=UNDEFINED if "u" in data or "v" not in data else data["v"],
         error=data.get("e"),
         reads=data.get("r") or [],
         prevented="p" in data,
         stopped="s" in data,
     )
-    return out

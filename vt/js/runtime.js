@@ -317,10 +317,11 @@ function __action(name, evt, ...args) {
 
 // -- the element and the event an expression sees ----------------------------------------
 // `el` is a small element: what vt holds of it, read from Python when the expression asks.
+var __EL_KNOWN = new Set(['then', 'constructor', 'nodeType', 'style', 'classList']);
 function __element(handle) {
   if (handle === null || handle === undefined) return null;
   var ask = (what, arg) => __host(handle, what, arg === undefined ? null : arg);
-  return {
+  var el = {
     __handle: handle,
     get id() { return ask('id'); },
     get tagName() { return ask('tagName'); },
@@ -349,6 +350,17 @@ function __element(handle) {
     toString() { return '[object HTMLElement]'; },
     toJSON() { return {}; },
   };
+  // What vt's element does not have (layout, the DOM beyond the element) is refused by name
+  // rather than read as undefined.
+  return new Proxy(el, {
+    get(t, k) {
+      if (typeof k === 'symbol' || k in t || __EL_KNOWN.has(k)) return t[k];
+      throw new Error(
+        `VtUnsupported: el.${k} is not something vt's element has (it has ` +
+          Object.keys(t).filter((n) => !n.startsWith('__')).join(', ') + ')',
+      );
+    },
+  });
 }
 function __event(spec) {
   if (spec === null) return undefined;
@@ -446,6 +458,45 @@ function __one(kind, v) {
   if (kind === 'attr') return __attrValue(v);
   if (kind === 'class') return !!v;
   return !v && v !== 0 ? null : String(v);
+}
+// data-computed: `data-computed:a.b="expr"` sets the signal to the value; the keyless form
+// takes an object of functions and sets each key to what its function returns.
+function __computed(id, handle, path) {
+  __currentEl = handle;
+  var out = {};
+  try {
+    var value = __fns[id](__element(handle), __wrap(__root, ''), __action, undefined);
+    var pairs = [];
+    if (path) pairs.push([path, value]);
+    else {
+      var walk = (obj, prefix) => {
+        for (var k in obj) {
+          var v = obj[k];
+          if (typeof v === 'function') pairs.push([prefix + k, v()]);
+          else if (__plain(v)) walk(v, prefix + k + '.');
+          else throw new Error('ComputedExpectedFunction: ' + prefix + k + ' is not a function');
+        }
+      };
+      walk(Object.assign({}, value), '');
+    }
+    for (var [p, v] of pairs) __setPath(p, v);
+  } catch (e) {
+    out.e = e instanceof Error ? e.name + ': ' + e.message : 'Uncaught ' + String(e);
+  }
+  return __encode(out);
+}
+function __setPath(path, value) {
+  var parts = path.split('.');
+  var last = parts.pop();
+  var node = __root;
+  for (var p of parts) {
+    if (!__plain(node[p]) && !Array.isArray(node[p])) node[p] = {};
+    node = node[p];
+  }
+  value = __unwrap(value);
+  if (value == null) delete node[last];
+  else node[last] = __copy(value);
+  __dirty = true;
 }
 function __jsonSignals(filterText, terse) {
   var filter = filterText ? JSON.parse(filterText) : {};

@@ -19,11 +19,12 @@ from ..js.attrs import SignalsDecl
 from ..js.expr import ExpressionError
 from ..wire.events import Event, PatchElements, PatchSignals, Violation, read_as_browser
 from ..wire.sse import Comment, ServerSentEvent
-from .display import created_by, has_display, render
+from .display import Effects, created_by, has_display, indicator_paths, render
 from .dom import Document
+from .fields import Fields
 from .patch import ApplyResult, Patcher, Script
 from .signals import Signals
-from .tree import root_of
+from .tree import HtmlElement, root_of
 
 __all__ = ["Replica"]
 
@@ -40,6 +41,10 @@ class Replica:
     __slots__ = (
         "_displays",
         "console",
+        "_flights",
+        "effects",
+        "fields",
+        "requests",
         "document",
         "patcher",
         "scripts",
@@ -54,6 +59,14 @@ class Replica:
         self.console: list[str] = []
         self.scripts: list[Script] = []
         self.violations: list[Violation] = []
+        #: What the display attributes last did (they run again when what they read changes).
+        self.effects = Effects()
+        #: Form fields' current values (typed, ticked), which the markup does not show.
+        self.fields = Fields()
+        #: Requests expressions sent while events were applied (`data-effect`, `data-init`
+        #: in added content): engine request dicts, for the tab to send and clear.
+        self.requests: list[tuple[dict[str, Any], HtmlElement]] = []
+        self._flights: dict[HtmlElement, int] = {}  # requests in flight per element
         # Whether the page may hold display attributes (sticky: a false "maybe" only costs a
         # walk); when it does, they are evaluated again after every event (§6.5).
         self._displays = has_display(document.root)
@@ -111,7 +124,9 @@ class Replica:
             result.errors.extend(self._merge(result.signals))
             for added in result.added:
                 if root_of(added) is not self.document.root:
-                    self.signals.patch(created_by(added, self.signals), only_if_missing=True)
+                    store = created_by(added, self.signals)
+                    if store is not None:
+                        self.signals.replace(store)
             self._displays = self._displays or self.patcher.displays_seen
             self.scripts.extend(result.scripts)
         else:
@@ -128,24 +143,49 @@ class Replica:
         if self._displays:
             self.console.extend(self._render())
 
+    def set_signals(self, store: dict[str, Any]) -> None:
+        """Take `store` as the signals (what an expression or a field left) and keep the
+        display attributes true."""
+        self.signals.replace(store)
+        self.render()
+
+    def indicate(self, element: HtmlElement, delta: int) -> bool:
+        """A request of `element` starts (+1) or ends (-1): its `data-indicator` signals are
+        true while any is in flight (Datastar counts them). True if it has any."""
+        count = max(0, self._flights.get(element, 0) + delta)
+        self._flights[element] = count
+        paths = indicator_paths(element)
+        if not paths:
+            return False
+        store = self.signals.to_dict()
+        for path in paths:
+            node = store
+            for part in path[:-1]:
+                if not isinstance(node.get(part), dict):
+                    node[part] = {}
+                node = node[part]
+            node[path[-1]] = count > 0
+        self.set_signals(store)
+        return True
+
     def _render(self) -> list[str]:
-        rendering = render(self.document.root, self.signals)
-        self.signals.patch(rendering.created, only_if_missing=True)
-        for patch in rendering.computed:
-            self.signals.patch(patch)
-        # An expression vt cannot read is logged once, not after every event.
+        rendering = render(self.document.root, self.signals, self.effects, self.fields)
+        if rendering.signals is not None:
+            self.signals.replace(rendering.signals)
+        self.requests.extend(rendering.requests)
+        # An expression that throws is logged once, not after every event.
         return [e for e in rendering.errors if e not in self.console]
 
     def _merge(self, declared: list[SignalsDecl]) -> list[str]:
         """Evaluate `data-signals` attributes in order and merge them; return the errors."""
         errors: list[str] = []
         for decl in declared:
-            created: dict[str, Any] = {}
             try:
-                patch = decl.patch(self.signals, created)
+                patch, store = decl.patch(self.signals)
             except ExpressionError as exc:
                 errors.append(f"ExpressionError: {exc} (§6.5)")
                 continue
-            self.signals.patch(created, only_if_missing=True)
+            if store is not None:
+                self.signals.replace(store)
             self.signals.patch(patch, only_if_missing=decl.only_if_missing)
         return errors
