@@ -221,7 +221,10 @@ class Gestures:
                     self.replica.set_signals(step.store)
                     self._changed()
                 elif isinstance(step, Log):
-                    self.replica.console.append(step.text)
+                    if step.text.startswith("vt: "):  # vt's own note (confirm answered OK)
+                        self.timeline.add("gesture", step.text[4:])
+                    else:
+                        self.replica.console.append(step.text)
                 elif isinstance(step, Later):
                     self._later(step)
                 else:

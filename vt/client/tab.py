@@ -78,7 +78,7 @@ class TabOwner(Protocol):
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse: ...
 
 
-class AsyncTab(Gestures, ActionCalls, Arrivals):
+class AsyncTab(ActionCalls, Arrivals, Gestures):
     """One page load: a replica of the page, its signals, its stream and its timeline.
 
     Made by `AsyncSession.open` (or `fork`). Attributes worth knowing:

@@ -375,7 +375,10 @@ function __event(spec) {
   return evt;
 }
 
-var confirm = () => true;
+var confirm = (m) => {
+  __console.push(`vt: confirm('${m}') answered OK`);
+  return true;
+};
 var alert = () => undefined;
 var prompt = (message, value) => (value === undefined ? '' : String(value));
 var console = {
