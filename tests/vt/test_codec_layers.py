@@ -21,6 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "wire.events": {"errors", "js.engine", "js.expr", "wire.sse"},
     "replica.morph": {"replica.tree"},
     "replica.fields": {"js.attrs", "replica.dom", "replica.tree"},
+    "replica.watchers": {"js.attrs", "js.engine", "replica.fields", "replica.tree"},
     "replica.display": {"js.attrs", "js.engine", "replica.fields", "replica.tree"},
     "replica.patch": {
         "js.attrs",
@@ -38,6 +39,7 @@ ALLOWED: dict[str, set[str]] = {
         "replica.display",
         "replica.dom",
         "replica.fields",
+        "replica.watchers",
         "wire.events",
         "js.expr",
         "replica.patch",

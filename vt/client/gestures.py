@@ -36,6 +36,14 @@ class Gestures:
     label: str
     timeline: Timeline
     gestures: GestureState
+    _busy: int = 0
+
+    @property
+    def busy(self) -> int:
+        """How many timers (timing modifiers) and background requests (`data-effect`,
+        `data-init` in added content) are not done yet; 0 when the page is idle, as far as
+        its own clock goes (streams it reads are not counted)."""
+        return self._busy
 
     # Provided by AsyncTab.
     async def _find(self, selector: str, verb: str, timeout: float | None) -> Element:
@@ -250,13 +258,23 @@ class Gestures:
         delay = step.delay if math.isfinite(step.delay) and step.delay > 0 else 0.0
 
         async def due() -> None:
-            await anyio.sleep(delay)
-            await self._drive(
-                _gestures.fire_timer(
-                    self.replica, self.gestures, step.key, step.stage, step.token, label=self.label
+            try:
+                await anyio.sleep(delay)
+                await self._drive(
+                    _gestures.fire_timer(
+                        self.replica,
+                        self.gestures,
+                        step.key,
+                        step.stage,
+                        step.token,
+                        label=self.label,
+                    )
                 )
-            )
+            finally:
+                self._busy -= 1
+                self._changed()
 
+        self._busy += 1
         self.hub.start(due)
 
     async def _pump(self) -> None:
@@ -272,10 +290,13 @@ class Gestures:
             self.hub.start(background)
 
     async def _background(self, send: Send) -> None:
+        self._busy += 1
         try:
             await self._request(send)
         except Exception as exc:  # logged as the browser logs a failed fetch
             self.replica.console.append(f"FetchFailed: {send.method} {send.url}: {exc}")
+        finally:
+            self._busy -= 1
             self._changed()
 
     def _run_page(self, element: Element, expression: str, what: str) -> Flow:

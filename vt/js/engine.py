@@ -99,6 +99,7 @@ class Engine:
         self._take: Callable[..., Any] = get("__take")
         self._json_signals: Callable[..., Any] = get("__jsonSignals")
         self._computed: Callable[..., Any] = get("__computed")
+        self._signal_patch: Callable[..., Any] = get("__signalPatch")
         self._literal: Callable[..., Any] = self._ctx.eval(
             "(function (text) { try { var v = Function('return (' + text + ')')();"
             " return typeof v === 'function' || v === undefined ? '{}' : __encode({v: v}); }"
@@ -204,6 +205,17 @@ class Batch:
             return fn
         self._engine._host = self._host
         return _outcome(self._call(self._engine._computed, fn, el, path)).error
+
+    def signal_patch(self, source: str, el: int | None, filter_text: str, detail: Any) -> Outcome:
+        """`data-on-signal-patch`: run `source` with `patch` (the `detail` of changed signals,
+        filtered by `filter_text`, the `data-on-signal-patch-filter` value) when anything of
+        it is left; `value` is True when it ran."""
+        fn = self._engine.compiled(source, returns_value=True, arg_names="patch")
+        if isinstance(fn, str):
+            return Outcome(error=fn)
+        self._engine._host = self._host
+        raw = self._call(self._engine._signal_patch, fn, el, filter_text, json.dumps(detail))
+        return _outcome(raw)
 
     def set_path(self, path: str, value: Any) -> None:
         """Set one signal (a dotted path) as an attribute plugin does."""

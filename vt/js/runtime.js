@@ -501,6 +501,37 @@ function __setPath(path, value) {
   else node[last] = __copy(value);
   __dirty = true;
 }
+// data-on-signal-patch: Datastar filters the patch's detail (`$(filter, detail)`) and runs
+// the expression with it as `patch` when anything is left.
+function __filteredOf(opts, obj) {
+  var include = __toRegExp(opts.include === undefined ? /.*/ : opts.include);
+  var exclude = __toRegExp(opts.exclude === undefined ? /(?!)/ : opts.exclude);
+  var pairs = [];
+  var stack = [[obj, '']];
+  while (stack.length) {
+    var [node, prefix] = stack.pop();
+    for (var key in node) {
+      var path = prefix + key;
+      if (__plain(node[key])) stack.push([node[key], path + '.']);
+      else if (include.test(path) && !exclude.test(path)) pairs.push([path, node[key]]);
+    }
+  }
+  return __nest(pairs);
+}
+function __signalPatch(id, handle, filterText, detailJson) {
+  var out = {};
+  try {
+    var filter = filterText ? Function('return (' + filterText + ')')() : {};
+    var picked = __filteredOf(filter || {}, JSON.parse(detailJson));
+    if (Object.keys(picked).length === 0) return __encode({ u: 1 });
+    __currentEl = handle;
+    __fns[id](__element(handle), __wrap(__root, ''), __action, undefined, picked);
+    out.v = true;
+  } catch (e) {
+    out.e = e instanceof Error ? e.name + ': ' + e.message : 'Uncaught ' + String(e);
+  }
+  return __encode(out);
+}
 function __jsonSignals(filterText, terse) {
   var filter = filterText ? JSON.parse(filterText) : {};
   __peeking++;

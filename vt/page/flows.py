@@ -47,6 +47,7 @@ __all__ = [
     "gesture",
     "get_path",
     "is_disabled",
+    "is_hidden",
     "is_submit_button",
     "set_path",
 ]
@@ -366,6 +367,17 @@ def is_submit_button(el: Element) -> bool:
     if el.tag == "button":
         return kind in ("", "submit")
     return el.tag == "input" and kind in ("submit", "image")
+
+
+def is_hidden(el: Element) -> bool:
+    """Not visible: `display: none` in its style (as `data-show` sets it) or the `hidden`
+    attribute, on it or an ancestor; a person cannot point at it."""
+    for node in (el, *el.ancestors):
+        if node.get("hidden") is not None:
+            return True
+        if "display:none" in (node.get("style") or "").replace(" ", "").lower():
+            return True
+    return False
 
 
 def is_disabled(el: Element) -> bool:

@@ -46,6 +46,7 @@ from .flows import (
     gesture,
     get_path,
     is_disabled,
+    is_hidden,
     is_submit_button,
     set_path,
 )
@@ -88,6 +89,11 @@ def _editable(el: Element) -> bool:
 
 
 def _refuse_disabled(g: Gesture, target: Element, what: str) -> None:
+    if is_hidden(target):
+        raise ElementNotInteractive(
+            f"{g.label}: {describe_element(target)} is not visible (display: none or hidden, "
+            f"on it or an ancestor); a person cannot direct {what} at it"
+        )
     if is_disabled(target):
         raise ElementNotInteractive(
             f"{g.label}: {describe_element(target)} is disabled; a browser does not "
@@ -376,6 +382,8 @@ def blur(page: Page, target: Element, *, label: str, state: GestureState) -> Flo
 def hover(page: Page, target: Element, *, label: str, state: GestureState) -> Flow:
     """Move the pointer onto `target`."""
     g = gesture(page, state, "hover", label)
+    if is_hidden(target):
+        _refuse_disabled(g, target, "the pointer")
     g.defaults.append("hover")
     yield from _hover(g, target)
     return g.finish(target, ("mouseover", "mouseenter"))

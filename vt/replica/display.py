@@ -46,6 +46,7 @@ __all__ = [
     "has_display",
     "indicator_paths",
     "render",
+    "unsupported",
 ]
 
 _NAMES = ("text", "show", "attr", "class", "computed", "style", "json-signals", "effect")
@@ -85,12 +86,14 @@ class _Memo:
     def remember(self, signals: Mapping[str, Any]) -> None:
         reads = set(self.reads)
         for path in self.reads:
-            # Reading `$a.b` reads `a` on the way: only the deepest path counts as a change.
-            if any(other.startswith(path + ".") for other in reads):
-                continue
             value = _get(signals, path)
-            if value is not _MISSING:
-                self.deps[path] = _snapshot(value)
+            if value is _MISSING:
+                continue
+            # Reading `$a.b` reads `a` on the way: only the deepest path counts as a change
+            # (an array counts whole: its length is read through its methods).
+            if isinstance(value, dict) and any(o.startswith(path + ".") for o in reads):
+                continue
+            self.deps[path] = _snapshot(value)
         self.reads = []
 
 
@@ -222,6 +225,23 @@ def indicator_paths(el: HtmlElement) -> list[tuple[str, ...]]:
             if path and path[0]:
                 paths.append(path)
     return paths
+
+
+_REFUSED = {
+    "on-intersect": "VtUnsupported: data-on-intersect: vt has no layout, so nothing ever "
+    "intersects the viewport; run what it does with the page's own requests (tab.get/post)",
+    "ref": "VtUnsupported: data-ref: vt holds the element as {} (what JSON shows of it), so "
+    "`$ref.id` and the like read nothing; select the element with tab.select_one instead",
+}
+
+
+def unsupported(root: HtmlElement) -> list[str]:
+    """Console lines refusing, by name, the attributes vt does not perform."""
+    found: list[str] = []
+    for name, line in _REFUSED.items():
+        if etree.XPath(f"//*[@*[starts-with(name(), 'data-{name}')]]")(root):
+            found.append(line)
+    return found
 
 
 def created_by(root: HtmlElement, signals: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -19,12 +19,13 @@ from ..js.attrs import SignalsDecl
 from ..js.expr import ExpressionError
 from ..wire.events import Event, PatchElements, PatchSignals, Violation, read_as_browser
 from ..wire.sse import Comment, ServerSentEvent
-from .display import Effects, created_by, has_display, indicator_paths, render
+from .display import Effects, created_by, has_display, indicator_paths, render, unsupported
 from .dom import Document
 from .fields import Fields
 from .patch import ApplyResult, Patcher, Script
 from .signals import Signals
 from .tree import HtmlElement, root_of
+from .watchers import changes, has_watchers, run_watchers
 
 __all__ = ["Replica"]
 
@@ -40,8 +41,9 @@ class Replica:
 
     __slots__ = (
         "_displays",
-        "console",
         "_flights",
+        "_watching",
+        "console",
         "effects",
         "fields",
         "requests",
@@ -70,6 +72,8 @@ class Replica:
         # Whether the page may hold display attributes (sticky: a false "maybe" only costs a
         # walk); when it does, they are evaluated again after every event (§6.5).
         self._displays = has_display(document.root)
+        # Whether the page has data-on-signal-patch listeners (sticky, like `_displays`).
+        self._watching = has_watchers(document.root)
 
     @classmethod
     def from_html(cls, html: str, signals: Mapping[str, Any] | None = None) -> Replica:
@@ -81,6 +85,8 @@ class Replica:
         if signals:
             replica.signals.patch(signals)
         replica.render()
+        for line in unsupported(document.root):
+            replica.console.append(line)
         return replica
 
     def __repr__(self) -> str:
@@ -116,6 +122,33 @@ class Replica:
 
         Events of other types change nothing (the browser ignores them).
         """
+        if not self._watching and not (
+            isinstance(event, PatchElements) and b"data-on-signal-patch" in (event.raw or b"")
+        ):
+            return self._apply(event)
+        before = self.signals.to_dict()
+        result = self._apply(event)
+        self._watching = self._watching or has_watchers(self.document.root)
+        self._watch(before)
+        return result
+
+    def _watch(self, before: dict[str, Any]) -> None:
+        """Run `data-on-signal-patch` listeners for what changed since `before`."""
+        if not self._watching:
+            return
+        detail = changes(before, self.signals)
+        if not detail:
+            return
+        store, requests, errors = run_watchers(
+            self.document.root, self.signals, detail, self.fields
+        )
+        self.requests.extend(requests)
+        self.console.extend(e for e in errors if e not in self.console)
+        if store is not None:
+            self.signals.replace(store)
+            self.render()
+
+    def _apply(self, event: Event) -> ApplyResult:
         if isinstance(event, PatchSignals):
             self.signals.patch(event.signals, only_if_missing=event.only_if_missing)
             result = ApplyResult()
@@ -146,8 +179,10 @@ class Replica:
     def set_signals(self, store: dict[str, Any]) -> None:
         """Take `store` as the signals (what an expression or a field left) and keep the
         display attributes true."""
+        before = self.signals.to_dict() if self._watching else {}
         self.signals.replace(store)
         self.render()
+        self._watch(before)
 
     def indicate(self, element: HtmlElement, delta: int) -> bool:
         """A request of `element` starts (+1) or ends (-1): its `data-indicator` signals are

@@ -237,6 +237,7 @@ class Tab(_Proxy):
     label = _Snapshot[str]("label")
     path = _Snapshot[str]("path")
     connected = _Snapshot[bool]("connected")
+    busy = _Snapshot[int]("busy")
     closed = _Snapshot[bool]("closed")
     follow_redirects = _Snapshot[bool]("follow_redirects")
     profile = _Snapshot[str]("profile")
