@@ -110,7 +110,16 @@ class Served:
             kind = request.headers.get("content-type", "").partition(";")[0].strip()
             if kind == "application/json" and body:
                 body = normalise_signals(json.loads(body))
-            query = "&".join(sorted(unquote_plus(p) for p in request.url.query.split("&") if p))
+            # JSON's key order is not compared (bodies neither): the order Datastar creates
+            # signals in follows its attribute order, which vt does not keep (protocol.md).
+            pairs = [unquote_plus(p) for p in request.url.query.split("&") if p]
+            pairs = [
+                "datastar=" + normalise_signals(json.loads(p[9:]))
+                if p.startswith("datastar=")
+                else p
+                for p in pairs
+            ]
+            query = "&".join(sorted(pairs))
             extra = request.headers.get("x-test", "") + request.headers.get("x-a", "")
             self.log[who].append((request.method, request.url.path, query, kind, body, extra))
             if request.url.path == "/api/slow":

@@ -96,10 +96,12 @@ class Engine:
         self._compile: Callable[..., Any] = get("__compile")
         self._run: Callable[..., Any] = get("__run")
         self._display: Callable[..., Any] = get("__display")
+        self._reads_text: Callable[..., Any] = get("__readsText")
         self._take: Callable[..., Any] = get("__take")
         self._json_signals: Callable[..., Any] = get("__jsonSignals")
         self._computed: Callable[..., Any] = get("__computed")
         self._signal_patch: Callable[..., Any] = get("__signalPatch")
+        self._define_computed: Callable[..., Any] = get("__defineComputed")
         self._literal: Callable[..., Any] = self._ctx.eval(
             "(function (text) { try { var v = Function('return (' + text + ')')();"
             " return typeof v === 'function' || v === undefined ? '{}' : __encode({v: v}); }"
@@ -187,15 +189,37 @@ class Batch:
         )
         return _outcome(raw)
 
-    def display(self, kind: str, source: str, el: int | None, *, record: bool = False) -> Outcome:
+    def display(
+        self, kind: str, source: str, el: int | None, *, record: bool = False, keyed: bool = False
+    ) -> Outcome:
         """Call a display attribute's expression (`kind`: text, show, attr, class, style,
         value) and make of its value what the plugin makes: text as a string, show as a
-        boolean, attr/class/style as `{"single": v}` or `{"many": [[name, v], ...]}`."""
+        boolean, attr/class/style as `[(name, value), ...]` (`keyed`, `data-attr:title`: one
+        pair named ""; value None to remove; class values True or False)."""
         fn = self._engine.compiled(source, returns_value=True)
         if isinstance(fn, str):
             return Outcome(error=fn)
         self._engine._host = self._host
-        return _outcome(self._call(self._engine._display, kind, fn, el, record))
+        try:
+            raw = str(self._engine._display(kind, fn, el, record, keyed))
+        except quickjs.JSException as exc:
+            raw = f"EInternalError: {exc}"
+        reads = str(self._engine._reads_text()).split("\n") if record else []
+        reads = [r for r in reads if r]
+        tag, body = raw[:1], raw[1:]
+        if tag == "E":
+            return Outcome(error=body, reads=reads)
+        if tag == "T":
+            return Outcome(value=body, reads=reads)
+        if tag == "S":
+            return Outcome(value=body == "1", reads=reads)
+        if tag == "P":
+            pairs: list[tuple[str, Any]] = []
+            for item in body.split("\x1e"):
+                name, _, value = item.partition("\x1f")
+                pairs.append((name, _pair_value(kind, value)))
+            return Outcome(value=pairs, reads=reads)
+        return Outcome(value=load_json(body), reads=reads)
 
     def computed(self, source: str, el: int | None, path: str) -> str | None:
         """`data-computed`: set the signal at `path` (or, with no path, each key of the
@@ -217,6 +241,14 @@ class Batch:
         raw = self._call(self._engine._signal_patch, fn, el, filter_text, json.dumps(detail))
         return _outcome(raw)
 
+    def define_computed(self, path: str, source: str, el: int | None) -> None:
+        """Make the signal at `path` a getter computing `source` (`data-computed`), so an
+        action that reads it after changing what it depends on reads it fresh."""
+        fn = self._engine.compiled(source, returns_value=True)
+        if not isinstance(fn, str):
+            self._engine._host = self._host
+            self._call(self._engine._define_computed, path, fn, el)
+
     def set_path(self, path: str, value: Any) -> None:
         """Set one signal (a dotted path) as an attribute plugin does."""
         self._call(self._engine._set_path, path, json.dumps(value))
@@ -227,7 +259,10 @@ class Batch:
 
     def take(self) -> Taken:
         """The changed signals (or None), the recorded requests and console lines."""
-        raw = load_json(str(self._engine._take()))
+        text = str(self._engine._take())
+        if not text:
+            return _NOTHING
+        raw = load_json(text)
         return Taken(raw.get("s"), raw.get("q", []), raw.get("c", []))
 
     @staticmethod
@@ -251,6 +286,17 @@ def parse_literal(text: str) -> Any:
     raw = Batch._call(engine()._literal, text)
     data = load_json(str(raw))
     return data.get("v", NOT_A_LITERAL)
+
+
+_NOTHING = Taken(None, [], [])
+
+
+def _pair_value(kind: str, text: str) -> Any:
+    if text == "\x00":
+        return None
+    if kind == "class":
+        return text == "1"
+    return text
 
 
 def _unknown(value: Any) -> Any:

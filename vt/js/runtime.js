@@ -94,6 +94,7 @@ function __load(json) {
   __requests = [];
   __console = [];
   __proxies = new WeakMap();
+  __elCache = new Map();
 }
 
 // Datastar's `$()` filter: the leaf signals whose path matches include and not exclude,
@@ -317,50 +318,72 @@ function __action(name, evt, ...args) {
 
 // -- the element and the event an expression sees ----------------------------------------
 // `el` is a small element: what vt holds of it, read from Python when the expression asks.
-var __EL_KNOWN = new Set(['then', 'constructor', 'nodeType', 'style', 'classList']);
+// `el` is a small element: what vt holds of it, read from Python when the expression asks.
+// One shared handler, one tiny target per element and batch: expressions that never touch
+// `el` (most display expressions) cost next to nothing for it.
+var __elCache = new Map();
+var __ask = (handle, what, arg) => __host(handle, what, arg === undefined ? null : arg);
+var __EL_PROPS = {
+  id: (h) => __ask(h, 'id'),
+  tagName: (h) => __ask(h, 'tagName'),
+  value: (h) => __ask(h, 'value'),
+  checked: (h) => __ask(h, 'checked'),
+  textContent: (h) => __ask(h, 'textContent'),
+  innerText: (h) => __ask(h, 'textContent'),
+  dataset: (h) => JSON.parse(__ask(h, 'dataset')),
+  name: (h) => __ask(h, 'attr', 'name'),
+  type: (h) => __ask(h, 'attr', 'type'),
+  disabled: (h) => __ask(h, 'attr', 'disabled') !== null,
+  form: (h) => __element(__ask(h, 'closest', 'form')),
+  parentElement: (h) => __element(__ask(h, 'parent')),
+};
+var __EL_METHODS = {
+  getAttribute: (h) => (n) => __ask(h, 'attr', String(n)),
+  hasAttribute: (h) => (n) => __ask(h, 'attr', String(n)) !== null,
+  setAttribute: (h) => (n, v) => __ask(h, 'setAttr', JSON.stringify([String(n), String(v)])),
+  removeAttribute: (h) => (n) => __ask(h, 'setAttr', JSON.stringify([String(n), null])),
+  closest: (h) => (sel) => __element(__ask(h, 'closest', String(sel))),
+  querySelector: (h) => (sel) => __element(__ask(h, 'query', String(sel))),
+  remove: (h) => () => __ask(h, 'remove'),
+  focus: () => () => undefined,
+  blur: () => () => undefined,
+  click: () => () => undefined,
+  toString: () => () => '[object HTMLElement]',
+  toJSON: () => () => ({}),
+};
+var __EL_SETTERS = {
+  value: (h, v) => __ask(h, 'setValue', String(v)),
+  checked: (h, v) => __ask(h, 'setChecked', !!v),
+};
+var __EL_HANDLER = {
+  get(t, k) {
+    if (typeof k === 'symbol' || k === 'then' || k === 'constructor') return undefined;
+    if (k === '__handle') return t.h;
+    if (k in __EL_PROPS) return __EL_PROPS[k](t.h);
+    if (k in __EL_METHODS) return __EL_METHODS[k](t.h);
+    // What vt's element does not have (layout, the DOM beyond the element) is refused by
+    // name rather than read as undefined.
+    throw new Error(
+      `VtUnsupported: el.${k} is not something vt's element has (it has ` +
+        Object.keys(__EL_PROPS).concat(Object.keys(__EL_METHODS)).join(', ') + ')',
+    );
+  },
+  set(t, k, v) {
+    if (k in __EL_SETTERS) __EL_SETTERS[k](t.h, v);
+    return true;
+  },
+  has(t, k) {
+    return k in __EL_PROPS || k in __EL_METHODS;
+  },
+};
 function __element(handle) {
   if (handle === null || handle === undefined) return null;
-  var ask = (what, arg) => __host(handle, what, arg === undefined ? null : arg);
-  var el = {
-    __handle: handle,
-    get id() { return ask('id'); },
-    get tagName() { return ask('tagName'); },
-    get value() { return ask('value'); },
-    set value(v) { ask('setValue', String(v)); },
-    get checked() { return ask('checked'); },
-    set checked(v) { ask('setChecked', !!v); },
-    get textContent() { return ask('textContent'); },
-    get innerText() { return ask('textContent'); },
-    get dataset() { return JSON.parse(ask('dataset')); },
-    get name() { return ask('attr', 'name'); },
-    get type() { return ask('attr', 'type'); },
-    get disabled() { return ask('attr', 'disabled') !== null; },
-    getAttribute(n) { return ask('attr', String(n)); },
-    hasAttribute(n) { return ask('attr', String(n)) !== null; },
-    setAttribute(n, v) { ask('setAttr', JSON.stringify([String(n), String(v)])); },
-    removeAttribute(n) { ask('setAttr', JSON.stringify([String(n), null])); },
-    closest(sel) { return __element(ask('closest', String(sel))); },
-    querySelector(sel) { return __element(ask('query', String(sel))); },
-    get form() { return __element(ask('closest', 'form')); },
-    get parentElement() { return __element(ask('parent')); },
-    remove() { ask('remove'); },
-    focus() {},
-    blur() {},
-    click() {},
-    toString() { return '[object HTMLElement]'; },
-    toJSON() { return {}; },
-  };
-  // What vt's element does not have (layout, the DOM beyond the element) is refused by name
-  // rather than read as undefined.
-  return new Proxy(el, {
-    get(t, k) {
-      if (typeof k === 'symbol' || k in t || __EL_KNOWN.has(k)) return t[k];
-      throw new Error(
-        `VtUnsupported: el.${k} is not something vt's element has (it has ` +
-          Object.keys(t).filter((n) => !n.startsWith('__')).join(', ') + ')',
-      );
-    },
-  });
+  var known = __elCache.get(handle);
+  if (known === undefined) {
+    known = new Proxy({ h: handle }, __EL_HANDLER);
+    __elCache.set(handle, known);
+  }
+  return known;
 }
 function __event(spec) {
   if (spec === null) return undefined;
@@ -424,24 +447,30 @@ function __encode(out) {
   }
 }
 
-// What a display plugin makes of a value, as Datastar's plugin does.
-function __display(kind, id, handle, record) {
+// What a display plugin makes of a value, as Datastar's plugin does. The answer is one string
+// (JSON is slow in QuickJS, and this is the hot path: every display attribute after every
+// event): `E<error>`, `T<text>`, `S1`/`S0`, `P<name>\x1f<value or \x00>\x1e...` (pairs), or
+// `V<json>`; the paths read wait in `__lastReads` (`__readsText()`).
+var __lastReads = [];
+function __display(kind, id, handle, record, keyed) {
   __currentEl = handle;
   __reads = record ? [] : null;
-  var out = {};
+  var out;
   try {
     var value = __fns[id](__element(handle), __wrap(__root, ''), __action, undefined);
-    if (kind === 'text') out.v = `${value}`;
-    else if (kind === 'show') out.v = !!value;
-    else if (kind === 'attr' || kind === 'class' || kind === 'style') out.v = __pairs(kind, value);
-    else if (kind === 'json') out.v = value;
-    else out.v = __copy(value);
+    if (kind === 'text') out = 'T' + `${value}`;
+    else if (kind === 'show') out = value ? 'S1' : 'S0';
+    else if (kind === 'attr' || kind === 'class' || kind === 'style') out = 'P' + (keyed ? '\x1f' + __one(kind, value) : __pairs(kind, value));
+    else out = 'V' + JSON.stringify(__copy(value));
   } catch (e) {
-    out.e = e instanceof Error ? e.name + ': ' + e.message : 'Uncaught ' + String(e);
+    out = 'E' + (e instanceof Error ? e.name + ': ' + e.message : 'Uncaught ' + String(e));
   }
-  if (record) out.r = __reads;
+  __lastReads = __reads || [];
   __reads = null;
-  return __encode(out);
+  return out;
+}
+function __readsText() {
+  return __lastReads.join('\n');
 }
 function __attrValue(c) {
   if (c === '' || c === true) return '';
@@ -450,17 +479,21 @@ function __attrValue(c) {
   if (typeof c === 'function') return c.toString();
   return JSON.stringify(__copy(c), (l, u) => (typeof u === 'function' ? u.toString() : u));
 }
-// [name, value] pairs for attr (string or null), class (boolean), style (string or null).
+// Name/value pairs for attr (string or null), class (1 or 0), style (string or null); a
+// keyless attribute's object gives its keys, a keyed one's value has the name "".
 function __pairs(kind, value) {
-  if (value === null || typeof value !== 'object') return { single: __one(kind, value) };
+  if (value === null || typeof value !== 'object') return '\x1f' + __one(kind, value);
   var out = [];
-  for (var key in value) out.push([key, __one(kind, value[key])]);
-  return { many: out };
+  for (var key in value) out.push(key + '\x1f' + __one(kind, value[key]));
+  return out.join('\x1e');
 }
 function __one(kind, v) {
-  if (kind === 'attr') return __attrValue(v);
-  if (kind === 'class') return !!v;
-  return !v && v !== 0 ? null : String(v);
+  if (kind === 'attr') {
+    var a = __attrValue(v);
+    return a === null ? '\x00' : a;
+  }
+  if (kind === 'class') return v ? '1' : '0';
+  return !v && v !== 0 ? '\x00' : String(v);
 }
 // data-computed: `data-computed:a.b="expr"` sets the signal to the value; the keyless form
 // takes an object of functions and sets each key to what its function returns.
@@ -487,6 +520,22 @@ function __computed(id, handle, path) {
     out.e = e instanceof Error ? e.name + ': ' + e.message : 'Uncaught ' + String(e);
   }
   return __encode(out);
+}
+// A computed signal read inside an action is computed then (Datastar's are lazy getters).
+function __defineComputed(path, id, handle) {
+  var parts = path.split('.');
+  var last = parts.pop();
+  var node = __root;
+  for (var p of parts) {
+    if (!__plain(node[p])) node[p] = {};
+    node = node[p];
+  }
+  Object.defineProperty(node, last, {
+    get: () => __copy(__fns[id](__element(handle), __wrap(__root, ''), __action, undefined)),
+    set: () => {},
+    enumerable: true,
+    configurable: true,
+  });
 }
 function __setPath(path, value) {
   var parts = path.split('.');
@@ -542,6 +591,7 @@ function __jsonSignals(filterText, terse) {
   }
 }
 function __take() {
+  if (!__dirty && __requests.length === 0 && __console.length === 0) return '';
   var out = { c: __console, q: __requests };
   if (__dirty) out.s = __root;
   __dirty = false;

@@ -239,14 +239,18 @@ def run_listener(
     *,
     key: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    computed: Iterable[tuple[Any, str, str]] = (),
 ) -> Ran:
-    """Run one listener as Datastar's `on` plugin does, with `evt` for this event."""
+    """Run one listener as Datastar's `on` plugin does, with `evt` for this event
+    (`computed`: the page's `data-computed` signals, computed when read)."""
     host = ElementHost(fields, signals)
     me = host.handle(binding.element.node)
     at = me if target == binding.element else host.handle(target.node)
     current: int | None = me if binding.where == "element" else None
     evt = event_spec(binding.event, at, current, key=key, extra=extra)
-    ran = run_expression(binding.expression, signals, host, me, evt=evt, arg_names="evt")
+    ran = run_expression(
+        binding.expression, signals, host, me, evt=evt, arg_names="evt", computed=computed
+    )
     ran.prevented = ran.prevented or "prevent" in binding.modifiers
     ran.stopped = ran.stopped or "stop" in binding.modifiers
     if binding.element.tag == "form" and binding.event == "submit":
@@ -265,10 +269,14 @@ def run_expression(
     evt: Mapping[str, Any] | None = None,
     arg_names: str = "",
     args: Iterable[Any] | None = None,
+    computed: Iterable[tuple[Any, str, str]] = (),
 ) -> Ran:
     """Run an action expression (`data-on`, `data-init`, `data-on-interval`, ...) for the
-    element with handle `el`, in one engine batch."""
+    element with handle `el`, in one engine batch (`computed`: (element, path, expression)
+    of the page's `data-computed` signals, computed when read)."""
     batch = Batch(signals, host)
+    for node, path, source in computed:
+        batch.define_computed(path, source, host.handle(node))
     outcome = batch.run(expression, el=el, evt=evt, arg_names=arg_names, args=args)
     taken = batch.take()
     return Ran(

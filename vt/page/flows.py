@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
 from ..errors import ElementNotInteractive
+from ..replica.display import Effects
 from ..replica.dom import Document, Element
 from ..replica.fields import Fields, form_data
 from ..replica.signals import Signals
@@ -128,6 +129,8 @@ class Page(Protocol):
     def signals(self) -> Signals: ...
     @property
     def fields(self) -> Fields: ...
+    @property
+    def effects(self) -> Effects: ...
 
 
 @dataclass(slots=True)
@@ -216,7 +219,15 @@ class Gesture:
         self, binding: Binding, target: Element, key: str | None, extra: Mapping[str, Any]
     ) -> Generator[Step, ActionResult | None, Ran]:
         page = self.page
-        ran = run_listener(binding, target, page.signals, page.fields, key=key, extra=extra)
+        ran = run_listener(
+            binding,
+            target,
+            page.signals,
+            page.fields,
+            key=key,
+            extra=extra,
+            computed=page.effects.computed,
+        )
         self.ran += 1
         if ran.signals is not None or ran.requests or ran.prevented:
             self.effective += 1

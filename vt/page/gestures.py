@@ -408,7 +408,13 @@ def perform(
     `element`: its signal writes and requests, as a flow."""
     g = gesture(page, state, what, label)
     host = ElementHost(page.fields, page.signals)
-    ran = run_expression(expression, page.signals, host, host.handle(element.node))
+    ran = run_expression(
+        expression,
+        page.signals,
+        host,
+        host.handle(element.node),
+        computed=page.effects.computed,
+    )
     yield from g.effects(ran, element, what)
     return g.results
 

@@ -26,7 +26,7 @@ alone.
 
 from __future__ import annotations
 
-import json
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,7 +69,7 @@ class _Memo:
     source: str
     reads: list[str]
     result: Any
-    deps: dict[str, str] = field(default_factory=dict)
+    deps: dict[str, Any] = field(default_factory=dict)
     originals: dict[str, str | None] = field(default_factory=dict)
 
     def stale(self, signals: Mapping[str, Any]) -> bool:
@@ -79,7 +79,7 @@ class _Memo:
             current = _get(signals, path)
             if current is _MISSING:
                 del self.deps[path]
-            elif not changed and _snapshot(current) != snapshot:
+            elif not changed and not _same(current, snapshot):
                 changed = True
         return changed
 
@@ -93,17 +93,19 @@ class _Memo:
             # (an array counts whole: its length is read through its methods).
             if isinstance(value, dict) and any(o.startswith(path + ".") for o in reads):
                 continue
-            self.deps[path] = _snapshot(value)
+            self.deps[path] = copy.deepcopy(value) if isinstance(value, dict | list) else value
         self.reads = []
 
 
 class Effects:
     """What a page's display attributes last did, per (element, attribute)."""
 
-    __slots__ = ("memo",)
+    __slots__ = ("computed", "memo")
 
     def __init__(self) -> None:
         self.memo: dict[tuple[HtmlElement, str], _Memo] = {}
+        #: The page's keyed `data-computed` attributes: (element, signal path, expression).
+        self.computed: list[tuple[HtmlElement, str, str]] = []
 
 
 class Rendering:
@@ -142,6 +144,7 @@ def render(
     host = ElementHost(fields or Fields(), signals)
     batch = Batch(signals, host)
     computed = [(el, attr) for el, attr in found if attr.plugin == "computed"]
+    effects.computed = [(el, ".".join(a.path), a.value) for el, a in computed if a.key]
     if computed:
         for _ in range(2):
             for el, attr in computed:
@@ -180,7 +183,7 @@ def render(
         outcome = (
             batch.run(attr.value, el=host.handle(el), record=True)
             if kind == "run"
-            else batch.display(kind, attr.value, host.handle(el), record=True)
+            else batch.display(kind, attr.value, host.handle(el), record=True, keyed=bool(attr.key))
         )
         if outcome.error is not None:
             out.errors.append(f"{_name(outcome.error)}: {attr.name}: {outcome.error} (§6.5)")
@@ -298,8 +301,8 @@ def _show_result(el: HtmlElement, attr: DataAttr, memo: _Memo) -> None:
 def _pairs(attr: DataAttr, value: Any, *, kebab: bool) -> list[tuple[str, Any]]:
     if attr.key:
         name = attr.key if attr.plugin == "style" else attr.cased_key
-        return [(name, value.get("single"))]
-    return [(_kebab(k) if kebab else k, v) for k, v in value.get("many", [])]
+        return [(name, value[0][1])] if value else []
+    return [(_kebab(k) if kebab else k, v) for k, v in value]
 
 
 def _kebab(name: str) -> str:
@@ -387,5 +390,14 @@ def _get(signals: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-def _snapshot(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JavaScript values (1 and true differ; 1 and 1.0 do not)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict | list) or isinstance(b, dict | list):
+        return False
+    return bool(a == b and (a is None) == (b is None))
