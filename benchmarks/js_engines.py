@@ -76,12 +76,14 @@ def main() -> None:
         "V8 (mini-racer)": v8(args.calls, args.contexts),
     }
     print(
-        "| engine | call a small function (us, median) | new context (us) | memory per context (KiB) |"
+        "| engine | call a small function (us, median) | new context (us) "
+        "| memory per context (KiB) |"
     )
     print("|---|---:|---:|---:|")
     for name, row in rows.items():
         print(
-            f"| {name} | {row['call_us']:.2f} | {row['context_us']:.0f} | {row['context_kib']:.0f} |"
+            f"| {name} | {row['call_us']:.2f} | {row['context_us']:.0f} "
+            f"| {row['context_kib']:.0f} |"
         )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
