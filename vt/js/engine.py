@@ -292,7 +292,7 @@ _NOTHING = Taken(None, [], [])
 
 
 def _pair_value(kind: str, text: str) -> Any:
-    if text == "\x00":
+    if text == "\x01":
         return None
     if kind == "class":
         return text == "1"

@@ -449,7 +449,7 @@ function __encode(out) {
 
 // What a display plugin makes of a value, as Datastar's plugin does. The answer is one string
 // (JSON is slow in QuickJS, and this is the hot path: every display attribute after every
-// event): `E<error>`, `T<text>`, `S1`/`S0`, `P<name>\x1f<value or \x00>\x1e...` (pairs), or
+// event): `E<error>`, `T<text>`, `S1`/`S0`, `P<name>\x1f<value or \x01>\x1e...` (pairs), or
 // `V<json>`; the paths read wait in `__lastReads` (`__readsText()`).
 var __lastReads = [];
 function __display(kind, id, handle, record, keyed) {
@@ -490,10 +490,10 @@ function __pairs(kind, value) {
 function __one(kind, v) {
   if (kind === 'attr') {
     var a = __attrValue(v);
-    return a === null ? '\x00' : a;
+    return a === null ? '\x01' : a;
   }
   if (kind === 'class') return v ? '1' : '0';
-  return !v && v !== 0 ? '\x00' : String(v);
+  return !v && v !== 0 ? '\x01' : String(v);
 }
 // data-computed: `data-computed:a.b="expr"` sets the signal to the value; the keyless form
 // takes an object of functions and sets each key to what its function returns.
