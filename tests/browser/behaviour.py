@@ -113,14 +113,19 @@ class Generator:
         rng = self.rng
         signals = dict(SIGNALS)
         parts: list[str] = []
+        # Display elements go after the controls: a `data-show` that hides one above a button
+        # between mousedown and mouseup moves the button from under the pointer in a browser
+        # (the click then lands elsewhere); vt has no layout (specs/protocol.md §6.6).
+        shown: list[str] = []
         for i in range(rng.randint(1, 4)):
             kind = rng.choice(["text", "show", "attr:title", "class:hot", "style:color"])
             expr = rng.choice(DISPLAY)
             if kind == "style:color":
                 expr = f"$flag ? 'red' : ({expr}) ? 'blue' : ''"
-            parts.append(f'<p id="d{i}" data-{kind}="{_attr(expr)}">p{i}</p>')
+            shown.append(f'<p id="d{i}" data-{kind}="{_attr(expr)}">p{i}</p>')
         if rng.random() < 0.3:
-            parts.append('<i id="cmp" data-computed:total="$a + $b" data-text="$total"></i>')
+            shown.append('<i id="cmp" data-computed:total="$a + $b" data-text="$total"></i>')
+        parts.append('<p id="plain">plain text</p>')
         gestures: list[tuple[str, ...]] = []
         buttons = rng.randint(1, 3)
         for i in range(buttons):
@@ -149,6 +154,7 @@ class Generator:
             '<input type="checkbox" id="fc" name="agree" value="yes">'
             '<button id="fs" name="go" value="1">go</button></form>'
         )
+        parts.extend(shown)
         signals["num"] = 0
         signals["size"] = "S"
         for _ in range(rng.randint(1, 5)):
@@ -173,7 +179,7 @@ class Generator:
             elif pick < 0.95:
                 gestures.append(("click", "#fc"))
             else:
-                gestures.append(("click", "#d0"))
+                gestures.append(("click", "#plain"))
         seed_json = _attr(json.dumps(signals))
         body = f'<body data-signals="{seed_json}">{"".join(parts)}</body>'
         return Case(f"generated #{index} (seed {seed})", body, gestures)
