@@ -464,7 +464,12 @@ class AsyncTab(ActionCalls, Arrivals, Gestures):
         or the page's own request) an event-stream answer becomes one of the tab's streams,
         read in the background, and this returns once the headers arrived; `element`'s
         `data-indicator` is true meanwhile. `opening`: a stream's connect (recorded as such)."""
-        ref = self.hub.record_action(self.label, name)
+        # A stream's connect is not an action (the leak checks count from the last action).
+        ref = (
+            ActionRef(self.label, name, time.monotonic())
+            if opening
+            else self.hub.record_action(self.label, name)
+        )
         if follow is False or (follow is None and not self.follow_redirects):
             self._unfollowed.add(ref)
         self.timeline.add("connect" if opening else "action", name, None, ref)
