@@ -108,7 +108,7 @@ class Engine:
             " catch (e) { return '{}'; } })"
         )
         self._set_path: Callable[..., Any] = self._ctx.eval(
-            "(function (path, json) { __setPath(path, JSON.parse(json)); })"
+            "(function (path, json, m) { __setPath(path, JSON.parse(json), m); })"
         )
         self._ctx.set_time_limit(_TIME_LIMIT_S)
 
@@ -249,9 +249,10 @@ class Batch:
             self._engine._host = self._host
             self._call(self._engine._define_computed, path, fn, el)
 
-    def set_path(self, path: str, value: Any) -> None:
-        """Set one signal (a dotted path) as an attribute plugin does."""
-        self._call(self._engine._set_path, path, json.dumps(value))
+    def set_path(self, path: str, value: Any, *, if_missing: bool = False) -> None:
+        """Set one signal (a dotted path) as an attribute plugin does (`if_missing`: only
+        when it does not exist yet)."""
+        self._call(self._engine._set_path, path, json.dumps(value), if_missing)
 
     def json_signals(self, filter_text: str, *, terse: bool) -> str:
         """`data-json-signals`: the filtered signals as JSON text, as the plugin shows them."""

@@ -537,7 +537,7 @@ function __defineComputed(path, id, handle) {
     configurable: true,
   });
 }
-function __setPath(path, value) {
+function __setPath(path, value, ifMissing) {
   var parts = path.split('.');
   var last = parts.pop();
   var node = __root;
@@ -545,6 +545,7 @@ function __setPath(path, value) {
     if (!__plain(node[p]) && !Array.isArray(node[p])) node[p] = {};
     node = node[p];
   }
+  if (ifMissing && __hasOwn(node, last)) return;
   value = __unwrap(value);
   if (value == null) delete node[last];
   else node[last] = __copy(value);

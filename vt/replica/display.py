@@ -42,6 +42,8 @@ __all__ = [
     "DISPLAY_MARKERS",
     "Effects",
     "Rendering",
+    "bind_initials",
+    "bound_initial",
     "created_by",
     "has_display",
     "indicator_paths",
@@ -142,10 +144,13 @@ def render(
         for attr in _display_attrs(el)
     ]
     host = ElementHost(fields or Fields(), signals)
-    batch = Batch(signals, host)
     computed = [(el, attr) for el, attr in found if attr.plugin == "computed"]
     effects.computed = [(el, ".".join(a.path), a.value) for el, a in computed if a.key]
+    # The engine is loaded only when something runs: after most events, every attribute's
+    # memo is fresh and nothing does.
+    lazy = _LazyBatch(signals, host)
     if computed:
+        batch = lazy.get()
         for _ in range(2):
             for el, attr in computed:
                 path = ".".join(attr.path) if attr.key else ""
@@ -158,7 +163,7 @@ def render(
         if taken.signals is not None:
             signals = out.signals = taken.signals
             host.signals = signals
-            batch = Batch(signals, host)
+            lazy = _LazyBatch(signals, host)
     fresh: list[_Memo] = []
     memo: dict[tuple[HtmlElement, str], _Memo] = {}
     for el, attr in found:
@@ -171,6 +176,7 @@ def render(
             if attr.plugin in _ONCE or not known.stale(signals):
                 _show_result(el, attr, known)
                 continue
+        batch = lazy.get()
         if attr.plugin in _ONCE:
             memo[key] = _once(attr, batch)
             continue
@@ -196,7 +202,10 @@ def render(
         memo[key] = fresh_memo
         fresh.append(fresh_memo)
         _show_result(el, attr, fresh_memo)
-    taken = batch.take()
+    if lazy.batch is None:
+        effects.memo = memo
+        return out
+    taken = lazy.batch.take()
     if taken.signals is not None:
         out.signals = taken.signals
     out.requests = [(r, host.element(r.get("el"))) for r in taken.requests]
@@ -209,6 +218,19 @@ def render(
     return out
 
 
+class _LazyBatch:
+    __slots__ = ("batch", "host", "signals")
+
+    def __init__(self, signals: Mapping[str, Any], host: ElementHost) -> None:
+        self.signals, self.host = signals, host
+        self.batch: Batch | None = None
+
+    def get(self) -> Batch:
+        if self.batch is None:
+            self.batch = Batch(self.signals, self.host)
+        return self.batch
+
+
 def _once(attr: DataAttr, batch: Batch) -> _Memo:
     """`data-indicator` (false) and `data-ref` (the element, which JSON shows as {}): set
     their signal once, when the element is first read."""
@@ -216,6 +238,54 @@ def _once(attr: DataAttr, batch: Batch) -> _Memo:
     if path:
         batch.set_path(path, False if attr.plugin == "indicator" else {})
     return _Memo(attr.value, [], None)
+
+
+_BOUND = etree.XPath("//*[@*[starts-with(name(), 'data-bind')]]")
+
+
+def bind_initials(
+    root: HtmlElement, signals: Mapping[str, Any], fields: Fields
+) -> dict[str, Any] | None:
+    """`data-bind` on fields whose signal does not exist yet: the signal takes the field's
+    value (Datastar's bind adapter reads it when it applies the attribute). The whole store
+    if that created any, else None. Not a display attribute: it runs when a page loads and
+    when a patch brings `data-bind`, not after every event."""
+    batch: Batch | None = None
+    for el in elements(_BOUND(root)):
+        if _ignored(el):
+            continue
+        for name, value in attributes(el):
+            attr = parse_data_attr(name, value) if name.startswith("data-bind") else None
+            if attr is None or attr.plugin != "bind":
+                continue
+            path = ".".join(attr.path) if attr.key else value.strip()
+            initial = bound_initial(el, fields) if path else _MISSING
+            if initial is _MISSING or _get(signals, path) is not _MISSING:
+                continue
+            batch = batch or Batch(signals)
+            batch.set_path(path, initial, if_missing=True)
+    return batch.take().signals if batch is not None else None
+
+
+def bound_initial(el: HtmlElement, fields: Fields) -> Any:
+    """What Datastar's bind adapter reads from a field for a signal that does not exist:
+    the value (a number for number and range inputs), checked for a checkbox, the value of
+    a checked radio (nothing for an unchecked one)."""
+    kind = fields.kind(el)
+    if kind == "checkbox":
+        checked = fields.is_checked(el)
+        value = el.get("value")
+        return checked if value in (None, "on") else (value if checked else "")
+    if kind == "radio":
+        return fields.value(el) if fields.is_checked(el) else _MISSING
+    text = fields.value(el)
+    if kind in ("number", "range"):
+        try:
+            number = float(text) if text.strip() else 0.0
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() else number
+    return text
 
 
 def indicator_paths(el: HtmlElement) -> list[tuple[str, ...]]:

@@ -19,7 +19,15 @@ from ..js.attrs import SignalsDecl
 from ..js.expr import ExpressionError
 from ..wire.events import Event, PatchElements, PatchSignals, Violation, read_as_browser
 from ..wire.sse import Comment, ServerSentEvent
-from .display import Effects, created_by, has_display, indicator_paths, render, unsupported
+from .display import (
+    Effects,
+    bind_initials,
+    created_by,
+    has_display,
+    indicator_paths,
+    render,
+    unsupported,
+)
 from .dom import Document
 from .fields import Fields
 from .patch import ApplyResult, Patcher, Script
@@ -84,6 +92,7 @@ class Replica:
         replica._merge(document.page_signals)
         if signals:
             replica.signals.patch(signals)
+        replica._bind()
         replica.render()
         for line in unsupported(document.root):
             replica.console.append(line)
@@ -162,6 +171,8 @@ class Replica:
                         self.signals.replace(store)
             self._displays = self._displays or self.patcher.displays_seen
             self.scripts.extend(result.scripts)
+            if b"data-bind" in (event.raw or event.elements.encode()):
+                self._bind()
         else:
             return ApplyResult()
         if self._displays:
@@ -175,6 +186,12 @@ class Replica:
         errors go to `console`. `apply` does this after every event."""
         if self._displays:
             self.console.extend(self._render())
+
+    def _bind(self) -> None:
+        """Fields bound to signals that do not exist yet give them their value."""
+        store = bind_initials(self.document.root, self.signals, self.fields)
+        if store is not None:
+            self.signals.replace(store)
 
     def set_signals(self, store: dict[str, Any]) -> None:
         """Take `store` as the signals (what an expression or a field left) and keep the
