@@ -486,7 +486,9 @@ class AsyncTab(ActionCalls, Arrivals, Gestures):
                 self._indicate(element, -1)
 
         try:
-            with anyio.fail_after(limit if background else None):
+            # A gesture's request waits `http_timeout` for its headers; a stream's connect
+            # is bounded by httpx's connect timeout alone, as before.
+            with anyio.fail_after(limit if background and not opening else None):
                 response = await self.session.http.send(request, stream=True)
         except TimeoutError:
             end()

@@ -308,13 +308,14 @@ _REFUSED = {
 }
 
 
+_REFUSED_XPATH = {
+    name: etree.XPath(f"//*[@*[starts-with(name(), 'data-{name}')]]") for name in _REFUSED
+}
+
+
 def unsupported(root: HtmlElement) -> list[str]:
     """Console lines refusing, by name, the attributes vt does not perform."""
-    found: list[str] = []
-    for name, line in _REFUSED.items():
-        if etree.XPath(f"//*[@*[starts-with(name(), 'data-{name}')]]")(root):
-            found.append(line)
-    return found
+    return [line for name, line in _REFUSED.items() if _REFUSED_XPATH[name](root)]
 
 
 def created_by(root: HtmlElement, signals: Mapping[str, Any]) -> dict[str, Any] | None:
