@@ -27,6 +27,7 @@ alone.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,7 @@ from .tree import HtmlElement, attributes, elements, root_of
 
 __all__ = [
     "DISPLAY_MARKERS",
+    "DISPLAY_PATTERN",
     "Effects",
     "Rendering",
     "bind_initials",
@@ -55,6 +57,10 @@ _NAMES = ("text", "show", "attr", "class", "computed", "style", "json-signals", 
 _ONCE = ("indicator", "ref")
 # Byte strings whose presence in a patch may add display attributes (checked case-folded).
 DISPLAY_MARKERS = tuple(f"data-{name}".encode() for name in (*_NAMES, *_ONCE))
+#: The same, as one pattern: one pass over a patch's bytes.
+DISPLAY_PATTERN = re.compile(
+    b"data-(?:" + b"|".join(m[5:] for m in DISPLAY_MARKERS).replace(b"-", b"\\-") + b")"
+)
 
 _CONDITION = " or ".join(f"starts-with(name(), 'data-{n}')" for n in (*_NAMES, *_ONCE))
 _DISPLAYED = etree.XPath(f"//*[@*[{_CONDITION}]]")
@@ -259,8 +265,10 @@ def bind_initials(
             if attr is None or attr.plugin != "bind":
                 continue
             path = ".".join(attr.path) if attr.key else value.strip()
-            initial = bound_initial(el, fields) if path else _MISSING
-            if initial is _MISSING or _get(signals, path) is not _MISSING:
+            if not path or _get(signals, path) is not _MISSING:
+                continue
+            initial = bound_initial(el, fields)
+            if initial is _MISSING:
                 continue
             batch = batch or Batch(signals)
             batch.set_path(path, initial, if_missing=True)

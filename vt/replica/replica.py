@@ -12,10 +12,13 @@ the page would run and console messages it would log are kept in order.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
+from html import unescape as html_unescape
 from typing import Any
 
-from ..js.attrs import SignalsDecl
+from ..js.attrs import SignalsDecl, parse_data_attr
 from ..js.expr import ExpressionError
 from ..wire.events import Event, PatchElements, PatchSignals, Violation, read_as_browser
 from ..wire.sse import Comment, ServerSentEvent
@@ -36,6 +39,21 @@ from .tree import HtmlElement, root_of
 from .watchers import changes, has_watchers, run_watchers
 
 __all__ = ["Replica"]
+
+_WATCH = "data-on-signal-patch"
+
+
+@functools.lru_cache(maxsize=256)
+def _bound_path(found: tuple[str, str, str, str]) -> tuple[str, ...] | None:
+    """The signal path of a `data-bind` attribute found in markup (name, value forms)."""
+    name, *values = found
+    attr = parse_data_attr(name, html_unescape(next((v for v in values if v), "")))
+    if attr is None or attr.plugin != "bind":
+        return None
+    return attr.path if attr.key else tuple(attr.value.strip().split("."))
+
+
+_BIND_ATTR = re.compile(r"""(data-bind[^\s=>/]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 
 
 class Replica:
@@ -62,7 +80,13 @@ class Replica:
         "violations",
     )
 
-    def __init__(self, document: Document, signals: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        document: Document,
+        signals: Mapping[str, Any] | None = None,
+        *,
+        html: str | None = None,
+    ) -> None:
         self.document = document
         self.patcher = Patcher(document)
         self.signals = Signals(signals)
@@ -81,21 +105,23 @@ class Replica:
         # walk); when it does, they are evaluated again after every event (§6.5).
         self._displays = has_display(document.root)
         # Whether the page has data-on-signal-patch listeners (sticky, like `_displays`).
-        self._watching = has_watchers(document.root)
+        # (`html`, the page's markup when known, spares the scan when it has no such name.)
+        self._watching = (html is None or _WATCH in html) and has_watchers(document.root)
 
     @classmethod
     def from_html(cls, html: str, signals: Mapping[str, Any] | None = None) -> Replica:
         """A replica of a page: `html` parsed, its `data-signals` merged in order, then
         `signals` on top."""
         document = Document.parse(html)
-        replica = cls(document)
+        replica = cls(document, html=html)
         replica._merge(document.page_signals)
         if signals:
             replica.signals.patch(signals)
-        replica._bind()
+        if "data-bind" in html:
+            replica._bind()
         replica.render()
-        for line in unsupported(document.root):
-            replica.console.append(line)
+        if "data-on-intersect" in html or "data-ref" in html:
+            replica.console.extend(unsupported(document.root))
         return replica
 
     def __repr__(self) -> str:
@@ -171,7 +197,7 @@ class Replica:
                         self.signals.replace(store)
             self._displays = self._displays or self.patcher.displays_seen
             self.scripts.extend(result.scripts)
-            if b"data-bind" in (event.raw or event.elements.encode()):
+            if "data-bind" in event.elements and self._unbound(event.elements):
                 self._bind()
         else:
             return ApplyResult()
@@ -186,6 +212,20 @@ class Replica:
         errors go to `console`. `apply` does this after every event."""
         if self._displays:
             self.console.extend(self._render())
+
+    def _unbound(self, markup: str) -> bool:
+        """Whether `markup` binds a field to a signal that does not exist (a patch's fields
+        are usually bound to signals the page has: then there is nothing to scan for)."""
+        for found in _BIND_ATTR.findall(markup):
+            path = _bound_path(found)
+            if path is None:
+                continue
+            node: Any = self.signals
+            for part in path:
+                if not isinstance(node, Mapping) or part not in node:
+                    return True
+                node = node[part]
+        return False
 
     def _bind(self) -> None:
         """Fields bound to signals that do not exist yet give them their value."""
