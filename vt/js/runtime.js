@@ -103,20 +103,7 @@ function __toRegExp(e) {
   return typeof e === 'string' ? RegExp(e.replace(/^\/|\/$/g, '')) : e;
 }
 function __filtered(opts) {
-  opts = opts || {};
-  var include = __toRegExp(opts.include === undefined ? /.*/ : opts.include);
-  var exclude = __toRegExp(opts.exclude === undefined ? /(?!)/ : opts.exclude);
-  var pairs = [];
-  var stack = [[__root, '']];
-  while (stack.length) {
-    var [node, prefix] = stack.pop();
-    for (var key in node) {
-      var path = prefix + key;
-      if (__plain(node[key])) stack.push([node[key], path + '.']);
-      else if (include.test(path) && !exclude.test(path)) pairs.push([path, __readPath(path)]);
-    }
-  }
-  return __nest(pairs);
+  return __filteredOf(opts || {}, __root, (path) => __readPath(path));
 }
 function __readPath(path) {
   var node = __wrap(__root, '');
@@ -553,7 +540,7 @@ function __setPath(path, value, ifMissing) {
 }
 // data-on-signal-patch: Datastar filters the patch's detail (`$(filter, detail)`) and runs
 // the expression with it as `patch` when anything is left.
-function __filteredOf(opts, obj) {
+function __filteredOf(opts, obj, read) {
   var include = __toRegExp(opts.include === undefined ? /.*/ : opts.include);
   var exclude = __toRegExp(opts.exclude === undefined ? /(?!)/ : opts.exclude);
   var pairs = [];
@@ -563,7 +550,8 @@ function __filteredOf(opts, obj) {
     for (var key in node) {
       var path = prefix + key;
       if (__plain(node[key])) stack.push([node[key], path + '.']);
-      else if (include.test(path) && !exclude.test(path)) pairs.push([path, node[key]]);
+      else if (include.test(path) && !exclude.test(path))
+        pairs.push([path, read ? read(path) : node[key]]);
     }
   }
   return __nest(pairs);

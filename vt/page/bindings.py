@@ -24,7 +24,7 @@ from ..js.attrs import Modifiers, parse_data_attr
 from ..js.engine import Batch
 from ..js.expr import ExpressionError
 from ..replica.dom import Document, Element
-from ..replica.fields import ElementHost, Fields, bind_path_of
+from ..replica.fields import ElementHost, Fields, as_number, bind_path_of
 
 __all__ = [
     "NON_BUBBLING",
@@ -145,11 +145,7 @@ def field_value(element: Element, text: str) -> Any:
     """A typed text as the bound signal's value: numbers for number and range inputs (as
     Datastar coerces them, `+el.value`), the text itself otherwise."""
     if element.tag == "input" and (element.get("type") or "").lower() in ("number", "range"):
-        try:
-            number = float(text) if text.strip() else 0.0
-        except ValueError:
-            return None  # NaN: JSON shows it as null
-        return int(number) if number.is_integer() else number
+        return as_number(text)
     return text
 
 

@@ -26,7 +26,7 @@ from typing import Any, Protocol, TypeAlias
 from ..errors import ElementNotInteractive
 from ..replica.display import Effects
 from ..replica.dom import Document, Element
-from ..replica.fields import Fields, form_data
+from ..replica.fields import Fields, as_number, form_data
 from ..replica.signals import Signals
 from .bindings import Binding, Ran, bind_path, listeners, near_misses, run_listener
 from .requests import ActionResult
@@ -332,13 +332,7 @@ def bound_value(target: Element, text: str, current: Any) -> Any:
     numeric = kind in ("number", "range") or (
         kind != "textarea" and not isinstance(current, str) and current is not None
     )
-    if numeric and kind != "textarea":
-        try:
-            number = float(text) if text.strip() else 0.0
-        except ValueError:
-            return None
-        return int(number) if number.is_integer() else number
-    return text
+    return as_number(text) if numeric and kind != "textarea" else text
 
 
 def set_path(store: dict[str, Any], path: tuple[str, ...], value: Any) -> None:

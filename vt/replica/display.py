@@ -36,7 +36,7 @@ from lxml import etree
 
 from ..js.attrs import DataAttr, parse_data_attr
 from ..js.engine import Batch
-from .fields import ElementHost, Fields
+from .fields import ElementHost, Fields, as_number
 from .tree import HtmlElement, attributes, elements, root_of
 
 __all__ = [
@@ -287,13 +287,7 @@ def bound_initial(el: HtmlElement, fields: Fields) -> Any:
     if kind == "radio":
         return fields.value(el) if fields.is_checked(el) else _MISSING
     text = fields.value(el)
-    if kind in ("number", "range"):
-        try:
-            number = float(text) if text.strip() else 0.0
-        except ValueError:
-            return None
-        return int(number) if number.is_integer() else number
-    return text
+    return as_number(text) if kind in ("number", "range") else text
 
 
 def indicator_paths(el: HtmlElement) -> list[tuple[str, ...]]:

@@ -19,9 +19,19 @@ from ..js.attrs import parse_data_attr
 from .dom import query
 from .tree import HtmlElement, attributes, is_element
 
-__all__ = ["ElementHost", "Fields", "bind_path_of", "form_data"]
+__all__ = ["ElementHost", "Fields", "as_number", "bind_path_of", "form_data"]
 
 _NO_VALUE_ATTR = {"checkbox": "on", "radio": "on"}
+
+
+def as_number(text: str) -> int | float | None:
+    """`+el.value`, as Datastar's bind adapter reads a number: "" is 0, what is not a number
+    is NaN (None: JSON shows it as null); integral values as ints."""
+    try:
+        number = float(text) if text.strip() else 0.0
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else number
 
 
 def bind_path_of(el: HtmlElement) -> tuple[str, ...] | None:
