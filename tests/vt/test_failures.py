@@ -3,8 +3,9 @@ relative times, and where the transcript was saved."""
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 
 import vt
 from reference_impl.examples import chat
-from tests.vt.apps import OLD_TAB, READY, Scripted, patch
+from tests.vt.apps import OLD_TAB, READY, Scripted, page, patch
 
 pytestmark = pytest.mark.anyio
 
@@ -39,7 +40,7 @@ async def test_a_text_timeout_explains_itself(chat_client: vt.AsyncClient, artif
     message = str(info.value)
     lines = message.splitlines()
     assert lines[0] == "bob/1 did not show 'alice: hello bob' in 'article' within 0.2s."
-    assert lines[1] == "  closest seen: 'alice: hello bib' in 'article'"
+    assert lines[1] == "  now: 'alice: hello bib' in 'article'"
     assert re.fullmatch(r"  tab bob/1 id='/_[0-9a-f]{6}.*, stream #1 open", lines[2]) or (
         lines[2].startswith("  tab bob/1 id='/_") and lines[2].endswith("stream #1 open")
     )
@@ -53,6 +54,58 @@ async def test_a_text_timeout_explains_itself(chat_client: vt.AsyncClient, artif
     assert saved.name == "bob-1.sse"
     assert b"hello bib" in saved.read_bytes()
     assert saved.with_suffix(".html").read_text().count("hello bib") == 1
+
+
+async def text_timeout_while(
+    tab: vt.AsyncTab, scripted: Scripted, selector: str, wanted: str, change: bytes
+) -> list[str]:
+    """The lines of the `WaitTimeout` of `expect_text(selector, wanted)` when the page
+    changes (`change` is pushed on the stream) while the wait runs."""
+    failures: list[str] = []
+
+    async def fail() -> None:
+        with pytest.raises(vt.WaitTimeout) as info:
+            await tab.expect_text(selector, wanted, timeout=1.0)
+        failures.append(str(info.value))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(fail)
+        await anyio.wait_all_tasks_blocked()  # the wait saw the first text
+        scripted.push(change)
+    return failures[0].splitlines()
+
+
+@contextlib.asynccontextmanager
+async def scripted_tab(serve: Serve, body: str) -> AsyncIterator[tuple[vt.AsyncTab, Scripted]]:
+    """A ready tab on a scripted page with `body`, and the script of its stream."""
+    scripted = Scripted(streams=[[READY]], page_html=page(body=body))
+    async with vt.AsyncClient(serve(scripted.app()), timeout=2) as client:
+        tab = await client.new_session("t").open("/")
+        await tab.ready()
+        yield tab, scripted
+
+
+async def test_a_text_timeout_shows_the_text_the_page_shows_now(serve: Serve) -> None:
+    # Issue 17: the message said 'tea: 0' (the first of two equally close texts the wait saw)
+    # while the page showed 'tea: 1'.
+    async with scripted_tab(serve, '<p id="opt-tea">tea: 0</p>') as (tab, scripted):
+        change = patch('<p id="opt-tea">tea: 1</p>')
+        lines = await text_timeout_while(tab, scripted, "#opt-tea", "tea: 2", change)
+        assert tab.text("#opt-tea") == "tea: 1"
+    assert lines[1] == "  now: 'tea: 1' in '#opt-tea'"
+    assert not any("closest earlier" in line for line in lines)  # 'tea: 0' is no closer
+
+
+async def test_a_text_timeout_also_shows_a_closer_text_seen_earlier(serve: Serve) -> None:
+    async with scripted_tab(serve, '<p id="cup">tea: 0</p>') as (tab, scripted):
+        change = patch('<p id="cup">coffee</p>')
+        lines = await text_timeout_while(tab, scripted, "#cup", "tea: 2", change)
+        assert lines[1:3] == ["  now: 'coffee' in '#cup'", "  closest earlier: 'tea: 0'"]
+        # Nothing matches the selector now: said, with the page's text.
+        gone = patch('<div id="cup2">gone</div>', selector="#cup", mode="outer")
+        lines = await text_timeout_while(tab, scripted, "#cup", "tea: 2", gone)
+    assert lines[1] == "  now: nothing matches '#cup'; the page's text is 'gone'"
+    assert lines[2] == "  closest earlier: 'coffee'"
 
 
 async def test_a_signal_timeout_lists_the_values_seen(chat_client: vt.AsyncClient) -> None:
@@ -120,7 +173,7 @@ async def test_a_leak_names_the_tabs_that_received_the_marker(chat_client: vt.As
     failures: list[str] = []
 
     async def watch() -> None:
-        with pytest.raises(AssertionError) as info:
+        with pytest.raises(vt.Leak) as info:  # a VTError, and an AssertionError for pytest
             await chat_client.expect_none(tabs, "secret-7", window=2)
         failures.append(str(info.value))
 
@@ -141,8 +194,9 @@ async def test_quiet_failure_lists_what_arrived(serve: Serve) -> None:
         tab = await client.new_session("dee").open("/")
         await tab.ready()
         scripted.push(patch(f'<div id="{OLD_TAB}">noise</div>'))
-        with pytest.raises(AssertionError) as info:
+        with pytest.raises(vt.UnexpectedEvent) as info:  # a VTError, and an AssertionError
             await tab.expect_quiet(0.5)
+        assert tab.timeline.entries[-1].kind == "failed"  # a report's timeline ends with it
         message = str(info.value)
         assert message.startswith("dee/1 was expected to stay quiet for 0.50s, but received:")
         assert re.search(r"patch-elements outer #/_a+… \(88 B\) text 'noise'", message)

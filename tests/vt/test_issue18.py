@@ -177,6 +177,22 @@ async def test_a_silent_stream_from_a_click_outlives_http_timeout(
         app.hold.set()
 
 
+async def test_a_tab_on_another_node_sends_the_page_s_own_requests_there(
+    serve: Callable[[Any], str],
+) -> None:
+    # Before (merging the cluster branch): data-init's and a click's requests went to node 1.
+    body = (
+        "<body data-init=\"@post('/rec/init')\">"
+        '<button id="b" data-on:click="@post(\'/rec/click\')">go</button></body>'
+    )
+    one, two = App(body), App(body)
+    async with vt.AsyncClient([serve(one.app()), serve(two.app())], timeout=3) as client:
+        tab = await client.new_session(node=2).open("/")
+        await tab.click("#b")
+    assert one.seen == []
+    assert [path for _, path, _, _ in two.seen] == ["/rec/init", "/rec/click"]
+
+
 async def test_focus_blur_change_and_submit_are_gestures(serve: Callable[[Any], str]) -> None:
     # Before: no such gestures (AttributeError).
     app = App(

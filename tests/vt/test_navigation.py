@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from starlette.routing import Route
 import vt
 from tests.vt.apps import READY, Counter, app_for, page, patch
 from vt.defaults import BEACON_TIMEOUT
-from vt.page.navigation import Navigation, from_response, from_script, path_of
+from vt.page.navigation import Navigation, from_response, from_script, path_of, url_matches
 from vt.replica.dom import Script
 
 pytestmark = pytest.mark.anyio
@@ -123,6 +124,61 @@ async def test_a_redirect_script_on_the_stream_loads_the_new_page_in_the_same_ta
         assert site.opened == [TAB_A, TAB_B]  # a new stream, for the new tab id
         assert site.beacons == [TAB_A]  # the old page said goodbye, as on unload (§4.4)
         assert any("/b" in e.text for e in tab.timeline.of_kind("navigate"))
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    ["/b", "**/b", "ABSOLUTE/b", re.compile(r"/b$"), lambda url: url.endswith("/b")],
+    ids=["path", "glob", "url", "regex", "predicate"],
+)
+async def test_wait_for_url_waits_for_the_navigation_a_page_asked_for(
+    serve: Serve, wanted: Any
+) -> None:
+    site = Site()
+    url = serve(site.app())
+    site.streams[TAB_A] = [READY, script('setTimeout(() => window.location.href = "/b")')]
+    if isinstance(wanted, str):
+        wanted = wanted.replace("ABSOLUTE", url)
+    async with vt.AsyncClient(url, timeout=3) as client:
+        tab = await client.new_session().open("/")
+
+        assert await tab.wait_for_url(wanted) == url + "/b"
+
+        # The new page has loaded and its stream answered: the natural next reads hold.
+        assert (tab.path, tab.id, tab.text("#where"), tab.connected) == ("/b", TAB_B, "B", True)
+
+
+async def test_wait_for_url_explains_where_the_tab_is(serve: Serve) -> None:
+    site = Site()
+    url = serve(site.app())
+    async with vt.AsyncClient(url, timeout=3) as client:
+        tab = await client.new_session().open("/")
+        with pytest.raises(vt.WaitTimeout) as caught:
+            await tab.wait_for_url("/c", timeout=0.2)
+        lines = str(caught.value).splitlines()
+        assert lines[0].endswith("did not navigate to a URL matching '/c' within 0.2s.")
+        assert lines[1] == f"  now at: {url + '/'!r}"
+    with vt.Client(url, timeout=3) as sync_client:  # the sync twin
+        sync_tab = sync_client.new_session().open("/")
+        assert sync_tab.wait_for_url(lambda u: u.endswith("/")) == url + "/"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "url", "matches"),
+    [
+        ("/b", "http://h:1/b", True),
+        ("/b", "http://h:1/b?x=1", False),  # the whole URL, as Playwright's wait_for_url
+        ("/items/*", "http://h:1/items/7", True),
+        ("/items/*", "http://h:1/items/7/edit", False),  # * stops at /
+        ("**/edit", "http://h:1/items/7/edit", True),
+        ("/b?x=1", "http://h:1/b?x=1", True),  # ? is literal
+        ("http://h:1/b", "http://h:1/b", True),
+        (re.compile(r"items/\d+$"), "http://h:1/items/7", True),
+        (re.compile(r"^/items"), "http://h:1/items/7", False),  # a regex sees the whole URL
+    ],
+)
+def test_url_patterns(pattern: Any, url: str, matches: bool) -> None:
+    assert url_matches(pattern, url, "http://h:1") is matches
 
 
 async def test_a_redirect_is_not_followed_when_the_client_or_the_call_says_so(

@@ -181,6 +181,45 @@ async def test_without_a_ready_signal_ready_means_the_streams_answered(
         assert [r.status for r in tab.responses] == [200, 200, 200]
 
 
+def burst_app() -> Starlette:
+    """A plain page whose stream sends its first events (the app's state) shortly after the
+    200, as an app does once it has read its state, then stays open."""
+
+    async def page(request: Request) -> Response:
+        return HTMLResponse(
+            "<main data-signals='{\"count\": 0}' data-init=\"@get('/feed')\">"
+            '<p id="n" data-text="$count"></p></main>'
+        )
+
+    async def feed(request: Request) -> Response:
+        async def body() -> AsyncIterator[bytes]:
+            await asyncio.sleep(0.05)  # the app reads its state: a latency, not a sync
+            yield b'event: datastar-patch-signals\ndata: signals {"count": 5}\n\n'
+            await asyncio.Event().wait()  # stays open, as a live stream does
+
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/", page), Route("/feed", feed)])
+
+
+async def test_ready_applies_what_the_app_sends_on_connect(serve: Callable[[Any], str]) -> None:
+    # Issue 17: ready() returned at the stream's 200, and `signals` read next were stale.
+    async with vt.AsyncClient(serve(burst_app())) as client:
+        tab = await client.new_session().open("/")
+        await tab.ready()
+        assert tab.signals["count"] == 5  # the natural next read
+        assert tab.text("#n") == "5"
+
+
+def test_the_sync_ready_applies_what_the_app_sends_on_connect(
+    serve: Callable[[Any], str],
+) -> None:
+    with vt.Client(serve(burst_app())) as client:
+        tab = client.new_session().open("/")
+        tab.ready()
+        assert tab.signals["count"] == 5
+
+
 async def test_a_plain_page_without_a_stream_opens_none_and_is_ready(
     serve: Callable[[Any], str],
 ) -> None:

@@ -82,7 +82,9 @@ def test_every_bundled_scenario_loads_and_names_its_app() -> None:
     assert plain, "the plain-Datastar chat level is bundled"
     # Written for any Datastar server (targets/README.md's chat): no reference app to serve.
     assert all(s.app is None for s in plain)
-    apps = {"chat": "chat"}  # the chat level runs on the chat example, the suite on `conformance`
+    # the chat level runs on the chat example, the cluster and faults levels on the cluster app
+    # (specs/cluster.md §C8), the suite on `conformance`
+    apps = {"chat": "chat", "cluster": "cluster", "faults": "cluster"}
     for s in scenarios:
         if s.level != "datastar-chat":
             app = apps.get(s.level, "conformance")
@@ -147,3 +149,29 @@ async def test_the_leak_check_fails_when_a_marker_reaches_another_tab() -> None:
             with pytest.raises(vt.ScenarioFailed) as failed:
                 await vt.run_scenario(client, scenario)
     assert failed.value.step.verb == "expect_none"
+
+
+def test_the_sync_run_scenario_hands_back_sync_tabs() -> None:
+    # Issue 17: `vt.Client.run_scenario` returned a run whose tabs were `AsyncTab`s, useless
+    # (and unsafe) on the test thread.
+    scenario = vt.parse_scenario(
+        HEADER + '[[step]]\nopen = "a"\n[[step]]\nready = "a"\n[[step]]\nclick = "#inc"\n'
+        '[[step]]\nexpect_text = "1"\nselector = "#count"\n',
+        path="sync.toml",
+    )
+    failing = vt.parse_scenario(
+        HEADER + '[[step]]\nopen = "b"\n[[step]]\nexpect_text = "9"\nselector = "#count"\n'
+        "timeout = 0.2\n",
+        path="failing.toml",
+    )
+    with vt.LiveServer(vt.scenario_app(scenario)) as server, vt.Client(server.url) as client:
+        run = client.run_scenario(scenario)
+        tab = run.tabs["a"]
+        assert isinstance(tab, vt.Tab)
+        tab.click("#inc")  # usable from the test thread, as any sync tab
+        tab.expect_text("#count", "2")
+        assert [s.ok for s in run.steps] == [True] * 4
+        with pytest.raises(vt.ScenarioFailed) as failed:
+            client.run_scenario(failing)
+        assert isinstance(failed.value.run.tabs["b"], vt.Tab)
+        assert failed.value.run.tabs["b"].text("#count") == "0"

@@ -8,7 +8,9 @@ scripts become the navigation the tab follows next (`vt.page.navigation`).
 
 from __future__ import annotations
 
-from ..errors import ProtocolError
+import anyio
+
+from ..errors import ProtocolError, hide_frames
 from ..page.navigation import Navigation, from_script
 from ..page.requests import ResponseInfo
 from ..replica.scripts import classify_script
@@ -31,6 +33,9 @@ from .timeline import ActionRef, Timeline
 
 __all__ = ["Arrivals", "short_id"]
 
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
+
 
 class Arrivals(TabView):
     """The receiving side of a tab (the base of `AsyncTab`, which sets these attributes)."""
@@ -45,6 +50,9 @@ class Arrivals(TabView):
     _signalled: set[int]  # connections that sent the client's ready_signal (plain pages)
     _pending: Navigation | None
     _unfollowed: set[ActionRef]
+    # Loop time of the last patch a stream brought (or of the last stream opened): a plain
+    # page's `ready()` waits until this is the quiet window ago.
+    _quiet_since: float = 0.0
 
     def _record_response(self, method: str, response: _http.HTTPResponse) -> ResponseInfo:
         info = ResponseInfo(
@@ -64,6 +72,11 @@ class Arrivals(TabView):
                 self._signalled.add(connection)  # the app's own "subscribed" signal (plain)
             if isinstance(item, Reading):
                 self._read(item, after, "", raw.raw)
+                event = item.event
+                if event is not None and not (
+                    isinstance(event, PatchSignals) and event.is_heartbeat
+                ):
+                    self._quiet_since = anyio.current_time()
             elif isinstance(item, Comment):
                 self.events.append(item)
                 if is_ready(item):

@@ -25,7 +25,7 @@ from typing import Any, TypedDict
 import anyio
 
 from ..defaults import BEACON_TIMEOUT, HTTP_TIMEOUT, QUIET_WINDOW, WAIT_TIMEOUT
-from ..errors import UsageError
+from ..errors import UsageError, WaitTimeout, hide_frames
 from ..page.profile import ReadySignal, check_profile
 from ..replica.dom import Element
 from . import http as _http
@@ -35,6 +35,9 @@ from .tab import AsyncTab, open_tab
 from .timeline import ActionRef
 
 __all__ = ["AsyncClient", "AsyncSession", "ClientOptions"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 
 class ClientOptions(TypedDict, total=False):
@@ -54,7 +57,11 @@ class AsyncClient:
     """A server under test and every session talking to it. Use as an async context manager.
 
     Args:
-        base_url: the server, e.g. ``"http://127.0.0.1:8000"``.
+        base_url: the server, e.g. ``"http://127.0.0.1:8000"``; or the node URLs of a
+            cluster (a list, or one string of URLs separated by commas or spaces): each new
+            session is pinned to one node, round robin unless `new_session(node=...)` says
+            which, and its tabs talk only to that node, as behind a load balancer with cookie
+            affinity (specs/cluster.md §C7).
         timeout: default deadline, in seconds, of every wait (`expect_*`, `ready`,
             `wait_until`).
         http_timeout: seconds one HTTP request (page, action, beacon, stream connect) may
@@ -77,7 +84,7 @@ class AsyncClient:
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Sequence[str],
         *,
         timeout: float = WAIT_TIMEOUT,
         http_timeout: float = HTTP_TIMEOUT,
@@ -89,9 +96,11 @@ class AsyncClient:
         ready_signal: ReadySignal | None = None,
     ) -> None:
         check_profile(profile)
+        nodes = cluster_nodes(base_url)
         self.hub = Hub(
             Settings(
-                base_url=base_url.rstrip("/"),
+                base_url=nodes[0],
+                nodes=nodes if len(nodes) > 1 else (),
                 wait_timeout=timeout,
                 http_timeout=http_timeout,
                 artifacts_dir=Path(artifacts_dir) if artifacts_dir is not None else None,
@@ -103,6 +112,7 @@ class AsyncClient:
             )
         )
         self.sessions: list[AsyncSession] = []
+        self._next_node = 0
         self._entered = False
         self._closed = False
 
@@ -113,6 +123,11 @@ class AsyncClient:
     def base_url(self) -> str:
         """The server under test, without a trailing slash."""
         return self.hub.settings.base_url
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        """The node URLs: a cluster's, or the one server's."""
+        return self.hub.settings.nodes or (self.hub.settings.base_url,)
 
     @property
     def timeout(self) -> float:
@@ -177,17 +192,28 @@ class AsyncClient:
                 group.cancel_scope.cancel()
                 await group.__aexit__(None, None, None)
 
-    def new_session(self, name: str | None = None, *, profile: str | None = None) -> AsyncSession:
+    def new_session(
+        self, name: str | None = None, *, profile: str | None = None, node: int | str | None = None
+    ) -> AsyncSession:
         """A new session: its own cookie jar, like a separate browser profile.
 
         `name` labels its tabs in timelines and failure messages (default ``session1``...).
         `profile` (``auto``, ``via``, ``datastar``) overrides the client's for its tabs.
+        `node` pins it to a cluster node (its 1-based number or its URL); by default the
+        nodes take turns.
         """
         if self.hub.tls is None or self._closed:
             raise UsageError(
                 "the client is not open; use `async with vt.AsyncClient(url) as client:`"
             )
+        nodes = self.nodes
+        if node is None:
+            url = nodes[self._next_node % len(nodes)]
+            self._next_node += 1
+        else:
+            url = pick_node(nodes, node)
         session = AsyncSession(self.hub, name or f"session{len(self.sessions) + 1}", profile)
+        session.base_url = url
         self.sessions.append(session)
         return session
 
@@ -233,11 +259,18 @@ class AsyncClient:
     # -- fan-out assertions (one implementation: vt.client.waits) --------------------------------
 
     async def expect_all(
-        self, tabs: Sequence[AsyncTab], selector: str, text: str, *, timeout: float | None = None
+        self,
+        tabs: Sequence[AsyncTab],
+        selector: str,
+        text: str,
+        *,
+        exact: bool = False,
+        timeout: float | None = None,
     ) -> list[Element]:
-        """Wait until every tab shows `text` in an element matching `selector`; return, per
-        tab, the first such element. A timeout names the tabs that never did."""
-        return await _waits.expect_all(tabs, selector, text, timeout=timeout)
+        """Wait until every tab shows `text` in an element matching `selector` (with `exact`:
+        as the element's whole text); return, per tab, the first such element. A timeout names
+        the tabs that never did."""
+        return await _waits.expect_all(tabs, selector, text, exact=exact, timeout=timeout)
 
     async def expect_converged(
         self, tabs: Sequence[AsyncTab], selector: str = "body", *, timeout: float | None = None
@@ -251,7 +284,11 @@ class AsyncClient:
     ) -> None:
         """The leak check: assert that no tab has `marker` — not on its page, not in its
         stream's bytes since the client's last action, and not in what arrives for `window`
-        seconds (waiting out the window is part of the assertion)."""
+        seconds (waiting out the window is part of the assertion).
+
+        Raises:
+            Leak: some tab has it (also an `AssertionError`); the message names the tabs.
+        """
         await _waits.expect_none(tabs, marker, window)
 
 
@@ -263,6 +300,7 @@ class AsyncSession:
         self.name = name
         self.profile = check_profile(profile or hub.settings.profile)  # read by its tabs
         self.tabs: list[AsyncTab] = []
+        self.base_url = hub.settings.base_url  # the node it is pinned to (a cluster's)
         self.jar = _http.loopback_cookie_jar()
         if hub.tls is None:
             raise UsageError("the client is not open")
@@ -285,12 +323,19 @@ class AsyncSession:
         return {c.name: c.value or "" for c in self.jar}
 
     async def open(
-        self, path: str = "/", *, connect: bool = True, follow_redirects: bool | None = None
+        self,
+        path: str = "/",
+        *,
+        connect: bool = True,
+        follow_redirects: bool | None = None,
+        node: int | str | None = None,
     ) -> AsyncTab:
         """Load a page in a new tab, as a browser would, and (unless `connect=False`) open its
         stream. Does not wait for the stream's `: ready`; call `ready()` for that.
         `follow_redirects` (default: the client's option) sets whether the page GET's
-        redirects, and the tab's later redirect scripts, are followed.
+        redirects, and the tab's later redirect scripts, are followed. `node` pins this tab
+        to another cluster node than its session's (1-based number or URL), with the
+        session's cookies: one session's tabs on two nodes.
 
         Raises:
             UnexpectedResponse: the page GET did not return 200 HTML.
@@ -299,8 +344,15 @@ class AsyncSession:
         """
         if self.closed:
             raise UsageError(f"session {self.name} is closed")
+        pinned = None if node is None else pick_node(self.hub.settings.nodes or (), node)
         tab = await open_tab(
-            self, self.hub, path, len(self.tabs) + 1, connect=False, follow=follow_redirects
+            self,
+            self.hub,
+            path,
+            len(self.tabs) + 1,
+            connect=False,
+            follow=follow_redirects,
+            node=pinned,
         )
         self.tabs.append(tab)
         if connect:
@@ -308,8 +360,21 @@ class AsyncSession:
         return tab
 
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse:
-        """A plain HTTP request with this session's cookies (for probes such as `/readyz`)."""
-        return await self.http.request(method, self.hub.url(path), **kwargs)
+        """A plain HTTP request with this session's cookies (for probes such as `/readyz`).
+
+        Raises:
+            WaitTimeout: the response (status and whole body) did not arrive within the wait
+                deadline.
+        """
+        limit = self.hub.settings.wait_timeout
+        with anyio.move_on_after(limit):
+            return await self.http.request(method, self.hub.url(path, self.base_url), **kwargs)
+        raise WaitTimeout(f"{method} {path} was not answered in full within {limit:g}s")
+
+    def pin(self, node: int | str) -> None:
+        """Move the session to another node (1-based number or URL), as a load balancer does
+        when its node dies: its tabs' next requests go there (reload them to re-open)."""
+        self.base_url = pick_node(self.hub.settings.nodes or (self.base_url,), node)
 
     async def aclose(self, *, beacon: bool = False) -> None:
         """End every tab's stream and close the session's connections.
@@ -318,6 +383,27 @@ class AsyncSession:
         closes; without, the session ends as a crashed browser's would.
         """
         await close_sessions([self], beacon=beacon)
+
+
+def cluster_nodes(base_url: str | Sequence[str]) -> tuple[str, ...]:
+    """The node URLs of `base_url`: one URL, a list, or URLs separated by commas or spaces."""
+    items = base_url.replace(",", " ").split() if isinstance(base_url, str) else list(base_url)
+    nodes = tuple(str(item).rstrip("/") for item in items if str(item).strip())
+    if not nodes:
+        raise UsageError("no server URL given")
+    return nodes
+
+
+def pick_node(nodes: Sequence[str], node: int | str) -> str:
+    """The URL of node `node` (1-based number, or a URL of the list)."""
+    if isinstance(node, int):
+        if not 1 <= node <= len(nodes):
+            raise UsageError(f"node {node}: the cluster has nodes 1..{len(nodes)}")
+        return nodes[node - 1]
+    url = node.rstrip("/")
+    if url not in nodes:
+        raise UsageError(f"node {url!r} is not one of {list(nodes)}")
+    return url
 
 
 async def close_sessions(sessions: Sequence[AsyncSession], *, beacon: bool) -> None:

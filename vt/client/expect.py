@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ..defaults import QUIET_WINDOW
-from ..errors import UsageError
+from ..errors import UsageError, hide_frames
+from ..page.navigation import UrlPattern, describe_pattern, url_matches
 from ..replica.dom import Document, Element, Script
 from ..replica.replica import Replica
 from ..replica.scripts import ScriptKind
@@ -24,6 +25,9 @@ from .report import save
 from .waits import Watched
 
 __all__ = ["TabView"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 T = TypeVar("T")
 
@@ -83,7 +87,16 @@ class TabView:
     def page_url(self) -> str:
         """The page's URL. Requests from the page send it as `Referer`, as a browser's
         same-origin requests do; Via rebuilds a stale tab's page from it (§5.5.3)."""
-        return self.hub.url(self.path)
+        return self.url(self.path)
+
+    @property
+    def base_url(self) -> str:
+        """The server this tab talks to: in a cluster, the node its session is pinned to."""
+        return self.hub.settings.base_url
+
+    def url(self, path: str) -> str:
+        """An absolute URL for a path on this tab's server."""
+        return self.hub.url(path, self.base_url)
 
     def select(self, selector: str) -> list[Element]:
         """Elements of the replica matching a CSS selector."""
@@ -101,11 +114,13 @@ class TabView:
         self: Watched,
         check: Callable[[], T | None],
         *,
-        description: str,
+        description: str = "make the condition true",
         timeout: float | None = None,
         closest: Callable[[], str] | None = None,
     ) -> T:
-        """Wait until `check()` returns something other than None/False; return it.
+        """Wait until `check()` returns a truthy value; return it. As Playwright's
+        `wait_for_function`: None, False, 0, "" and an empty list keep it waiting, so
+        `wait_until(lambda: tab.select("#late"))` returns the elements once there are some.
 
         `check` runs after every change to any tab of this client, so it may look across
         tabs. On timeout, raises `WaitTimeout` saying `description`, `closest()` and what the
@@ -115,12 +130,50 @@ class TabView:
             [self], check, description=description, timeout=timeout, closest=closest
         )
 
+    def _moving(self) -> bool:
+        """True while a navigation is asked for or under way (`AsyncTab` knows)."""
+        return False
+
+    async def wait_for_url(self, url: UrlPattern, *, timeout: float | None = None) -> str:
+        """Wait until this tab has navigated to a page whose URL matches `url` and that page
+        has loaded (its GET read, its streams answered, as after `goto`); return the URL.
+
+        The navigation wait, for a redirect that comes after a click or an action (a redirect
+        script on the stream, a 303): `url` is a path (``"/items/7"``), a glob over the whole
+        URL (``"**/items/*"``: `*` stops at `/`), a compiled regex (searched in the URL) or a
+        predicate of the URL, as Playwright's `wait_for_url` takes them.
+        """
+        base = self.hub.settings.base_url
+
+        def arrived() -> str | None:
+            if self._moving() or not url_matches(url, self.page_url, base):
+                return None
+            return self.page_url
+
+        def seen() -> str:
+            moving = " (a navigation is under way)" if self._moving() else ""
+            return f"now at: {self.page_url!r}{moving}"
+
+        return await _waits.wait_for(
+            [cast(Watched, self)],
+            arrived,
+            description=f"navigate to a URL matching {describe_pattern(url)}",
+            timeout=timeout,
+            seen=seen,
+        )
+
     async def expect_text(
-        self: Watched, selector: str, text: str, *, timeout: float | None = None
+        self: Watched,
+        selector: str,
+        text: str,
+        *,
+        exact: bool = False,
+        timeout: float | None = None,
     ) -> Element:
         """Wait until an element matching `selector` contains `text` (whitespace-normalised);
-        return that element."""
-        return await _waits.expect_text(self, selector, text, timeout=timeout)
+        return that element. With `exact`, the element's whole text must be `text` (so a
+        counter showing ``-15`` does not pass for ``15``)."""
+        return await _waits.expect_text(self, selector, text, exact=exact, timeout=timeout)
 
     async def expect_signal(
         self: Watched, name: str, value: Any, *, timeout: float | None = None
@@ -166,7 +219,11 @@ class TabView:
         description: str = "stay quiet",
     ) -> None:
         """Assert that no event arrives for `window` seconds (heartbeats and comments aside,
-        unless `match` says otherwise). Waiting out the window *is* the assertion."""
+            unless `match` says otherwise). Waiting out the window *is* the assertion.
+
+        Raises:
+            UnexpectedEvent: something arrived (also an `AssertionError`); the message lists it.
+        """
         await _waits.expect_quiet(self, window, match=match, description=description)
 
     def save_artifacts(self: Watched, folder: str | Path | None = None) -> Path:

@@ -17,24 +17,18 @@ import anyio
 
 from ..page import gestures as _gestures
 from ..page.flows import Fired, Flow, GestureState, Later, Log, Send, SetSignals
-from ..page.requests import ActionResult, Outgoing, gesture_request
+from ..page.requests import ActionResult, gesture_request
 from ..replica.dom import Element
-from ..replica.replica import Replica
-from .hub import Hub
-from .timeline import Timeline
+from .calls import ActionCalls
 
 __all__ = ["Gestures"]
 
 
-class Gestures:
+class Gestures(ActionCalls):
     """Gestures (`click`, `press`, `type`, `fill`, `check`, `uncheck`, `select_option`,
     `submit`, `focus`, `blur`, `hover`) and the page's own runs (`data-init`,
     `data-on-interval`, requests from `data-effect`)."""
 
-    replica: Replica
-    hub: Hub
-    label: str
-    timeline: Timeline
     gestures: GestureState
     _busy: int = 0
 
@@ -45,27 +39,8 @@ class Gestures:
         its own clock goes (streams it reads are not counted)."""
         return self._busy
 
-    # Provided by AsyncTab.
     async def _find(self, selector: str, verb: str, timeout: float | None) -> Element:
-        raise NotImplementedError
-
-    async def _send(
-        self,
-        outgoing: Outgoing,
-        name: str,
-        follow: bool | None = None,
-        *,
-        background: bool = False,
-        element: Element | None = None,
-    ) -> ActionResult:
-        raise NotImplementedError
-
-    def _changed(self) -> None:
-        raise NotImplementedError
-
-    @property
-    def page_url(self) -> str:
-        raise NotImplementedError
+        raise NotImplementedError  # AsyncTab waits for the element (a `Watched` tab)
 
     # -- gestures ---------------------------------------------------------------------------
 
@@ -243,16 +218,19 @@ class Gestures:
             await self._pump()
             return results
 
-    async def _request(self, send: Send) -> ActionResult:
+    async def _request(self, send: Send, *, opening: bool = False) -> ActionResult:
+        """Send a request an expression made (`opening`: one that opens the tab's stream)."""
         outgoing = gesture_request(
             send.request,
-            self.hub.url(send.url),
+            self.url(send.url),
             referer=self.page_url,
             form=send.form,
             multipart=send.multipart,
         )
         name = f"{send.method} {send.url}"
-        return await self._send(outgoing, name, background=True, element=send.element)
+        return await self._send(
+            outgoing, name, background=True, element=send.element, opening=opening
+        )
 
     def _later(self, step: Later) -> None:
         delay = step.delay if math.isfinite(step.delay) and step.delay > 0 else 0.0
@@ -314,8 +292,3 @@ class Gestures:
         while element.node.getroottree().getroot() is self.replica.document.root:
             await anyio.sleep(seconds)
             await self._drive(self._run_page(element, expression, "data-on-interval"))
-
-    def _indicate(self, element: Element | None, delta: int) -> None:
-        """`data-indicator` on the element whose request starts (+1) or ends (-1)."""
-        if element is not None and self.replica.indicate(element.node, delta):
-            self._changed()

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Generator, Mapping
 from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import httpx
 
 from ..defaults import KEEPALIVE_EXPIRY
@@ -164,13 +165,15 @@ def body_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
     return response.aiter_bytes() if encoded else response.aiter_raw()
 
 
-async def read_bounded(response: httpx.Response, limit: int = 4096) -> bytes:
-    """At most `limit` bytes of a streamed body (for an error message)."""
+async def read_bounded(response: httpx.Response, seconds: float, limit: int = 4096) -> bytes:
+    """At most `limit` bytes of a streamed body, read for at most `seconds` (for an error
+    message: the body of a refused stream may never end)."""
     data = bytearray()
-    async for chunk in response.aiter_bytes():
-        data += chunk
-        if len(data) >= limit:
-            break
+    with anyio.move_on_after(seconds):
+        async for chunk in response.aiter_bytes():
+            data += chunk
+            if len(data) >= limit:
+                break
     return bytes(data[:limit])
 
 

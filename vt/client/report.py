@@ -1,11 +1,10 @@
 """Failure reports: what a failed wait says about the tabs it watched, and the saved files.
 
-A report names the tabs, the closest thing seen and, for each tab (at most
-`MAX_EXPLAINED_TABS`), its stream state and its timeline since the last action. When the client
-has an artifacts folder, each tab's raw stream transcripts and current page are written there
-and the report gives the path; without one nothing is written (no stray temporary folders) and
-the report says how to get the files.
-"""
+A report names the tabs, what was seen (what the page shows now, the closest earlier) and, for
+each tab (at most `MAX_EXPLAINED_TABS`), its stream state and its timeline since the last
+action. When the client has an artifacts folder, each tab's raw stream transcripts and current
+page are written there and the report gives the path; without one nothing is written (no stray
+temporary folders) and the report says how to get the files."""
 
 from __future__ import annotations
 
@@ -98,14 +97,15 @@ def explain(
     *,
     last: ActionRef | None,
     folder: Path | None,
-    closest: Callable[[], str] | None = None,
+    seen: Callable[[], str] | None = None,
 ) -> str:
-    """A failure message: `<tabs> <headline>`, the closest thing seen, each tab's story."""
+    """A failure message: `<tabs> <headline>`, what was seen (`seen()`: indented lines, such
+    as what the page shows now and the closest text seen earlier), each tab's story."""
     who = ", ".join(t.label for t in tabs[:MAX_EXPLAINED_TABS])
     if len(tabs) > MAX_EXPLAINED_TABS:
         who += f" and {len(tabs) - MAX_EXPLAINED_TABS} more tabs"
     lines = [f"{who} {headline}"]
-    if closest is not None:
-        lines.append(f"  closest seen: {closest()}")
+    if seen is not None:
+        lines.append(f"  {seen()}")
     lines.extend(explain_tab(tab, last, folder) for tab in tabs[:MAX_EXPLAINED_TABS])
     return "\n".join(lines)

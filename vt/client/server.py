@@ -16,9 +16,12 @@ from typing import Any
 
 import uvicorn
 
-from ..errors import UsageError
+from ..errors import ServerFailed, UsageError, hide_frames
 
 __all__ = ["LiveServer"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 LOOPBACK = "127.0.0.1"
 
@@ -103,7 +106,12 @@ class LiveServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LiveServer:
-        """Start serving; returns once uvicorn accepts connections."""
+        """Start serving; returns once uvicorn accepts connections.
+
+        Raises:
+            ServerFailed: the app's startup failed (the message has the server's log), or
+                the server did not accept connections within `startup_timeout`.
+        """
         if self._thread is not None:
             raise UsageError("a LiveServer starts once")
         for name in ("uvicorn.error", "reference_impl"):
@@ -114,13 +122,13 @@ class LiveServer:
         self._thread.start()
         if not self._server.ready.wait(self.startup_timeout):
             self.stop()
-            raise TimeoutError(
+            raise ServerFailed(
                 f"the server on {self.url} did not start within {self.startup_timeout:g}s"
             )
         if not self._server.started:
             self._thread.join(5.0)
             self._cleanup()
-            raise RuntimeError(
+            raise ServerFailed(
                 f"the server on {self.url} exited during startup:\n"
                 + "\n".join(self._capture.lines[-20:])
             )
@@ -129,6 +137,8 @@ class LiveServer:
     def _run(self) -> None:
         try:
             self._server.run(sockets=[self._sock])
+        except SystemExit:
+            pass  # uvicorn exits when the app's startup fails; start() says so with its log
         finally:
             self._server.ready.set()  # wakes start() when startup failed
 

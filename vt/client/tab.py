@@ -6,23 +6,23 @@
     await tab.press("input[data-bind=draft]", "Enter")   # reads data-on:keydown, POSTs
     await tab.expect_text("article", "hello")
 
-This module moves bytes and records what happened; the rules live below it, sans-IO:
-`vt.page.requests` builds the requests and reads the responses, `vt.wire.feed` turns stream bytes
-into
-events, `Replica` applies them, `vt.page.flows` performs gestures, `vt.client.waits` holds the
-`expect_*`
-conditions and `vt.client.report` the failure messages. What the tab shares with its client (task
-group, change event, last action, options) comes down to it as a `Hub`.
+This module loads pages and reads streams; its bases send requests (`vt.client.calls`) and
+drive gestures (`vt.client.gestures`). The rules live below it, sans-IO: `vt.page.requests`
+builds the requests and reads the responses, `vt.wire.feed` turns stream bytes into events,
+`Replica` applies them, `vt.page.gestures` performs gestures, `vt.client.waits` holds the
+`expect_*` conditions and `vt.client.report` the failure messages. What the tab shares with its
+client (task group, change event, last action, options) comes down to it as a `Hub`.
 """
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import anyio
 
-from ..errors import ProtocolError, UnexpectedResponse, UsageError
+from ..defaults import QUIET_WINDOW
+from ..errors import ProtocolError, UnexpectedResponse, UsageError, hide_frames
 from ..js.attrs import parse_data_attr
 from ..page import navigation as _navigation
 from ..page.flows import GestureState, Send
@@ -31,10 +31,7 @@ from ..page.profile import via_only
 from ..page.reader import Init, read_page
 from ..page.requests import (
     ActionResult,
-    Outgoing,
     ResponseInfo,
-    ResponseReader,
-    gesture_request,
     stream_request,
 )
 from ..page.timing import duration
@@ -42,20 +39,21 @@ from ..replica.dom import Element
 from ..replica.replica import Replica
 from ..wire.events import (
     EventLog,
-    StreamItem,
     read_raw,
 )
 from ..wire.feed import ItemFeed
 from . import http as _http
 from . import waits as _waits
-from .arrivals import Arrivals, short_id
-from .calls import ActionCalls
+from .arrivals import short_id
 from .gestures import Gestures
-from .hub import Hub
+from .hub import Hub, node_name
 from .recording import Recording
 from .timeline import ActionRef, Timeline
 
 __all__ = ["ActionResult", "AsyncTab", "ResponseInfo", "TabOwner", "open_tab"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 
 class TabOwner(Protocol):
@@ -72,13 +70,20 @@ class TabOwner(Protocol):
     def tabs(self) -> list[AsyncTab]: ...
     @property
     def profile(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
     async def open(
-        self, path: str = "/", *, connect: bool = True, follow_redirects: bool | None = None
+        self,
+        path: str = "/",
+        *,
+        connect: bool = True,
+        follow_redirects: bool | None = None,
+        node: int | str | None = None,
     ) -> AsyncTab: ...
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse: ...
 
 
-class AsyncTab(ActionCalls, Arrivals, Gestures):
+class AsyncTab(Gestures):
     """One page load: a replica of the page, its signals, its stream and its timeline.
 
     Made by `AsyncSession.open` (or `fork`). Attributes worth knowing:
@@ -97,11 +102,18 @@ class AsyncTab(ActionCalls, Arrivals, Gestures):
       `open`'s).
     """
 
-    def __init__(self, session: TabOwner, hub: Hub, path: str, number: int) -> None:
+    session: TabOwner
+
+    def __init__(
+        self, session: TabOwner, hub: Hub, path: str, number: int, node: str | None = None
+    ) -> None:
         self.session = session
         self.hub = hub
         self.path = path
+        self.node = node  # a cluster node of its own (else its session's)
         self.label = f"{session.name}/{number}"
+        if hub.settings.nodes:  # a cluster: reports and timelines name the node (§C7)
+            self.label += f"@{node_name(node or session.base_url, hub.settings.nodes)}"
         self.replica = Replica.from_html("")
         self.timeline = Timeline(read_raw)
         self.responses: list[ResponseInfo] = []
@@ -133,17 +145,32 @@ class AsyncTab(ActionCalls, Arrivals, Gestures):
     def __repr__(self) -> str:
         return f"<AsyncTab {self.label} {self.id_or_none!r}>"
 
+    @property
+    def base_url(self) -> str:
+        """The node this tab is pinned to: its session's (as a load balancer with cookie
+        affinity pins it), or its own (`open(node=...)`); the server under test on one
+        node."""
+        return self.node or self.session.base_url
+
     # -- page -------------------------------------------------------------------------------
 
     async def _load(self) -> None:
+        limit = self.hub.settings.wait_timeout
         for _ in range(_navigation.MAX_REDIRECTS):
-            response = await self.session.http.get(self.hub.url(self.path))
+            with anyio.move_on_after(limit) as loading:  # the whole page, not each read
+                response = await self.session.http.get(self.url(self.path))
+            if loading.cancelled_caught:
+                self.timeline.add("page", f"GET {self.path}: not answered within {limit:g}s")
+                raise UnexpectedResponse(
+                    f"GET {self.path} was not answered in full within {limit:g}s",
+                    section="2.1",
+                )
             info = self._record_response("GET", response)
             found = _navigation.from_response(response.status_code, info.headers, info.url)
             if found is None or not self.follow_redirects:
                 break
             self.timeline.add("page", f"GET {self.path} -> {response.status_code}")
-            self.path = _navigation.path_of(self.hub.settings.base_url, found.url or self.path)
+            self.path = _navigation.path_of(self.base_url, found.url or self.path)
         self.page = info
         if response.status_code != 200 or info.content_type != "text/html":
             self.timeline.add("page", f"GET {self.path} -> {response.status_code}")
@@ -188,7 +215,7 @@ class AsyncTab(ActionCalls, Arrivals, Gestures):
         if beacon:
             await self.send_beacon()
         await self.drop()
-        self.path = _navigation.path_of(self.hub.settings.base_url, self.hub.url(path))
+        self.path = _navigation.path_of(self.base_url, self.url(path))
         await self._load()
         if reconnect:
             await self.connect()
@@ -211,6 +238,9 @@ class AsyncTab(ActionCalls, Arrivals, Gestures):
             self._navigating = None
             done.set()
             self._changed()
+
+    def _moving(self) -> bool:
+        return self._pending is not None or self._navigating is not None
 
     async def fork(self, path: str | None = None) -> AsyncTab:
         """Open another tab in the same session (shares cookies, so `StateSess` too)."""
@@ -245,7 +275,7 @@ class AsyncTab(ActionCalls, Arrivals, Gestures):
         self.closed = True
         try:
             response = await self.session.http.post(
-                self.hub.url(self.close_url),
+                self.url(self.close_url),
                 content=tab_id.encode(),
                 headers={"Content-Type": "text/plain;charset=UTF-8", "Referer": self.page_url},
             )
@@ -270,8 +300,9 @@ class AsyncTab(ActionCalls, Arrivals, Gestures):
         plain page that opens no stream).
 
         Raises:
-            UnexpectedResponse: the server did not answer 200 `text/event-stream` (§5.1);
-                streams this call opened before it are dropped.
+            UnexpectedResponse: the server did not answer 200 `text/event-stream`, or sent
+                no headers within the wait deadline (§5.1); streams this call opened before
+                it are dropped.
         """
         if self.connected:
             raise UsageError(f"tab {self.label} is already connected; drop() it first")
@@ -279,16 +310,7 @@ class AsyncTab(ActionCalls, Arrivals, Gestures):
         infos: list[ResponseInfo] = []
 
         async def open_one(send: Send) -> None:
-            outgoing = gesture_request(
-                send.request,
-                self.hub.url(send.url),
-                referer=self.page_url,
-                form=send.form,
-                multipart=send.multipart,
-            )
-            info = await self._open_stream(outgoing, send.url, element=send.element)
-            if info is not None:
-                infos.append(info)
+            infos.extend(self._stream_of(await self._request(send, opening=True)))
 
         try:
             if self.profile == "datastar":
@@ -298,11 +320,11 @@ class AsyncTab(ActionCalls, Arrivals, Gestures):
                     )
             else:
                 outgoing = stream_request(
-                    self.hub.url(self.stream_url), self.signals.to_wire(), referer=self.page_url
+                    self.url(self.stream_url), self.signals.to_wire(), referer=self.page_url
                 )
-                info = await self._open_stream(outgoing, self.stream_url)
-                if info is not None:
-                    infos.append(info)
+                name = f"GET {self.stream_url}"
+                result = await self._send(outgoing, name, background=True, opening=True)
+                infos.extend(self._stream_of(result))
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await self.drop()
@@ -332,34 +354,20 @@ class AsyncTab(ActionCalls, Arrivals, Gestures):
 
                 self.hub.start(run)
 
-    async def _open_stream(
-        self, outgoing: Outgoing, url: str, element: Element | None = None
-    ) -> ResponseInfo | None:
-        """Send a request that opens a stream and read it in the background. On a plain page
-        (`data-init` runs any action) an answer that is not a stream is applied as an
-        action's answer (None: no stream)."""
-        plain = self.profile == "datastar"
-        name = f"{outgoing.method} {url}"
-        result = await self._send(outgoing, name, background=True, element=element, opening=True)
-        info = self.responses[-1]
-        if result.status == 200 and info.content_type == "text/event-stream":
-            return info
-        if plain and result.status < 400:
-            return None
-        self.timeline.add("connect", f"stream refused: {result.status} {info.content_type!r}")
-        self._changed()
-        raise UnexpectedResponse(
-            f"{name} for tab {self.label} answered {result.status} "
-            f"{info.content_type!r}; a stream needs 200 text/event-stream",
-            section="5.1",
-            raw=result.body[:4096],
-        )
+    def _stream_of(self, result: ActionResult) -> list[ResponseInfo]:
+        """The stream a request that opens one (`_send`'s `opening`) opened: none when a plain
+        page's `data-init` ran an action that did not answer with a stream."""
+        info = self.responses[-1]  # a stream's: `_send` returns at once after recording it
+        return [info] if info.headers is result.headers and info.is_stream else []
 
-    def _stream(self, response: _http.HTTPResponse, info: ResponseInfo, done_cb: Any) -> None:
+    def _stream(
+        self, response: _http.HTTPResponse, info: ResponseInfo, done_cb: Callable[[], None]
+    ) -> None:
         """Read a 200 `text/event-stream` response in the background as one of the tab's
         streams (numbered, recorded, applied as it arrives)."""
         number, _ = self.recording.open()
         self.connected = True
+        self._quiet_since = anyio.current_time()
         if info.headers.get("content-encoding", "identity") != "identity":
             # A compressed stream omits `: ready` (§5.3.2, §5.6): its 200 and headers are all
             # the sign of a subscription a browser gets.
@@ -409,9 +417,15 @@ class AsyncTab(ActionCalls, Arrivals, Gestures):
 
         Opens the stream first if it is not open. Events that came before `: ready` (queued
         patches, a resync) are applied and kept, not discarded. A navigation in progress is
-        waited for first. A compressed stream has no `: ready` (§5.6): its 200 counts. On a
-        plain Datastar page, ready means every stream answered 200 `text/event-stream` and,
-        when the client was given a `ready_signal` (`vt.ReadySignal`), that the app sent it.
+        waited for first. A compressed stream has no `: ready` (§5.6): its 200 counts.
+
+        A plain Datastar page has no `: ready`. There, ready means every stream the page opens
+        answered 200 `text/event-stream`, and then: with the client's `ready_signal`
+        (`vt.ReadySignal`), that the app sent it; without one, that the streams have been
+        quiet for the quiet window (`vt.defaults.QUIET_WINDOW`, 0.3 s: no patch since the
+        last stream opened, or since the last patch), so the events an app sends on connect
+        are applied and the reads that follow (`signals`, `text`) are current. Streams that
+        never pause that long are ready at the wait deadline.
         """
         if self._navigating is not None:
             await self._navigating.wait()
@@ -424,6 +438,9 @@ class AsyncTab(ActionCalls, Arrivals, Gestures):
                 await self.wait_until(
                     lambda: test(self) or None, description=rule.describe(), timeout=timeout
                 )
+            elif opened:
+                limit = self.hub.settings.wait_timeout if timeout is None else timeout
+                await _waits.quiet(self.hub, QUIET_WINDOW, limit, lambda: self._quiet_since)
             return
         number = self.recording.connections
         await _waits.wait_for(
@@ -447,91 +464,6 @@ class AsyncTab(ActionCalls, Arrivals, Gestures):
         await self.drop()
         return await self.connect()
 
-    # -- requests, as Datastar sends them (built by the base, `vt.client.calls`)
-    # ---------------------
-
-    async def _send(
-        self,
-        outgoing: Outgoing,
-        name: str,
-        follow: bool | None = None,
-        *,
-        background: bool = False,
-        element: Element | None = None,
-        opening: bool = False,
-    ) -> ActionResult:
-        """Send a request from the page and read its answer. With `background` (a gesture's
-        or the page's own request) an event-stream answer becomes one of the tab's streams,
-        read in the background, and this returns once the headers arrived; `element`'s
-        `data-indicator` is true meanwhile. `opening`: a stream's connect (recorded as such)."""
-        # A stream's connect is not an action (the leak checks count from the last action).
-        ref = (
-            ActionRef(self.label, name, time.monotonic())
-            if opening
-            else self.hub.record_action(self.label, name)
-        )
-        if follow is False or (follow is None and not self.follow_redirects):
-            self._unfollowed.add(ref)
-        self.timeline.add("connect" if opening else "action", name, None, ref)
-        limit = self.hub.settings.http_timeout
-        timeout = _http.stream_timeout(limit) if background else None
-        request = _http.build(self.session.http, outgoing, timeout=timeout)
-        self._indicate(element, +1)
-        ended = False
-
-        def end() -> None:
-            nonlocal ended
-            if not ended:
-                ended = True
-                self._indicate(element, -1)
-
-        try:
-            # A gesture's request waits `http_timeout` for its headers; a stream's connect
-            # is bounded by httpx's connect timeout alone, as before.
-            with anyio.fail_after(limit if background and not opening else None):
-                response = await self.session.http.send(request, stream=True)
-        except TimeoutError:
-            end()
-            raise TimeoutError(
-                f"{name} from tab {self.label}: no response headers within {limit} s (http_timeout)"
-            ) from None
-        except BaseException:
-            end()
-            raise
-        info = self._record_response(outgoing.method, response)
-        if background and response.status_code == 200 and info.content_type == "text/event-stream":
-            self._stream(response, info, end)
-            return ActionResult(name, 200, info.headers, b"", ())
-        events: list[StreamItem] = []
-        try:
-            reader = ResponseReader(info)
-            # Applied as they arrive, as the browser does with a streamed response.
-            async for chunk in response.aiter_bytes():
-                events.extend(self._take_response_items(reader.feed(chunk), ref))
-            events.extend(self._take_response_items(reader.close(), ref))
-        finally:
-            await response.aclose()
-            end()
-        elapsed = (time.monotonic() - ref.at) * 1000
-        self.timeline.add(
-            "response", f"{name} -> {response.status_code} ({elapsed:.0f} ms)", info, ref
-        )
-        event = reader.final_event()
-        if event is not None:
-            events.append(event)
-            self._apply(event, ref, " (in the response)")
-        redirect = _navigation.from_response(response.status_code, info.headers, info.url)
-        if redirect is not None:
-            self._navigate_later(redirect, ref)
-        self._changed()
-        await self._pump()
-        if self._pending is not None:
-            await self._follow()
-        body = bytes(reader.body)
-        return ActionResult(name, response.status_code, info.headers, body, tuple(events))
-
-    # -- gestures (the rules: vt.page.gestures; driven by the base, vt.client.gestures) ------
-
     async def _find(self, selector: str, verb: str, timeout: float | None) -> Element:
         return await self.wait_until(
             lambda: self.replica.document.select_one(selector),
@@ -550,7 +482,7 @@ async def open_tab(
         UnexpectedResponse: the page GET did not return 200 HTML (§2.1).
         PageBootstrapError: the page has no tab id (`meta[data-signals]` with `via_tab`, §2.3).
     """
-    tab = AsyncTab(session, hub, path, number)
+    tab = AsyncTab(session, hub, path, number, options.get("node"))
     if options.get("follow") is not None:  # else the client's option
         tab.follow_redirects = bool(options["follow"])
     await tab._load()

@@ -32,7 +32,8 @@ class Entry:
     """One thing that happened on a tab.
 
     `kind` is one of: ``page``, ``connect``, ``event``, ``ready``, ``heartbeat``, ``comment``,
-    ``end``, ``action``, ``response``, ``gesture``, ``console``, ``script``, ``error``. `item`
+    ``end``, ``action``, ``response``, ``gesture``, ``console``, ``script``, ``error``,
+    ``failed`` (a wait or check of the test that failed on this tab), ``navigate``. `item`
     is the typed event (or other object) behind the entry, when there is one; `after` the last
     action fired anywhere in the client before this entry. `text` is a one-line description;
     for an event it is written from the event when first read (most entries never are).

@@ -5,8 +5,9 @@ answered) sets the client's change event (`Hub.changed`); a waiter re-checks its
 then, so it returns as soon as the condition holds and costs nothing in between. One loop,
 `watch`, does that for every wait: the `expect_*` deadlines and the windows of `expect_quiet`
 and `expect_none`. A wait that runs out raises `WaitTimeout` with what a reader needs to debug
-it without re-running (`vt.client.report`): the closest thing seen, each tab's timeline since the
-last action, and the saved transcripts.
+it without re-running (`vt.client.report`): what the page shows now (and the closest text seen
+earlier), or the closest thing seen, each tab's timeline since the last action, and the saved
+transcripts.
 
 The fan-out assertions check many tabs at once and re-check only the tabs that changed
 (`version`), so a thousand tabs cost a thousand checks, not a million.
@@ -22,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 import anyio
 
 from ..defaults import QUIET_WINDOW, WAIT_TIMEOUT
-from ..errors import UsageError, WaitTimeout
+from ..errors import Leak, UnexpectedEvent, UsageError, WaitTimeout, hide_frames
 from ..page.flows import get_path
 from ..replica.dom import Element
 from ..replica.scripts import ScriptKind, classify_script
@@ -45,10 +46,14 @@ __all__ = [
     "expect_script",
     "expect_signal",
     "expect_text",
+    "quiet",
     "settle",
     "wait_for",
     "watch",
 ]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 T = TypeVar("T")
 
@@ -71,14 +76,15 @@ class Watched(_report.Reported, Protocol):
 async def watch(
     hub: Hub, seconds: float, check: Callable[[], T | None], source: object = None
 ) -> T | None:
-    """Re-check `check()` on every change (of `source` only, when given) until it returns
-    something other than None/False (returned) or `seconds` pass (None)."""
+    """Re-check `check()` on every change (of `source` only, when given) until it returns a
+    truthy value (returned) or `seconds` pass (None). As Playwright's `wait_for_function`:
+    None, False, 0, "" and an empty list (`tab.select` of what is not there yet) keep waiting."""
     # One deadline for the whole wait (a cancel scope per wake-up would be garbage per chunk).
     with anyio.move_on_after(seconds):
         while True:
             changed = hub.changed(source)  # taken before checking: no wake-up is missed
             result = check()
-            if result is not None and result is not False:
+            if result:
                 return result
             await changed.wait()
     return None
@@ -93,14 +99,10 @@ def _hub_of(tabs: Sequence[Watched]) -> Hub:
     return hub
 
 
-def _explain(tabs: Sequence[Watched], headline: str, closest: Callable[[], str] | None) -> str:
+def _explain(tabs: Sequence[Watched], headline: str, seen: Callable[[], str] | None) -> str:
     hub = tabs[0].hub
     return _report.explain(
-        tabs,
-        headline,
-        last=hub.last_action,
-        folder=hub.settings.artifacts_dir,
-        closest=closest,
+        tabs, headline, last=hub.last_action, folder=hub.settings.artifacts_dir, seen=seen
     )
 
 
@@ -111,14 +113,16 @@ async def wait_for(
     description: str,
     timeout: float | None,
     closest: Callable[[], str] | None = None,
+    seen: Callable[[], str] | None = None,
     failing: Callable[[], Sequence[Watched]] | None = None,
     own: bool = False,
 ) -> T:
-    """Wait until `check()` returns something other than None/False; return it.
+    """Wait until `check()` returns a truthy value; return it.
 
     Before each check, an error a tab's stream reader hit (a vt bug, or in strict mode a
     protocol error, §6) is raised instead. On timeout, raise `WaitTimeout` naming
-    `description` and explaining the tabs `failing()` returns (default: all of them).
+    `description`, then `closest seen: <closest()>` (or the lines `seen()` writes itself),
+    and explaining the tabs `failing()` returns (default: all of them).
     With `own`, `check` reads only the one tab given and runs after its changes only.
     """
     hub = _hub_of(tabs)
@@ -133,15 +137,31 @@ async def wait_for(
 
     source = tabs[0] if own and len(tabs) == 1 else None
     result = await watch(hub, limit, look, source)
-    if result is None:
+    if not result:
         result = look()  # one last look, so a change in the final instant still counts
-    if result is not None and result is not False:
+    if result:
         return result
     shown = failing() if failing is not None else tabs
     headline = f"did not {description} within {limit:g}s."
     if len(shown) < len(tabs):
         headline += f" ({len(shown)} of {len(tabs)} tabs did not.)"
-    raise WaitTimeout(_explain(shown, headline, closest))
+    if seen is None and closest is not None:
+        seen = _labelled("closest seen", closest)
+    error = WaitTimeout(_explain(shown, headline, seen))
+    _mark_failed(shown, f"did not {description} within {limit:g}s")
+    raise error
+
+
+def _mark_failed(tabs: Sequence[Watched], text: str) -> None:
+    """Put the failed check on the timelines of the tabs it names (after their message was
+    written), so a failure report's timeline ends with it."""
+    hub = tabs[0].hub if tabs else None
+    for tab in tabs:
+        tab.timeline.add("failed", text, None, hub.last_action if hub else None)
+
+
+def _labelled(label: str, said: Callable[[], str]) -> Callable[[], str]:
+    return lambda: f"{label}: {said()}"
 
 
 class Closest:
@@ -169,62 +189,77 @@ class Closest:
         if score > self.score:
             self.best, self.score = window, score
 
-    def report(self, where: str, fallback: str) -> str:
-        """The closest text and where it was, or `fallback` when nothing was seen."""
-        if self.score >= 0:
-            return f"{self.best!r} in {where}"
-        return fallback
-
 
 class ShowsText:
     """The condition of `expect_text` and `expect_all`: an element matching `selector`
-    contains `text` (whitespace-normalised)."""
+    contains `text`, or with `exact` its whole text is `text` (whitespace-normalised)."""
 
-    def __init__(self, selector: str, text: str) -> None:
+    def __init__(self, selector: str, text: str, exact: bool = False) -> None:
         self.selector = selector
         self.wanted = " ".join(text.split())
-        self.closest = Closest(self.wanted)
+        self.exact = exact
+        self.earlier = Closest(self.wanted)  # over everything the wait saw
+
+    def describe(self) -> str:
+        """`'text' in 'selector'`, or `exactly 'text' in 'selector'`."""
+        return f"{'exactly ' if self.exact else ''}{self.wanted!r} in {self.selector!r}"
 
     def check(self, tab: Watched) -> Element | None:
         """The first matching element of `tab` that shows the text, or None."""
         for element in tab.document.select(self.selector):
             current = element.text
-            if self.wanted in current:
+            if (" ".join(current.split()) == self.wanted) if self.exact else self.wanted in current:
                 return element
-            self.closest.offer(current)
+            self.earlier.offer(current)
         return None
 
-    def report(self, fallback: str) -> str:
-        """The closest text seen, or `fallback`."""
-        return self.closest.report(repr(self.selector), fallback)
+    def seen(self, tabs: Sequence[Watched]) -> str:
+        """What `tabs` show for the selector now (the element closest to the wanted text),
+        then the closest text seen earlier in the wait when it was closer than that."""
+        now = Closest(self.wanted)
+        matched = 0
+        for tab in tabs:
+            for element in tab.document.select(self.selector):
+                matched += 1
+                now.offer(element.text)
+        if matched:
+            several = f" (the closest of {matched} matching elements)" if matched > 1 else ""
+            line = f"now: {now.best!r} in {self.selector!r}{several}"
+        else:
+            body = tabs[0].document.text("body") if tabs else ""
+            line = f"now: nothing matches {self.selector!r}; the page's text is {body[:200]!r}"
+        if self.earlier.score > now.score and self.earlier.best != now.best:
+            line += f"\n  closest earlier: {self.earlier.best!r}"
+        return line
 
 
 async def expect_text(
-    tab: Watched, selector: str, text: str, *, timeout: float | None = None
+    tab: Watched, selector: str, text: str, *, exact: bool = False, timeout: float | None = None
 ) -> Element:
-    """Wait until an element of `tab` matching `selector` contains `text`; return it."""
-    shows = ShowsText(selector, text)
-
-    def closest() -> str:
-        body = tab.document.text("body")
-        return shows.report(f"nothing matches {selector!r}; page text is {body[:200]!r}")
-
+    """Wait until an element of `tab` matching `selector` contains `text` (with `exact`: its
+    whole text is `text`); return it."""
+    shows = ShowsText(selector, text, exact)
     return await wait_for(
         [tab],
         lambda: shows.check(tab),
-        description=f"show {shows.wanted!r} in {selector!r}",
+        description=f"show {shows.describe()}",
         timeout=timeout,
-        closest=closest,
+        seen=lambda: shows.seen([tab]),
     )
 
 
 async def expect_all(
-    tabs: Sequence[Watched], selector: str, text: str, *, timeout: float | None = None
+    tabs: Sequence[Watched],
+    selector: str,
+    text: str,
+    *,
+    exact: bool = False,
+    timeout: float | None = None,
 ) -> list[Element]:
-    """Wait until every tab shows `text` in an element matching `selector`; return, per tab,
-    the first such element."""
+    """Wait until every tab shows `text` in an element matching `selector` (with `exact`: as
+    its whole text); return, per tab, the first such element."""
     _hub_of(tabs)
-    shows = ShowsText(selector, text)
+    shows = ShowsText(selector, text, exact)
     found: dict[int, Element] = {}
     checked: dict[int, int] = {}
 
@@ -243,9 +278,9 @@ async def expect_all(
     return await wait_for(
         tabs,
         check,
-        description=f"all show {shows.wanted!r} in {selector!r}",
+        description=f"all show {shows.describe()}",
         timeout=timeout,
-        closest=lambda: shows.report("no element matched"),
+        seen=lambda: shows.seen([tab for i, tab in enumerate(tabs) if i not in found]),
         failing=lambda: [tab for i, tab in enumerate(tabs) if i not in found],
     )
 
@@ -259,13 +294,14 @@ async def expect_converged(
     current: dict[int, str] = {}
     checked: dict[int, int] = {}
 
-    def check() -> str | None:
+    def check() -> tuple[str] | None:
         for index, tab in enumerate(tabs):
             if checked.get(index) != tab.version:
                 checked[index] = tab.version
                 current[index] = tab.document.canonical(selector)
         versions = set(current.values())
-        return next(iter(versions)) if len(versions) == 1 else None
+        # A 1-tuple: converging on empty content is a result, and "" is not truthy.
+        return (next(iter(versions)),) if len(versions) == 1 else None
 
     def closest() -> str:
         counts = Counter(current.values())
@@ -287,7 +323,7 @@ async def expect_converged(
         common, _ = Counter(current.values()).most_common(1)[0]
         return [tabs[i] for i, html in current.items() if html != common]
 
-    return await wait_for(
+    (converged,) = await wait_for(
         tabs,
         check,
         description=f"converge on the same {selector!r}",
@@ -295,6 +331,7 @@ async def expect_converged(
         closest=closest,
         failing=odd_ones,
     )
+    return converged
 
 
 def _lines(html: str) -> list[str]:
@@ -348,13 +385,14 @@ async def expect_event(
 
 async def expect_console(tab: Watched, text: str, *, timeout: float | None = None) -> str:
     """Wait until `tab`'s console has a message containing `text`; return the message."""
-    return await wait_for(
+    (message,) = await wait_for(
         [tab],
-        lambda: next((m for m in tab.console if text in m), None),
+        lambda: next(((m,) for m in tab.console if text in m), None),
         description=f"log a console message containing {text!r}",
         timeout=timeout,
         closest=lambda: f"console: {tab.console[-5:]}",
     )
+    return message
 
 
 async def expect_script(
@@ -410,12 +448,14 @@ async def expect_quiet(
     await watch(tab.hub, window, lambda: any(accept(e) for e in tab.events[start:]))
     arrived = [e for e in tab.events[start:] if accept(e)]
     if arrived:
-        raise AssertionError(
+        error = UnexpectedEvent(
             f"{tab.label} was expected to {description} for {window:.2f}s, but received:\n"
             + "\n".join(f"    {_describe(e)}" for e in arrived[:10])
             + "\n"
             + _report.explain_tab(tab, tab.hub.last_action, tab.hub.settings.artifacts_dir)
         )
+        _mark_failed([tab], f"did not {description} for {window:.2f}s: {len(arrived)} event(s)")
+        raise error
 
 
 async def settle(
@@ -446,6 +486,24 @@ async def settle(
     return False
 
 
+async def quiet(hub: Hub, window: float, limit: float, since: Callable[[], float]) -> bool:
+    """Wait until `since()` (a loop time that each new patch moves on) is `window` seconds
+    ago, for at most `limit` seconds; True when it was. Unlike `settle`, a quiet that began
+    before the call counts (a plain page's `ready()`: quiet since its stream opened)."""
+    deadline = anyio.current_time() + limit
+    while True:
+        now, start = anyio.current_time(), since()
+        if now - start >= window:
+            return True
+        if now >= deadline:
+            return False
+
+        def moved(start: float = start) -> bool:
+            return since() != start
+
+        await watch(hub, min(start + window, deadline) - now, moved)
+
+
 def _describe(item: StreamItem) -> str:
     return f": {item.text}" if isinstance(item, Comment) else item.describe()
 
@@ -458,7 +516,7 @@ async def expect_none(tabs: Sequence[Watched], marker: str, window: float = QUIE
     wait for the actor's page, then check the others — even when the leak arrived first.
 
     Raises:
-        AssertionError: some tab has it; the message names the tabs and shows their
+        Leak: some tab has it (an `AssertionError` too); the message names the tabs and shows their
             timelines.
     """
     hub = _hub_of(tabs)
@@ -482,6 +540,8 @@ async def expect_none(tabs: Sequence[Watched], marker: str, window: float = QUIE
     look()
     leaks = [tab for i, tab in enumerate(tabs) if i in leaked]
     if leaks:
-        raise AssertionError(
+        error = Leak(
             _explain(leaks, f"received {marker!r}, which no tab of this group should have.", None)
         )
+        _mark_failed(leaks, f"received {marker!r}, which no tab of this group should have")
+        raise error

@@ -23,7 +23,7 @@ from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
-from ..errors import ElementNotInteractive
+from ..errors import ElementNotInteractive, hide_frames
 from ..replica.display import Effects
 from ..replica.dom import Document, Element
 from ..replica.fields import Fields, as_number, form_data
@@ -52,6 +52,9 @@ __all__ = [
     "is_submit_button",
     "set_path",
 ]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 TEXT_FIELDS = frozenset(
     {"", "text", "search", "email", "url", "tel", "password", "number", "date", "time"}

@@ -8,14 +8,29 @@ page load; this module only decides whether there is one and which URL it loads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from ..errors import ProtocolError
 from ..replica.scripts import ScriptKind
 
-__all__ = ["REDIRECT_STATUSES", "Navigation", "from_response", "from_script", "path_of"]
+__all__ = [
+    "REDIRECT_STATUSES",
+    "Navigation",
+    "UrlPattern",
+    "describe_pattern",
+    "from_response",
+    "from_script",
+    "path_of",
+    "url_matches",
+]
+
+UrlPattern = str | re.Pattern[str] | Callable[[str], bool]
+"""What `wait_for_url` waits for, as Playwright's `wait_for_url` takes it: a glob string (a
+path such as ``/items/*`` is resolved against the server under test), a compiled regex, or a
+predicate of the absolute URL."""
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 """Statuses whose `Location` a browser follows (a page GET or a `fetch`)."""
@@ -76,3 +91,32 @@ def path_of(base_url: str, url: str) -> str:
     if url == base_url or url.startswith(base_url + "/"):
         return url[len(base_url) :] or "/"
     return url
+
+
+def url_matches(pattern: UrlPattern, url: str, base_url: str) -> bool:
+    """Whether the absolute page `url` matches `pattern` (see `UrlPattern`).
+
+    A string is a glob over the whole URL, as Playwright reads it: `**` matches anything, `*`
+    anything but `/`, every other character itself (`?` too); a string starting with `/` is
+    first resolved against `base_url`. A regex is searched in the whole URL; a predicate is
+    called with it.
+    """
+    if isinstance(pattern, re.Pattern):
+        return pattern.search(url) is not None
+    if callable(pattern):
+        return bool(pattern(url))
+    glob = urljoin(base_url + "/", pattern) if pattern.startswith("/") else pattern
+    parts = (
+        ".*" if part == "**" else "[^/]*" if part == "*" else re.escape(part)
+        for part in re.split(r"(\*\*|\*)", glob)
+    )
+    return re.fullmatch("".join(parts), url) is not None
+
+
+def describe_pattern(pattern: UrlPattern) -> str:
+    """The pattern as a failure message names it."""
+    if isinstance(pattern, re.Pattern):
+        return f"/{pattern.pattern}/"
+    if callable(pattern):
+        return f"the predicate {getattr(pattern, '__qualname__', repr(pattern))}"
+    return repr(pattern)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..errors import UsageError
+from ..errors import UsageError, hide_frames
 from ..wire.sse import Comment, ServerSentEvent
 
 __all__ = [
@@ -31,6 +31,9 @@ __all__ = [
     "resolve_profile",
     "via_only",
 ]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 Profile = Literal["auto", "via", "datastar"]
 """How to read a page: ``auto`` (Via's when the page carries `via_tab`), ``via`` or

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import PageBootstrapError
+from ..errors import PageBootstrapError, hide_frames
 from ..js.attrs import parse_data_attr
 from ..js.engine import Batch
 from ..js.expr import ExpressionError
@@ -27,6 +27,9 @@ from .profile import TAB_KEY, resolve_profile
 from .timing import duration
 
 __all__ = ["Init", "PageInfo", "read_page"]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 DEFAULT_STREAM_URL = "/_sse"
 DEFAULT_CLOSE_URL = "/_sse/close"

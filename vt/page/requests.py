@@ -56,6 +56,11 @@ class ResponseInfo:
         """The media type, without parameters, lower case."""
         return self.headers.get("content-type", "").partition(";")[0].strip().lower()
 
+    @property
+    def is_stream(self) -> bool:
+        """200 `text/event-stream`: an event stream (§5.1), read as it arrives."""
+        return self.status == 200 and self.content_type == "text/event-stream"
+
 
 @dataclass(frozen=True, slots=True)
 class ActionResult:
@@ -214,8 +219,7 @@ class ResponseReader:
     def __init__(self, info: ResponseInfo) -> None:
         self.info = info
         self.body = bytearray()
-        streamed = info.status == 200 and info.content_type == "text/event-stream"
-        self._feed = ItemFeed() if streamed else None
+        self._feed = ItemFeed() if info.is_stream else None
 
     def feed(self, chunk: bytes) -> list[Fed]:
         """Keep `chunk`; return the stream items it completed (none for a non-SSE body)."""

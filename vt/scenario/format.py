@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import VTError
+from ..cluster.faults import FAULTS, NODE_VERBS
+from ..errors import SCENARIO_FORMAT, ScenarioError
 from ..specfiles import specs_dir
 
 __all__ = [
@@ -29,8 +30,6 @@ __all__ = [
     "parse_scenario",
 ]
 
-SCENARIO_FORMAT = "specs/scenario-format.md"
-
 # Option name -> accepted Python types, per verb. `tab` / `tabs` are checked by name later.
 _TAB = {"tab": (str,)}
 _TABS = {"tab": (str,), "tabs": (str, list)}
@@ -38,7 +37,10 @@ _WAIT = {"timeout": (int, float)}
 # Checks of a response's headers, shared by `request` and `expect_response`.
 _RESPONSE = {"response_headers": (dict,), "headers_absent": (list,), "cookie": (list,)}
 VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
-    "open": ((str,), {"session": (str,), "path": (str,), "connect": (bool,), "count": (int,)}),
+    "open": (
+        (str,),
+        {"session": (str,), "path": (str,), "connect": (bool,), "count": (int,), "node": (int,)},
+    ),
     "ready": ((str, list), {}),
     "action": (
         (str,),
@@ -74,7 +76,7 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
         },
     ),
     "expect_response": ((str,), {**_TAB, **_RESPONSE}),
-    "expect_text": ((str,), {"selector": (str,), **_TABS, **_WAIT}),
+    "expect_text": ((str,), {"selector": (str,), "exact": (bool,), **_TABS, **_WAIT}),
     "expect_selector": ((str,), {**_TABS, "count": (int,), **_WAIT}),
     "expect_signal": ((str,), {"value": (object,), **_TABS, **_WAIT}),
     "expect_none": ((str,), {"tabs": (str, list), "within": (int, float)}),
@@ -88,10 +90,34 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
     "reconnect": ((str, list), {}),
     "reload": ((str, list), {}),
     "close": ((str, list), {}),
+    # Clusters and faults (specs/cluster.md): vt must have started the servers.
+    "fault": (
+        (str,),
+        {
+            "node": (int, str),
+            "ms": (int, float),
+            "jitter": (int, float),
+            "rate": (int,),
+            "bytes": (int,),
+            "for": (int, float),
+        },
+    ),
+    "kill_node": ((int,), {}),
+    "restart_node": ((int,), {}),
+    "recover": ((str, list), {**_WAIT}),
 }
 # Verbs whose argument names tabs (checked against the tabs opened before the step).
 _TAB_ARGUMENT = frozenset(
-    {"ready", "drop", "reconnect", "reload", "close", "expect_frame", "expect_no_frame"}
+    {
+        "ready",
+        "drop",
+        "reconnect",
+        "reload",
+        "close",
+        "expect_frame",
+        "expect_no_frame",
+        "recover",
+    }
 )
 _HEADER_KEYS = {
     "name": (str,),
@@ -101,26 +127,10 @@ _HEADER_KEYS = {
     "app": (str,),
     "route": (str,),
     "timeout": (int, float),
+    "nodes": (int,),
 }
 _STEP_HEADER = re.compile(r"^\s*\[\[\s*step\s*\]\]\s*(#.*)?$")
 _TOML_LINE = re.compile(r"at line (\d+)")
-
-
-class ScenarioError(VTError):
-    """A scenario file that does not follow `specs/scenario-format.md`.
-
-    `path`, `line` and `step` (1-based; None for the `[scenario]` table or the whole file)
-    locate the mistake; the message names all three.
-    """
-
-    def __init__(self, path: str, line: int | None, step: int | None, reason: str) -> None:
-        self.path = path
-        self.line = line
-        self.step = step
-        self.reason = reason
-        where = path + (f":{line}" if line is not None else "")
-        what = f" step {step}:" if step is not None else ""
-        super().__init__(f"{where}:{what} {reason} (see {SCENARIO_FORMAT})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +172,23 @@ class Scenario:
     route: str = "/"
     timeout: float | None = None
     tab_names: tuple[str, ...] = field(default=())
+    nodes: int = 1  # how many nodes vt starts for it when given no URL (specs/cluster.md)
+
+    @property
+    def embedded(self) -> bool:
+        """True when it runs on one server with no process of vt's (no `nodes`, no fault or
+        node step): what `pytest --vt` and a bare `vt run` take."""
+        return self.nodes == 1 and not self.controls_nodes
+
+    @property
+    def controls_nodes(self) -> bool:
+        """True when a step injects a fault or kills a node: vt must start the servers."""
+        return any(step.verb in NODE_VERBS for step in self.steps)
+
+    @property
+    def needs_proxies(self) -> bool:
+        """True when a step injects a wire fault (Toxiproxy in front of the servers)."""
+        return any(step.verb == "fault" for step in self.steps)
 
     @property
     def app_factory(self) -> str | None:
@@ -221,6 +248,7 @@ def parse_scenario(text: str, *, path: str = "<string>") -> Scenario:
         route=str(header.get("route", "/")),
         timeout=float(header["timeout"]) if "timeout" in header else None,
         tab_names=tuple(opened),
+        nodes=int(header.get("nodes", 1)),
     )
 
 
@@ -301,6 +329,8 @@ def _parse_step(raw: Any, number: int, line: int, path: str) -> Step:
         raise fail(f"request's argument is 'METHOD /path', not {argument!r}")
     if verb == "expect_response" and argument not in ("page", "stream"):
         raise fail(f"expect_response's argument is 'page' or 'stream', not {argument!r}")
+    if verb == "fault" and argument not in FAULTS:
+        raise fail(f"unknown fault {argument!r}; known: {', '.join(FAULTS)}")
     if verb == "upload":
         for field_name, spec in options.get("files", {}).items():
             if not isinstance(spec, dict) or not {"name", "content"} <= set(spec):

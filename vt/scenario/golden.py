@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from ..errors import GoldenMismatch
 from ..wire.events import PatchElements, PatchSignals, StreamItem, UnknownEvent
 from .normalize import Rule, normalize
 
@@ -64,11 +65,6 @@ class GoldenTab(Protocol):
     @property
     def session(self) -> GoldenSession:
         """The tab's session."""
-
-
-class GoldenMismatch(AssertionError):
-    """A tab's stream differs from its golden file (or a golden is missing without the update
-    flag). The message holds a bounded unified diff per tab."""
 
 
 @dataclass(slots=True)

@@ -2,8 +2,9 @@
 
 The folder holds, per tab, its raw stream transcript(s) (`<tab>.sse`), its timeline
 (`<tab>.timeline.txt`) and the final page (`<tab>.html`), plus `report.html`: sessions and
-tabs as lanes on one time axis with every action, response and event, the failure message,
-the diff of a failed golden and the server's captured errors. The HTML has its CSS and JS
+tabs as lanes on one time axis with every action, response and event (and the wait that
+failed), the reason first (a traceback folded below it), the diff of a failed golden and the
+server's captured errors. The HTML has its CSS and JS
 inline and loads nothing, so it opens from a CI artifact with no network.
 """
 
@@ -42,7 +43,7 @@ class ReportTab(Protocol):
     def transcript(self) -> bytes: ...
 
 
-__all__ = ["ReportTab", "render_html", "write_report"]
+__all__ = ["ReportTab", "render_html", "split_reason", "write_report"]
 
 # Lanes show at most this many entries per tab (the timeline file has them all).
 MAX_MARKS = 400
@@ -58,6 +59,7 @@ _KIND_CLASS = {
     "ready": "page",
     "end": "page",
     "error": "err",
+    "failed": "err",
     "console": "err",
     "script": "evt",
 }
@@ -224,8 +226,13 @@ def render_html(
             ("bad", "failed step"),
         )
     )
-    sections = [
-        f"<h2>What failed</h2><pre>{esc(message)}</pre>",
+    reason, traceback = split_reason(message)
+    sections = [f"<h2>What failed</h2><pre>{esc(reason)}</pre>"]
+    if traceback:
+        sections.append(
+            f"<details><summary>Traceback</summary><pre>{esc(traceback)}</pre></details>"
+        )
+    sections += [
         f'<h2>Timeline ({span:.3f}s)</h2><div class="legend">{legend}</div>',
         '<div id="detail">click a mark to see it</div>',
         _axis(span),
@@ -247,6 +254,32 @@ def render_html(
         + "".join(sections)
         + f"</main><script>{_JS}</script></body></html>"
     )
+
+
+_TRACEBACK = "Traceback (most recent call last):"
+
+
+def split_reason(message: str) -> tuple[str, str]:
+    """`(reason, traceback)` of a failure message: the reason a reader wants first, and the
+    whole message when it holds a traceback to fold below it ("" when it holds none).
+
+    pytest's report of a failed test gives the reason in its `E` lines; a Python traceback
+    (a scenario step that hit a bug) gives it after the last frame.
+    """
+    lines = message.splitlines()
+    marked = [line for line in lines if line == "E" or line.startswith("E ")]
+    if marked:
+        reason = [line[1:] for line in marked]
+        indent = min((len(r) - len(r.lstrip()) for r in reason if r.strip()), default=0)
+        return "\n".join(r[indent:] for r in reason).strip("\n"), message
+    if _TRACEBACK in lines:
+        start = lines.index(_TRACEBACK)
+        end = start + 1
+        for index in range(start + 1, len(lines)):
+            if lines[index].startswith(" "):
+                end = index + 1
+        return "\n".join(lines[:start] + lines[end:]).strip("\n"), message
+    return message, ""
 
 
 def _axis(span: float) -> str:

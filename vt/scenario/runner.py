@@ -24,7 +24,8 @@ import anyio
 from ..client.tab import AsyncTab
 from ..client.waits import is_patch
 from ..defaults import QUIET_WINDOW
-from ..errors import VTError
+from ..errors import ScenarioFailed, UnexpectedEvent, UsageError, VTError, hide_frames
+from .cluster_verbs import ClusterVerbs, NodeControl
 from .format import Scenario, Step, match_tabs, open_names
 
 if TYPE_CHECKING:
@@ -46,6 +47,9 @@ __all__ = [
     "run_scenario",
     "scenario_app",
 ]
+
+# pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
+__tracebackhide__ = hide_frames
 
 BROWSER_REFUSED = frozenset(
     {
@@ -85,9 +89,15 @@ class ScenarioDriver(Protocol):
         """A new session (its own cookies) named `name`."""
 
     async def expect_all(
-        self, tabs: Sequence[Any], selector: str, text: str, *, timeout: float | None = None
+        self,
+        tabs: Sequence[Any],
+        selector: str,
+        text: str,
+        *,
+        exact: bool = False,
+        timeout: float | None = None,
     ) -> Any:
-        """Wait until every tab's `selector` shows `text`."""
+        """Wait until every tab's `selector` shows `text` (with `exact`: as its whole text)."""
 
     async def expect_converged(
         self, tabs: Sequence[Any], selector: str = "body", *, timeout: float | None = None
@@ -118,20 +128,6 @@ class ScenarioRun:
     steps: list[StepTime] = field(default_factory=list)
 
 
-class ScenarioFailed(VTError, AssertionError):
-    """A scenario step failed. `run` holds the tabs and step times (for reports), `step` the
-    step, `reason` the underlying message (a wait's explanation, a wrong status...)."""
-
-    def __init__(self, run: ScenarioRun, step: Step, reason: str) -> None:
-        self.run = run
-        self.step = step
-        self.reason = reason
-        super().__init__(
-            f"scenario {run.scenario.name!r} ({run.scenario.path}) failed at "
-            f"{step.describe()}:\n{reason}"
-        )
-
-
 def scenario_app(scenario: Scenario) -> Any:
     """A fresh instance of the reference app the scenario names (`app = "chat"`), for runs
     given no URL; raises `VTError` when it names none or an unknown one."""
@@ -154,6 +150,7 @@ async def run_scenario(
     *,
     timeout: float | None = None,
     on_step: Callable[[Step], None] | None = None,
+    control: NodeControl | None = None,
 ) -> ScenarioRun:
     """Run every step of `scenario` on `client`; return the run (its tabs by name).
 
@@ -162,12 +159,14 @@ async def run_scenario(
 
     `timeout` overrides the wait deadline of the client and of the scenario file (a step's
     own `timeout` still wins). `on_step` is called before each step (progress lines).
+    `control` is the servers vt started (`vt.cluster.local.LocalCluster`), for the `fault`,
+    `kill_node` and `restart_node` steps.
 
     Raises:
         ScenarioFailed: a step failed; the message names the file, step and reason.
     """
     run = ScenarioRun(scenario)
-    state = _State(client, scenario, run, timeout)
+    state = _State(client, scenario, run, timeout, control)
     for step in scenario.steps:
         if on_step is not None:
             on_step(step)
@@ -188,7 +187,7 @@ async def run_scenario(
     return run
 
 
-class _State:
+class _State(ClusterVerbs):
     """The tabs and sessions of one run, and one method per verb."""
 
     def __init__(
@@ -197,7 +196,10 @@ class _State:
         scenario: Scenario,
         run: ScenarioRun,
         timeout: float | None,
+        control: NodeControl | None = None,
     ) -> None:
+        self.control = control
+        self.watched: set[AsyncTab] = set()  # tabs that reconnect when their stream ends
         self.client = client
         self.scenario = scenario
         self.run = run
@@ -218,7 +220,7 @@ class _State:
         name = step.options.get("tab")
         if name is None:
             if self.last is None:
-                raise AssertionError("no tab is open")
+                raise UsageError("no tab is open")
             return self.last
         return self.run.tabs[str(name)]
 
@@ -231,9 +233,11 @@ class _State:
     def fail(self, step: Step, reason: str) -> ScenarioFailed:
         return ScenarioFailed(self.run, step, reason)
 
-    def session(self, name: str) -> Any:
+    def session(self, name: str, node: int | None = None) -> Any:
         if name not in self.sessions:
-            self.sessions[name] = self.client.new_session(name)
+            node = self.node_for_session(node)
+            made = self.client.new_session(name, **({} if node is None else {"node": node}))
+            self.sessions[name] = made
         return self.sessions[name]
 
     # -- verbs --------------------------------------------------------------------------------
@@ -268,11 +272,16 @@ class _State:
         return [e for e in tab.events[self.marks.get(name, 0) :] if is_patch(e)]
 
     async def v_open(self, step: Step) -> None:
-        path = str(step.options.get("path", self.scenario.route))
+        path = self.expand(str(step.options.get("path", self.scenario.route)))
         connect = bool(step.options.get("connect", True))
         shared = step.options.get("session")
         for name in open_names(step):
-            tab = await self.session(str(shared or name)).open(path, connect=connect)
+            node = step.options.get("node")
+            session = self.session(str(shared or name), node)
+            if node is not None and shared is not None:  # this tab on its own node
+                tab = await session.open(path, connect=connect, node=node)
+            else:
+                tab = await session.open(path, connect=connect)
             self.run.tabs[name] = tab
             self.last = tab
 
@@ -357,7 +366,7 @@ class _State:
             kind, _, value = found.group(1).partition(":")
             if kind == "id":
                 if value not in self.run.tabs:
-                    raise AssertionError(f"{{id:{value}}} names no open tab")
+                    raise UsageError(f"{{id:{value}}} names no open tab")
                 return str(self.run.tabs[value].id)
             if kind == "stale":  # well-formed for the route, but minted by no server (§4.3.1)
                 return f"{value}_{secrets.token_hex(32)}"
@@ -440,12 +449,13 @@ class _State:
     async def v_expect_text(self, step: Step) -> None:
         selector = str(step.options.get("selector", "body"))
         tabs = self.many(step)
+        # Passed only when set: a driver without `exact` runs every other scenario.
+        exact = {"exact": True} if step.options.get("exact") else {}
+        wait = self.wait(step)
         if len(tabs) == 1:
-            await tabs[0].expect_text(selector, str(step.argument), timeout=self.wait(step))
+            await tabs[0].expect_text(selector, str(step.argument), timeout=wait, **exact)
         else:
-            await self.client.expect_all(
-                tabs, selector, str(step.argument), timeout=self.wait(step)
-            )
+            await self.client.expect_all(tabs, selector, str(step.argument), timeout=wait, **exact)
 
     async def v_expect_selector(self, step: Step) -> None:
         selector = str(step.argument)
@@ -487,7 +497,7 @@ class _State:
         for tab in self.many(step):
             early = self.since_mark(tab)
             if early:
-                raise AssertionError(
+                raise UnexpectedEvent(
                     f"{tab.label} was expected to get no frame, but received "
                     f"{len(early)} since the last action, first: {early[0]!r:.300}"
                 )
