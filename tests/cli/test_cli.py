@@ -274,10 +274,26 @@ def test_conformance_runs_one_level_of_the_suite_against_the_embedded_app(
     code = main(["conformance", "--level", "core", "--output", str(tmp_path)])
     assert code == 0
     out = capsys.readouterr().out
-    assert "vt conformance: 5 scenario(s)" in out
+    core = sum(s.level == "core" for s in vt.bundled_scenarios())
+    assert f"vt conformance: {core} scenario(s)" in out
     rows = [line.split() for line in out.splitlines()]
-    assert ["core", "5", "0", "0"] in rows
-    assert ["total", "5", "0", "0"] in rows
+    assert ["core", str(core), "0", "0"] in rows
+    assert ["total", str(core), "0", "0"] in rows
+
+
+def test_exitfirst_stops_the_conformance_suite_at_its_first_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with vt.LiveServer(broken_app()) as server:
+        code = main(
+            ["conformance", server.url, "--level", "chat", "--timeout", "0.2", "-x"]
+            + ["--output", str(tmp_path)]
+        )
+    assert code == 1
+    out = capsys.readouterr().out
+    assert out.count("FAIL  chat-") == 1, out  # every chat scenario fails on it; one ran
+    assert "stopped after the first failure (-x)" in out
+    assert any(line.split() == ["total", "0", "1", "0"] for line in out.splitlines())
 
 
 def test_run_takes_a_clusters_node_urls_first(

@@ -3,7 +3,7 @@
     vt run [URL] [SCENARIO|FILE ...] [--scenarios DIR]         run scenarios (bundled by default)
     vt record [URL] --scenario FILE --out DIR                  write golden streams, per tab
     vt check [URL] --scenario FILE --golden DIR [--update]     compare with the goldens
-    vt conformance [URL ...] [--level L] [--junit-xml F] [--expect FILE [--target NAME]]
+    vt conformance [URL ...] [--level L] [--junit-xml F] [--expect FILE [--target NAME]] [-x]
     vt conformance --level cluster [URL ...] [--nodes N] [--node-command TEMPLATE]
     vt conformance URL --level sdk                             a Datastar SDK's /test endpoint
     vt serve EXAMPLE|module:factory [--port N] [--datastar-js PATH]
@@ -64,6 +64,12 @@ from .expect import read_expect
 
 __all__ = ["main"]
 
+
+class _FirstFailure(Exception):
+    """Raised from the outcome callback to end a batch at its first failure (`-x`): the batch
+    joins its servers on the way out."""
+
+
 STATUS_LABEL = {"passed": "PASS", "failed": "FAIL", "xfailed": "XFAIL", "xpassed": "XPASS"}
 STATUS_COLOR = {"passed": "32", "failed": "31", "xfailed": "33", "xpassed": "31"}
 
@@ -100,6 +106,12 @@ def _parser() -> argparse.ArgumentParser:
             metavar="TEMPLATE",
             help="start the nodes with this command ({port} {nats} {node} {index}): a user's "
             "own cluster, for the node and wire faults",
+        )
+        sub.add_argument(
+            "-x",
+            "--exitfirst",
+            action="store_true",
+            help="stop after the first failing scenario (a mutation run needs one failure)",
         )
 
     run = commands.add_parser(
@@ -390,11 +402,22 @@ def _scenarios_command(args: argparse.Namespace) -> int:
     target = url or args.app or "the embedded reference runtime (each scenario's app, on 127.0.0.1)"
     print(f"vt {args.command}: {len(scenarios)} scenario(s) against {target}")
     started = time.monotonic()
-    outcomes = batch.run(scenarios, lambda o: _print_outcome(o, color))
-    if sdk:
-        cases = load_sdk_cases()
-        print(f"vt {args.command}: {len(cases)} SDK case(s) against {url}/test")
-        outcomes += batch.run_sdk(cases, lambda o: _print_outcome(o, color))
+    outcomes: list[Outcome] = []
+
+    def report(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        _print_outcome(outcome, color)
+        if args.exitfirst and outcome.status in ("failed", "xpassed"):
+            raise _FirstFailure
+
+    try:
+        batch.run(scenarios, report)
+        if sdk:
+            cases = load_sdk_cases()
+            print(f"vt {args.command}: {len(cases)} SDK case(s) against {url}/test")
+            batch.run_sdk(cases, report)
+    except _FirstFailure:
+        print(f"vt {args.command}: stopped after the first failure (-x)")
     elapsed = time.monotonic() - started
     if goldens is not None:
         _print_golden_summary(outcomes, args)

@@ -20,14 +20,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from ..errors import GoldenMismatch
 from ..wire.events import PatchElements, PatchSignals, StreamItem, UnknownEvent
 from .normalize import Rule, normalize
-
-if TYPE_CHECKING:
-    from .runner import ScenarioRun
 
 __all__ = [
     "GoldenMismatch",
@@ -36,7 +33,6 @@ __all__ = [
     "compare_goldens",
     "connections",
     "render_items",
-    "render_run",
     "render_tab",
     "render_tabs",
 ]
@@ -175,13 +171,6 @@ def render_items(items: Sequence[StreamItem]) -> str:
         elif isinstance(item, UnknownEvent):
             blocks.append(item.describe())
     return "\n".join(blocks) + ("\n" if blocks else "")
-
-
-def render_run(run: ScenarioRun, custom: Sequence[Rule] = ()) -> dict[str, str]:
-    """Per tab name of a scenario run, its normalised stream text (see `render_tabs`), with
-    the run's `{run}` token as `<run>`. It renders the tabs as they are: take goldens through
-    `vt.scenario.harness.take_goldens`, which first waits for the streams to go quiet."""
-    return render_tabs(run.tabs, run.scenario.name, custom, values={"<run>": run.token})
 
 
 def render_tabs(
