@@ -2,7 +2,8 @@
 anyio or `concurrent.futures` frames and no source of vt's wait loop in between (issue 17:
 about ten such frames and the whole source of `wait_for` came first). A bug in vt (an
 exception that is not a `vt.VTError`) and an error in the test's own condition keep their
-frames. Inner pytest runs in subprocesses, as a user's project runs them."""
+frames. Inner pytest runs in-process; the e2e level runs them again in subprocesses, as a
+user's project runs them (`--runpytest=subprocess`)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def failure_section(output: str, test: str) -> str:
 @pytest.fixture
 def output(pytester: pytest.Pytester) -> str:
     pytester.makepyfile(test_user=TESTS)
-    result = pytester.runpytest_subprocess(*BASE, "-p", "anyio")
+    result = pytester.runpytest(*BASE, "-p", "anyio")
     result.assert_outcomes(failed=3)
     return result.stdout.str()
 
