@@ -37,13 +37,17 @@ def broken_app(
     """A Via-looking page (holding `page_body`) whose stream (`/_sse`), actions and other
     routes answer `status` with `content_type` and `body`, then never end (until the client
     leaves); `status=None` sends no response at all. With `page_too`, the page (`/`) answers
-    so as well."""
+    so as well. The close beacon is answered."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
+            return
+        if scope["path"] == "/_sse/close":  # the close beacon of the client's exit (§4.4):
+            await send(_start(200, "text/plain"))  # answered, so no test waits out its deadline
+            await send({"type": "http.response.body", "body": b""})
             return
         if scope["path"] == "/" and not page_too:
             html = page(body=page_body).encode()

@@ -64,12 +64,18 @@ def failure_section(output: str, test: str) -> str:
     return output[start : min(ends)]
 
 
+# The inner run's output, once per process: every test here reads the same run.
+_OUTPUT: list[str] = []
+
+
 @pytest.fixture
 def output(pytester: pytest.Pytester) -> str:
-    pytester.makepyfile(test_user=TESTS)
-    result = pytester.runpytest(*BASE, "-p", "anyio")
-    result.assert_outcomes(failed=3)
-    return result.stdout.str()
+    if not _OUTPUT:
+        pytester.makepyfile(test_user=TESTS)
+        result = pytester.runpytest(*BASE, "-p", "anyio")
+        result.assert_outcomes(failed=3)
+        _OUTPUT.append(result.stdout.str())
+    return _OUTPUT[0]
 
 
 @pytest.mark.parametrize(
