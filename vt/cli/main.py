@@ -7,6 +7,7 @@
     vt conformance URL --level sdk                             a Datastar SDK's /test endpoint
     vt serve EXAMPLE [--port N] [--datastar-js PATH]           serve a reference example
     vt spec [SECTION]                                          print specs/protocol.md (a section)
+    vt load SCENARIO|FILE[@N] ... [Locust options]             the scenarios as load, on Locust
 
 Without a URL, each scenario runs against a fresh instance of the reference app it names,
 served on 127.0.0.1. Exit codes: 0 all passed, 1 a scenario failed, 2 usage error (a bad
@@ -138,6 +139,14 @@ def _parser() -> argparse.ArgumentParser:
     spec = commands.add_parser("spec", help="print specs/protocol.md, or one section of it")
     spec.add_argument("section", nargs="?", help="a section number, e.g. 5.3")
     spec.add_argument("--file", default="protocol.md", help="another file under specs/")
+    load = commands.add_parser(
+        "load",
+        help="run scenarios as distributed load on Locust (the `load` extra)",
+        description="Each scenario (a file or a bundled name; FILE@N: exactly N users) becomes "
+        "a Locust user class; the arguments after the scenarios go to Locust (`vt load FILE "
+        "--help` lists them, vt's --vt-* among them).",
+    )
+    load.add_argument("arguments", nargs=argparse.REMAINDER, help="scenarios, then Locust's")
     return parser
 
 
@@ -150,6 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "spec":
             print(spec_text(args.section, args.file))
             return 0
+        if args.command == "load":
+            from ..load.command import run as run_load
+
+            return run_load(list(args.arguments))
         return _scenarios_command(args)
     except ScenarioError as exc:
         print(f"vt: {exc}", file=sys.stderr)
