@@ -12,7 +12,8 @@ Two details make asyncio work inside a patched process: the loop polls with the 
 `selectors.EpollSelector` (the patched default selector would hand every poll to gevent's hub
 of the loop thread), and results cross back to the greenlet through the hub's thread-safe
 callback (`loop.run_callback_threadsafe`), the one gevent call that may come from another
-thread. A greenlet killed while it waits (Locust stopping a user) cancels its coroutine.
+thread, as plain values (no lock is shared between the threads). A greenlet killed while it
+waits (Locust stopping a user) cancels its coroutine.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import asyncio
 import selectors
 import threading
 from collections.abc import Coroutine
-from concurrent.futures import Future
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
@@ -72,21 +72,35 @@ class AsyncioThread:
         loop = self.start()
         hub_loop = gevent.get_hub().loop
         result: gevent.event.AsyncResult = gevent.event.AsyncResult()
+        started: list[asyncio.Task[T]] = []
 
-        def settle(future: Future[T]) -> None:  # on the hub's thread
-            if future.cancelled():
-                result.set_exception(asyncio.CancelledError())
-            elif (error := future.exception()) is not None:
-                result.set_exception(error)
+        def deliver(value: Any, error: BaseException | None) -> None:  # on the hub's thread
+            if error is None:
+                result.set(value)
             else:
-                result.set(future.result())
+                result.set_exception(error)
 
-        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
-        future.add_done_callback(lambda done: hub_loop.run_callback_threadsafe(settle, done))
+        def done(task: asyncio.Task[T]) -> None:  # on the loop's thread
+            # Plain values cross to the hub: no lock is shared by the two threads (a
+            # concurrent.futures.Future's would be gevent's, in a patched process).
+            if task.cancelled():
+                outcome: tuple[Any, BaseException | None] = (None, asyncio.CancelledError())
+            else:
+                error = task.exception()
+                outcome = (None, error) if error is not None else (task.result(), None)
+            hub_loop.run_callback_threadsafe(deliver, *outcome)
+
+        def begin() -> None:  # on the loop's thread
+            task = loop.create_task(coroutine)
+            task.add_done_callback(done)
+            started.append(task)
+
+        loop.call_soon_threadsafe(begin)
         try:
             value: T = result.get()
         except BaseException:
-            future.cancel()  # reaches the task through the loop (run_coroutine_threadsafe)
+            # Runs after `begin` (the loop runs its callbacks in order): the task exists.
+            loop.call_soon_threadsafe(lambda: [task.cancel() for task in started])
             raise
         return value
 

@@ -22,6 +22,7 @@ the master (or a single process) prints them at the end with the fan-out percent
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import gevent
-from locust import User, constant, events, task
+from locust import User, argument_parser, constant, events, task
 from locust.argument_parser import LocustArgumentParser
 from locust.env import Environment
 from locust.runners import WorkerRunner
@@ -234,6 +235,12 @@ def check_events_only(environment: Environment, classes: list[type[ScenarioUser]
 def register(classes: list[type[ScenarioUser]]) -> None:
     """Hook vt's options, checks, reports and summary into Locust's events."""
     hooks: Any = events  # Locust's event hooks are untyped
+    # Locust 2.47's worker rebuilds and runs its whole argument parser once per option of every
+    # spawn message (`k not in argument_parser.default_args_dict()` in a comprehension, in
+    # runners.py): about 90 parses, seconds of a busy worker's hub during which no heartbeat
+    # goes out and the master drops the worker. The defaults cannot change within a process.
+    if not hasattr(argument_parser.default_args_dict, "cache_info"):
+        argument_parser.default_args_dict = functools.cache(argument_parser.default_args_dict)
     hooks.init_command_line_parser.add_listener(add_options)
     for noisy in ("httpx", "httpcore"):  # a line per request at Locust's INFO level
         logging.getLogger(noisy).setLevel(logging.WARNING)
