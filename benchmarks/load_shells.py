@@ -8,6 +8,8 @@ fan-out is the chat's real 3.8 KB view):
 * ``asyncio-thread`` (what `vt load` does): vt's own `AsyncClient` on one asyncio loop in a
   native thread (`vt.load.bridge.AsyncioThread`); full tabs (`AsyncTab`: decode, parse,
   morph into the page, timeline) or events-only tabs (`vt.load.lean.EventsTab`);
+* ``asyncio-unpatched``: the same as ``asyncio-thread`` in a process gevent did not patch:
+  what the bridge and the patching cost;
 * ``gevent-shell``: the smallest gevent shell around the same sans-IO core, one greenlet per
   session reading its stream with `http.client` on gevent's sockets into `ItemFeed`, then
   `Replica.apply` (full) or nothing more (events-only). It has no timeline, no recording, no
@@ -34,7 +36,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent  # not benchmarks.servers: gevent patches first
 
-SHELLS = ("asyncio-thread", "gevent-shell")
+SHELLS = ("asyncio-thread", "asyncio-unpatched", "gevent-shell")
 READERS = ("full", "events")
 WINDOW = 50
 ROUND_TIMEOUT = 120.0
@@ -66,9 +68,10 @@ class ShellResult:
 
 def measure(shell: str, reader: str, sessions: int, rounds: int) -> ShellResult:
     """One measurement in this process, which must not have imported gevent or vt yet."""
-    from gevent import monkey
+    if shell != "asyncio-unpatched":
+        from gevent import monkey
 
-    monkey.patch_all()  # first, as Locust does
+        monkey.patch_all()  # first, as Locust does
     import gc
 
     import psutil
@@ -92,7 +95,7 @@ def measure(shell: str, reader: str, sessions: int, rounds: int) -> ShellResult:
         gc.collect()
         rss = psutil.Process().memory_info().rss
         started = time.monotonic()
-        readers = (_asyncio_readers if shell == "asyncio-thread" else _gevent_readers)(
+        readers = (_gevent_readers if shell == "gevent-shell" else _asyncio_readers)(
             served.url, sessions, reader == "events"
         )
         result.open_s = time.monotonic() - started
@@ -116,7 +119,7 @@ class _Page:
 
 
 def _http(url: str) -> Any:
-    """A tiny blocking (gevent-patched) HTTP caller for the page load and the sends."""
+    """A tiny blocking HTTP caller (gevent's, once patched) for the page load and the sends."""
     import http.client
     from urllib.parse import urlsplit
 
