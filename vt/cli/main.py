@@ -144,7 +144,9 @@ def _parser() -> argparse.ArgumentParser:
         help="run scenarios as distributed load on Locust (the `load` extra)",
         description="Each scenario (a file or a bundled name; FILE@N: exactly N users) becomes "
         "a Locust user class; the arguments after the scenarios go to Locust (`vt load FILE "
-        "--help` lists them, vt's --vt-* among them).",
+        "--help` lists Locust's), vt's among them: --vt-timeout S (each step's wait "
+        "deadline), --vt-pace S (mean pause before each iteration), --vt-events-only (no page "
+        "replica), --vt-summary FILE (the fan-out summary as JSON).",
     )
     load.add_argument("arguments", nargs=argparse.REMAINDER, help="scenarios, then Locust's")
     return parser
