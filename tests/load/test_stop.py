@@ -41,6 +41,7 @@ def test_ctrl_c_ends_the_master_and_its_workers(chat: str, tmp_path: Path) -> No
             stderr=subprocess.STDOUT,
         )  # fmt: skip
     process = psutil.Process(master.pid)
+    started = [process]
     try:
         # Running: both workers forked, and users have reported a step (polling a child
         # process's log: it gives no other sign).

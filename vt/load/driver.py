@@ -271,9 +271,12 @@ _LINES_KEPT = ("closest", "now:", "expected", "got")
 
 def short_reason(failure: ScenarioFailed, scenario: Scenario) -> str:
     """A failure's reason for a load report: its first lines and its "closest seen" / "now:"
-    lines, with every run token in a text the scenario writes with `{run}` put back as
-    `{run}` (so that equal failures of different iterations read the same)."""
+    lines (of a traceback, its last line), with every run token in a text the scenario writes
+    with `{run}` put back as `{run}` (so that equal failures of different iterations read the
+    same)."""
     lines = failure.reason.strip().splitlines()
+    if lines and lines[0].startswith("Traceback"):  # not a verdict: vt or the transport failed
+        lines = lines[-1:]  # the exception, e.g. `httpx.ReadTimeout: ...`
     kept = lines[:2] + [
         line.strip() for line in lines[2:] if line.strip().lower().startswith(_LINES_KEPT)
     ]
