@@ -14,8 +14,9 @@ import pytest
 import vt
 from reference_impl.examples.chat import create_app
 from tests.load.lossy import lossy_chat
+from vt.errors import ScenarioFailed
 from vt.load.command import choose, parse_choice, split_arguments
-from vt.load.driver import LoadDriver, Sample
+from vt.load.driver import LoadDriver, Sample, short_reason
 from vt.load.lean import EventsTab, events_refusal, patch_text
 
 pytestmark = pytest.mark.anyio
@@ -153,3 +154,11 @@ def test_vt_load_refuses_bad_arguments_before_starting_locust(
     )
     assert done.returncode == 2, done
     assert said in done.stderr, done.stderr
+
+
+def test_a_failure_that_is_no_verdict_reports_its_exception_line() -> None:
+    traceback = (
+        'Traceback (most recent call last):\n  File "x.py", line 1\nhttpx.ReadTimeout: timed out'
+    )
+    failed = ScenarioFailed(vt.ScenarioRun(SCENARIO), SCENARIO.steps[0], traceback)
+    assert short_reason(failed, SCENARIO) == "httpx.ReadTimeout: timed out"
