@@ -56,6 +56,11 @@ class AsyncioThread:
         self._running: Any = None  # the thread's result (gevent.threadpool.ThreadResult)
         self._lock = threading.Lock()
 
+    @property
+    def running(self) -> bool:
+        """Whether the loop thread is running (started, not stopped)."""
+        return self.loop is not None
+
     def start(self) -> asyncio.AbstractEventLoop:
         """Start the loop thread (once; later calls return the running loop)."""
         with self._lock:

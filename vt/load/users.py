@@ -117,7 +117,11 @@ class ScenarioUser(User):
         self.driver = LoadDriver(
             client, self.scenario, events_only=options.vt_events_only, timeout=options.vt_timeout
         )
-        self._report(loop.call(self.driver.setup()))
+        try:
+            self._report(loop.call(self.driver.setup()))
+        except Exception:  # a bug, not a failed step (those are reported): Locust logs it
+            self.on_stop()  # Locust calls on_stop only for a user it stops
+            raise
 
     @task
     def iterate(self) -> None:
@@ -130,7 +134,9 @@ class ScenarioUser(User):
 
     def on_stop(self) -> None:
         """Close the client: close beacons, streams ended, connections closed."""
-        shared_loop().call(self.held.release())
+        if shared_loop().running:  # else the process is quitting, and its loop is gone
+            shared_loop().call(self.held.release())
+        self.driver = None
 
     def _report(self, samples: list[Sample]) -> None:
         fire = self.environment.events.request.fire
