@@ -5,11 +5,11 @@ the room, one sends a message, and both pages must show it. Timed wall clock fro
 (vt: client and sessions; browser: Chromium launched) to both pages showing it, torn down
 after; the median of `runs`.
 
-The browser check drives the Chromium that vt's browser tests use
-(`vt.browser.chromium.find_browser`:
-`VT_BROWSER_PATH`, else `chromium` on PATH), with the same launch flags, through Playwright, and
-needs the runtime to serve a Datastar client at `/_datastar.js`. When Playwright is not
-importable, Chromium is missing, or the check fails, the result says "not measured" and why.
+The browser check is vt's browser driver (`vt.browser.driver.BrowserDriver`) on the Chromium
+it launches as every browser test of vt does (`vt.browser.chromium.launch`: `VT_BROWSER_PATH`,
+else `chromium` on PATH, with vt's flags), and needs the runtime to serve a Datastar client at
+`/_datastar.js`. When Playwright is not importable, Chromium is missing, or the check fails,
+the result says "not measured" and why.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import anyio
 
 import vt
 from benchmarks.servers import REFERENCE, serve
-from vt.browser.chromium import LAUNCH_ARGS, BrowserNotFound, find_browser
+from vt.browser.chromium import BrowserNotFound, find_browser
 
-BROWSER_TIMEOUT_MS = 20_000
+BROWSER_TIMEOUT = 20.0  # seconds
 
 
 async def vt_check(url: str, marker: str) -> None:
@@ -40,31 +40,14 @@ async def vt_check(url: str, marker: str) -> None:
 
 async def browser_check(url: str, marker: str) -> None:
     """The same check in two browser contexts (two users) of one launched Chromium."""
-    from playwright.async_api import async_playwright
+    from vt.browser.driver import BrowserDriver
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(find_browser()), args=list(LAUNCH_ARGS), headless=True
-        )
-        try:
-            pages = []
-            for _ in range(2):
-                page = await (await browser.new_context()).new_page()
-                # The stream is open once its response starts (the page's data-init, §5.1).
-                async with page.expect_response(
-                    lambda r: "/_sse" in r.url, timeout=BROWSER_TIMEOUT_MS
-                ):
-                    await page.goto(url + "/")
-                pages.append(page)
-            alice = pages[0]
-            await alice.fill('input[placeholder="message…"]', marker)
-            await alice.click("button:has-text('Send')")
-            for page in pages:
-                await page.locator("article", has_text=marker).first.wait_for(
-                    timeout=BROWSER_TIMEOUT_MS
-                )
-        finally:
-            await browser.close()
+    async with BrowserDriver(url, timeout=BROWSER_TIMEOUT) as users:  # launches Chromium
+        alice = await users.open("/")  # loaded, and its stream open (§5.1)
+        bob = await users.open("/")
+        await alice.fill('input[placeholder="message…"]', marker)
+        await alice.click("button:has-text('Send')")
+        await users.expect_all([alice, bob], "article", marker)
 
 
 def browser_unavailable() -> str | None:

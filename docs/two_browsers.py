@@ -13,42 +13,40 @@ import base64
 import sys
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-
 import vt
 from reference_impl.examples import chat
-from vt.browser import LAUNCH_ARGS, BrowserUsers, find_browser
+from vt.browser import BrowserUsers, Chromium
 
 DRAFT = "input[data-bind=draft]"
 VIEWPORT = {"width": 560, "height": 250}
 
 
 def main(out: Path) -> None:
-    with vt.LiveServer(chat.create_app()) as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(find_browser()), args=list(LAUNCH_ARGS))
-        try:
-            with BrowserUsers(browser, server.url, context_args={"viewport": VIEWPORT}) as users:
-                alice, bob = users.open_many(2)
-                alice.fill("input[data-bind=name]", "alice")
-                bob.fill("input[data-bind=name]", "bob")
-                alice.type(DRAFT, "hello from browser A").press(DRAFT, "Enter")
-                bob.expect_text("article", "alice: hello from browser A", timeout=2)
-                bob.type(DRAFT, "and back from browser B").press(DRAFT, "Enter")
-                for user in (alice, bob):
-                    user.expect_texts(
-                        "article p",
-                        ["alice: hello from browser A", "bob: and back from browser B"],
-                        timeout=2,
-                    )
-                bob.type(DRAFT, "typing…")  # a half-typed draft, kept across the fan-out
-                shots = [base64.b64encode(u.page.screenshot()).decode() for u in (alice, bob)]
-            page = browser.new_page(
-                viewport={"width": 2 * VIEWPORT["width"] + 60, "height": VIEWPORT["height"] + 70}
+    with (
+        vt.LiveServer(chat.create_app()) as server,
+        Chromium() as chromium,
+        BrowserUsers(chromium, server.url, context_args={"viewport": VIEWPORT}) as users,
+    ):
+        alice, bob = users.open_many(2)
+        alice.fill("input[data-bind=name]", "alice")
+        bob.fill("input[data-bind=name]", "bob")
+        alice.type(DRAFT, "hello from browser A").press(DRAFT, "Enter")
+        bob.expect_text("article", "alice: hello from browser A", timeout=2)
+        bob.type(DRAFT, "and back from browser B").press(DRAFT, "Enter")
+        for user in (alice, bob):
+            user.expect_texts(
+                "article p",
+                ["alice: hello from browser A", "bob: and back from browser B"],
+                timeout=2,
             )
-            page.set_content(_side_by_side(shots))
-            page.screenshot(path=str(out))
-        finally:
-            browser.close()
+        bob.type(DRAFT, "typing…")  # a half-typed draft, kept across the fan-out
+        shots = [base64.b64encode(u.page.screenshot()).decode() for u in (alice, bob)]
+        canvas = users.new("canvas").page
+        canvas.set_viewport_size(
+            {"width": 2 * VIEWPORT["width"] + 60, "height": VIEWPORT["height"] + 70}
+        )
+        canvas.set_content(_side_by_side(shots))
+        canvas.screenshot(path=str(out))
 
 
 def _side_by_side(shots: list[str]) -> str:

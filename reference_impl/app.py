@@ -33,6 +33,7 @@ from .compositions import Mount
 from .handlers import AT_CAPACITY, NOT_FOUND, Handler, Handlers
 from .hub import Hub
 from .options import DEFAULT_HEARTBEAT, FAULTS, Options
+from .replication import Replicator
 from .sessions import Session, SessionStore, is_hex64
 from .tabs import Ctx
 
@@ -64,6 +65,11 @@ class App:
         self.sessions = SessionStore()
         self.hub: Hub[Ctx] = Hub(base)
         self.handlers = Handlers(self.hub, self.mounts, self.csp_secret)
+        # A cluster node (WithBackplane, specs/cluster.md): shared state lives on the backplane.
+        self.replicator: Replicator | None = None
+        if base.backplane is not None:
+            self.replicator = Replicator(self.hub, base.backplane, self.sessions.sessions.get)
+            self.hub.replicator = self.replicator
         self.draining = False
         self.loop: asyncio.AbstractEventLoop | None = None  # set while serving
         self.sweeps = 0
@@ -134,6 +140,8 @@ class App:
     async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
         self.loop = asyncio.get_running_loop()
         self.draining = False
+        if self.replicator is not None:
+            await self.replicator.start()  # the replay first: serve what this node missed
         for fn in self._startup:
             result = fn()
             if inspect.isawaitable(result):
@@ -143,6 +151,8 @@ class App:
             yield
         finally:
             await self.shutdown()
+            if self.replicator is not None:
+                await self.replicator.stop()
 
     def call_threadsafe(self, fn: Callable[[], Any], timeout: float = 5.0) -> Any:
         """Run `fn()` on the serving event loop from another thread (awaiting it if it returns
@@ -242,7 +252,10 @@ class App:
         if cap and len(self.sessions) >= cap:
             return None, False
         if cookie is not None and is_hex64(cookie):
-            return self.sessions.create(cookie), False
+            adopted = self.sessions.create(cookie)
+            if self.replicator is not None:  # its state may have been written on another node
+                self.replicator.adopt(adopted)
+            return adopted, False
         return self.sessions.create(), True
 
     def _set_cookie(self, response: Response, session: Session) -> None:

@@ -7,11 +7,11 @@ is an attribute, a `Node` is a child, `None`/`False` are skipped and iterables a
 Keyword arguments are attributes too (`class_` -> `class`, `data_foo` -> `data-foo`). Only
 `raw()` emits markup unescaped.
 
-Text and attribute values escape `& < > " '` and, beyond that, every character that Python's
-`str.splitlines()` treats as a line break except LF (CR, U+2028, ...). The SSE encoder splits
-payloads into `data:` lines with `splitlines()`, and the browser joins them back with LF, so a
-raw U+2028 in a chat message would come back as a newline; as a character reference it
-survives byte for byte.
+Text and attribute values escape `& < > " '` and, beyond that, the characters other than LF
+that Python's `str.splitlines()` treats as a line break (CR, U+2028, ...): a line splitter
+would turn a raw one into a newline, a character reference survives byte for byte. U+0085 is
+the exception: HTML maps `&#133;` to U+2026 (`…`), so it is written raw, and `sse.py` splits
+payloads into `data:` lines at LF only.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 _VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
-_SPECIAL_CHARS = "&<>\"'\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_SPECIAL_CHARS = "&<>\"'\r\x0b\x0c\x1c\x1d\x1e\u2028\u2029"
 _SPECIAL = re.compile(f"[{re.escape(_SPECIAL_CHARS)}]")
 _REPLACEMENTS = {
     "&": "&amp;",

@@ -18,7 +18,16 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from .options import Options
 
-__all__ = ["EventLog", "HasHub", "Hub", "Member", "Reducer", "Subscription", "hub_of"]
+__all__ = [
+    "EventLog",
+    "HasHub",
+    "Hub",
+    "Member",
+    "Reducer",
+    "Replication",
+    "Subscription",
+    "hub_of",
+]
 
 log = logging.getLogger("reference_impl")
 
@@ -52,6 +61,24 @@ class Member(Protocol):
 TabT = TypeVar("TabT", bound=Member)
 
 
+class Replication(Protocol):
+    """A cluster node's link to its backplane (`reference_impl.replication.Replicator`): the
+    state handles stage their shared writes through it (specs/cluster.md)."""
+
+    def stage_update(
+        self,
+        scope: str,
+        key: str,
+        session: Any,
+        fn: Callable[[Any], Any],
+        default: Callable[[], Any],
+    ) -> asyncio.Task[None]:
+        """Commit `fn` to the backplane's cell of this app or session key."""
+
+    def stage_append(self, log_key: str, events: Iterable[Any]) -> asyncio.Task[None]:
+        """Append events to the backplane's log under `log_key`."""
+
+
 @dataclass(slots=True)
 class EventLog:
     """A `StateAppEvents` log: every event appended, and how many are folded in the value."""
@@ -80,6 +107,8 @@ class Hub(Generic[TabT]):
         self.locks: dict[Subscription, asyncio.Lock] = {}
         self.pending_folds: dict[str, Reducer] = {}
         self.fold_scheduled = False
+        # Set on a cluster node (`Options.backplane`): shared writes go through it.
+        self.replicator: Replication | None = None
 
     # -- the registry and the subscription index -----------------------------------------------
 
@@ -124,6 +153,13 @@ class Hub(Generic[TabT]):
                     continue
                 if scope == "sess" and (origin is None or tab.session is not origin.session):
                     continue
+                tab.mark_stale()
+
+    def fan_out_session(self, session: Any, key: str) -> None:
+        """Re-render every tab of `session` whose last render read its `key` (a session write
+        that another node made, specs/cluster.md §C1)."""
+        for tab in self.subscribers.get(("sess", key), ()):
+            if tab.session is session:
                 tab.mark_stale()
 
     def key_lock(self, scope: str, key: str) -> asyncio.Lock:

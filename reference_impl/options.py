@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 __all__ = ["FAULTS", "Options"]
 
@@ -54,6 +55,10 @@ class Options:
     # document's nonce (deviation, specs/deviations.md); random per process when None.
     csp_secret: bytes | None = None
     head: str = ""  # AppendToHead: raw markup added to every page's <head>
+    # WithBackplane: app and session state and event logs on a shared backplane
+    # (`reference_impl.backplane.Backplane`: in memory, or NATS JetStream), for a cluster of
+    # nodes (specs/cluster.md); None keeps them in this process, as Via without one.
+    backplane: Any = None
     # Test-only (no Via option): deliberately broken variants, for the conformance suite's
     # mutation check; names from FAULTS. Never set outside that check.
     faults: frozenset[str] = field(default_factory=frozenset)

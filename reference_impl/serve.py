@@ -17,7 +17,7 @@ import uvicorn
 
 from .app import App
 
-__all__ = ["Server", "demo_app", "main_for", "serve"]
+__all__ = ["Server", "demo_app", "main_for", "serve", "serve_node"]
 
 LOOPBACK = "127.0.0.1"
 
@@ -40,6 +40,25 @@ def serve(app: App, *, port: int = 3000, host: str = LOOPBACK, log_level: str = 
         app, host=host, port=port, log_level=log_level, lifespan="on", timeout_graceful_shutdown=5
     )
     Server(app, config).run()
+
+
+def serve_node(
+    factory: Callable[..., App],
+    *,
+    port: int,
+    nats: str,
+    node: str,
+    backplane_faults: Sequence[str] = (),
+    log_level: str = "warning",
+    **options: Any,
+) -> None:
+    """Serve one cluster node until interrupted: `factory(backplane=..., **options)` on a NATS
+    JetStream backplane at `nats` (specs/cluster.md). `backplane_faults` are test-only mutants
+    (`reference_impl.jetstream.BACKPLANE_FAULTS`)."""
+    from .jetstream import JetStreamBackplane
+
+    backplane = JetStreamBackplane(nats, node, backplane_faults)
+    serve(factory(backplane=backplane, **options), port=port, log_level=log_level)
 
 
 def demo_app(mounts: Mapping[str, type[Any]], **options: Any) -> App:

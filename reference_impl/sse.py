@@ -33,14 +33,16 @@ READY = b": ready\n\n"
 
 
 def patch_elements(elements: str, *, selector: str | None = None, mode: str | None = None) -> str:
-    """A `datastar-patch-elements` event (outer morph by id when no selector/mode)."""
-    return str(
-        SSE.patch_elements(
-            elements,
-            selector=selector,
-            mode=ElementPatchMode(mode) if mode else None,
-        )
+    """A `datastar-patch-elements` event (outer morph by id when no selector/mode).
+
+    datastar-py writes the event's head; the `elements` lines are split here at LF only
+    (§6.1.1), not at every `str.splitlines()` break: a raw U+0085 in text stays text.
+    """
+    head = str(
+        SSE.patch_elements("", selector=selector, mode=ElementPatchMode(mode) if mode else None)
     )
+    lines = "".join(f"data: elements {line}\n" for line in elements.split("\n")) if elements else ""
+    return head[:-1] + lines + "\n"
 
 
 def patch_signals(signals: dict[str, Any]) -> str:

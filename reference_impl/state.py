@@ -21,15 +21,18 @@ an update awaits.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import math
+import typing
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
-from . import data
+from . import codec, data
 from .html import Attr
 from .hub import HasHub, Hub, Reducer, hub_of
+from .replication import register_log
 from .sessions import Session
 
 __all__ = [
@@ -79,6 +82,14 @@ class TabScope(Protocol):
 
     def mark_signal(self, key: str) -> None:
         """An action wrote this signal."""
+
+    def stage(self, commit: asyncio.Task[None]) -> None:
+        """A write to the backplane this action waits for (a cluster node, specs/cluster.md)."""
+
+
+def _declared(handle: object) -> tuple[Any, ...]:
+    """The type arguments a handle was declared with (`StateApp[list[Message]]`: the list)."""
+    return typing.get_args(getattr(handle, "__orig_class__", None))
 
 
 def _fresh(default: T | Callable[[], T]) -> T:
@@ -231,6 +242,26 @@ class _State(Generic[T]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.key!r})"
 
+    def __set_name__(self, owner: type, name: str) -> None:
+        # The declared type reads values back from a backplane (reference_impl.codec).
+        self._register()
+
+    def _register(self) -> None:
+        declared = _declared(self)
+        if declared and self.scope != "tab":
+            codec.register(self.scope, self.key, declared[0])
+
+    def _replicate(self, ctx: TabScope, fn: Callable[[Any], Any]) -> None:
+        """On a cluster node, stage the commit of `fn` to the backplane (specs/cluster.md)."""
+        replicator = ctx.hub.replicator
+        if replicator is None or self.scope == "tab":
+            return
+        self._register()
+        default = self.default
+        ctx.stage(
+            replicator.stage_update(self.scope, self.key, ctx.session, fn, lambda: _fresh(default))
+        )
+
     def _store(self, ctx: TabScope) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -252,6 +283,7 @@ class _State(Generic[T]):
         current = store[self.key] if self.key in store else _fresh(self.default)
         store[self.key] = fn(current)
         self._changed(ctx)
+        self._replicate(ctx, fn)
 
     async def update_async(self, ctx: TabScope, fn: Callable[[T], Awaitable[T]]) -> None:
         """`update` with an awaiting function, serialised per key so no update is lost."""
@@ -260,6 +292,7 @@ class _State(Generic[T]):
             current = store[self.key] if self.key in store else _fresh(self.default)
             store[self.key] = await fn(current)
         self._changed(ctx)
+        self._replicate(ctx, fn)
 
     # Typed operations (Via's `Op(ctx)`): each is one `update`. The value's type is the
     # caller's promise (a list for `append`, a number for `add`...), as in Via's generics.
@@ -314,6 +347,7 @@ class StateSess(_State[T]):
         """Set the value."""
         ctx.session.state[self.key] = value
         self._changed(ctx)
+        self._replicate(ctx, lambda _: value)
 
 
 class StateApp(_State[T]):
@@ -350,6 +384,13 @@ class StateAppEvents(Generic[E, T]):
     def __repr__(self) -> str:
         return f"StateAppEvents({self.key!r})"
 
+    def __set_name__(self, owner: type, name: str) -> None:
+        # How a cluster node reads and folds this log's records (specs/cluster.md).
+        declared = _declared(self)
+        if declared:
+            codec.register("events", self.key, declared[0])
+        register_log(self.key, self.reducer)
+
     def read(self, ctx: TabScope) -> T:
         """The folded value as of the last fold; reading in a render subscribes the tab."""
         ctx.note_read(self.scope, self.key)
@@ -366,8 +407,13 @@ class StateAppEvents(Generic[E, T]):
 
     def append(self, ctx: TabScope, *events: E) -> None:
         """Record events; they are folded and fanned out after the action returns."""
-        if events:
+        if not events:
+            return
+        replicator = ctx.hub.replicator
+        if replicator is None:
             ctx.hub.append_events(self.key, events, self.reducer)
+        else:  # a cluster node: the backplane delivers them back, to every node (§C3)
+            ctx.stage(replicator.stage_append(self.key, events))
 
     def load(self, app: Hub[Any] | HasHub, events: Iterable[E]) -> None:
         """Rehydrate: append `events` and fold them now, with no fan-out (app start-up)."""

@@ -81,6 +81,7 @@ class Ctx:
         self.payload: dict[str, Any] = {}  # the running action's decoded body
         self.files: dict[str, list[UploadFile]] = {}  # the running action's files, by field
         self.tickers: list[Ticker] = []
+        self.commits: list[asyncio.Task[None]] = []  # backplane writes of the running action
         self.needs_render = False
         self._wake = asyncio.Event()
         self._holding = 0
@@ -142,6 +143,19 @@ class Ctx:
     def mark_signal(self, key: str) -> None:
         """Record a signal write: it is sent to this tab at the end of the action."""
         self._dirty_signals[key] = None
+
+    def stage(self, commit: asyncio.Task[None]) -> None:
+        """A backplane write of the running action (a cluster node): `run` awaits it before
+        the render and the response, so an answered action is on the backplane."""
+        self.commits.append(commit)
+
+    async def await_commits(self) -> None:
+        """Wait for the staged backplane writes (their errors are logged, not raised)."""
+        while self.commits:
+            commits, self.commits = self.commits, []
+            for result in await asyncio.gather(*commits, return_exceptions=True):
+                if isinstance(result, BaseException):
+                    self.hub.log_exception(f"backplane write of {self.id} failed: {result!r}")
 
     def mark_stale(self) -> None:
         """A fan-out reached this tab: re-render it when its stream next drains (§8)."""
@@ -268,6 +282,8 @@ class Ctx:
                 else:
                     self.notify("Something went wrong")
             finally:
+                if self.commits:  # a cluster node: the writes reach the backplane first
+                    await self.await_commits()
                 self.release()
 
     def hold(self) -> None:

@@ -7,9 +7,11 @@ VTError                           the base of every exception vt raises on purpo
 │   ├── PageBootstrapError        the page GET lacks what a tab needs (tab id, seed)
 │   └── UnexpectedResponse        wrong status or content type, or a body that never came
 ├── UsageError                    the caller misused vt (closed client, bad argument)
+│   └── RefusedInBrowser          a scenario step no person can do in a browser
 ├── ScenarioError                 a scenario file breaks specs/scenario-format.md
 ├── ElementNotInteractive         click/press/type on an element that has no such binding
 ├── BrowserNotFound               no Chromium to launch (also a RuntimeError)
+├── MissingTool                   no nats-server or toxiproxy-server (also a RuntimeError)
 ├── ServerFailed                  a LiveServer did not start (also a RuntimeError)
 ├── WaitTimeout                   a wait's condition did not hold in time (also a TimeoutError)
 └── CheckFailed                   a check on the app failed (also an AssertionError)
@@ -43,8 +45,10 @@ __all__ = [
     "GoldenMismatch",
     "Leak",
     "MalformedEvent",
+    "MissingTool",
     "PageBootstrapError",
     "ProtocolError",
+    "RefusedInBrowser",
     "ScenarioError",
     "ScenarioFailed",
     "ServerFailed",
@@ -120,6 +124,12 @@ class UsageError(VTError):
     """vt was called in a way it does not support; the message says how to call it instead."""
 
 
+class RefusedInBrowser(UsageError):
+    """A scenario step a person cannot do in a browser (a raw request, cutting only the
+    stream, reading a signal nothing shows...): the scenario runs with vt's HTTP client
+    instead. The pytest plugin skips a browser item that meets one, naming the step."""
+
+
 class ScenarioError(VTError):
     """A scenario file that does not follow `specs/scenario-format.md`.
 
@@ -143,6 +153,11 @@ class ElementNotInteractive(VTError):
 
 class BrowserNotFound(VTError, RuntimeError):
     """No Chromium to launch; the message gives the reason and the fix."""
+
+
+class MissingTool(VTError, RuntimeError):
+    """A program a cluster or fault test needs (`nats-server`, `toxiproxy-server`) is not
+    installed; the message says how to install it."""
 
 
 class ServerFailed(VTError, RuntimeError):

@@ -20,20 +20,28 @@ from reference_impl import (
     App,
     Composition,
     Ctx,
+    SignalBool,
+    SignalFloat,
     SignalInt,
+    SignalList,
+    SignalMap,
     SignalStr,
+    StateApp,
+    StateAppEvents,
+    StateSess,
     StateTab,
     Ticker,
     action,
     h,
     on,
 )
+from reference_impl.jsonenc import encode_json
 from reference_impl.options import FAULTS
 from reference_impl.serve import main_for
 
-from . import chat, rooms
+from . import chat, chat_events, rooms
 from .counter import Counter
-from .messages import WINDOW, Message, message_from
+from .messages import WINDOW, Message, keep_newest, message_from
 from .scopes import Scopes
 
 __all__ = [
@@ -45,13 +53,17 @@ __all__ = [
     "Broadcast",
     "Chat",
     "Errors",
+    "EventsChat",
+    "Hooks",
     "Index",
     "Push",
     "Redirect",
     "RoomChat",
     "Slow",
     "TickerPage",
+    "Types",
     "Upload",
+    "Watch",
     "create_app",
     "main",
 ]
@@ -74,6 +86,10 @@ FEATURES: list[tuple[str, str]] = [
     ("/redirect", "redirect"),
     ("/slow", "slow"),
     ("/ticker", "ticker"),
+    ("/types", "types"),
+    ("/hooks", "hooks"),
+    ("/watch", "watch"),
+    ("/events", "events"),
 ]
 
 
@@ -210,12 +226,17 @@ class Broadcast(Composition):
             h.h1("Broadcast"),
             h.input(self.message.bind(), type="text"),
             h.button("Broadcast", on.click(self.send), id="broadcast"),
+            h.button("Announce", on.click(self.announce), id="announce"),
             h.p(self.broadcast.text(), id="received"),
         )
 
     @action("Broadcast")
     def send(self, ctx: Ctx) -> None:
         ctx.app.broadcast_signals({"broadcast": self.message.read(ctx)})
+
+    @action("Announce")
+    def announce(self, ctx: Ctx) -> None:
+        ctx.app.broadcast_notify(self.message.read(ctx))  # a broadcast script (§8.3)
 
 
 class Redirect(Composition):
@@ -291,6 +312,99 @@ class TickerPage(Composition):
         self.status.write(ctx, "stopped")
 
 
+class Types(Composition):
+    """`/types`: a signal of each JSON type, decoded best effort (§4.1.4), shown as the server
+    holds them; `Reset` writes signals only (§8.2: a patch-signals, no re-render)."""
+
+    flag = SignalBool("flag", init=False)
+    count = SignalInt("count", init=0)
+    ratio = SignalFloat("ratio", init=0.5)
+    tags = SignalList("tags")
+    meta = SignalMap("meta")
+    shown = StateTab[int]("shown", 0)
+
+    def view(self, ctx: Ctx) -> h.Node:
+        decoded = {
+            handle.key: handle.read(ctx)
+            for handle in (self.count, self.flag, self.meta, self.ratio, self.tags)
+        }
+        return h.main(
+            h.h1("Types"),
+            h.p(encode_json(decoded), id="decoded"),
+            h.p(h.span(str(self.shown.read(ctx)), id="shown"), " shown"),
+            h.button("Show", on.click(self.show), id="show"),
+            h.button("Reset", on.click(self.reset), id="reset"),
+        )
+
+    @action("Show")
+    def show(self, ctx: Ctx) -> None:
+        self.shown.add(ctx, 1)
+
+    @action("Reset")
+    def reset(self, ctx: Ctx) -> None:
+        self.count.write(ctx, 0)
+        self.flag.write(ctx, False)
+
+
+class Hooks(Composition):
+    """`/hooks`: the connect hook counts (once per tab, §5.5.1); the dispose hook counts in the
+    session, so the session's other tabs show it (§4.4.1, §5.5.5)."""
+
+    connects = StateTab[int]("connects", 0)
+    disposed = StateSess[int]("disposed", 0)
+
+    def view(self, ctx: Ctx) -> h.Node:
+        return h.main(
+            h.h1("Hooks"),
+            h.p(f"connected {self.connects.read(ctx)} time(s)", id="connects"),
+            h.p(f"disposed {self.disposed.read(ctx)} tab(s)", id="disposed"),
+        )
+
+    def on_connect(self, ctx: Ctx) -> None:
+        self.connects.add(ctx, 1)
+
+    def on_dispose(self, ctx: Ctx) -> None:
+        self.disposed.add(ctx, 1)
+
+
+class Watch(Composition):
+    """`/watch`: a view that reads an app key only while the tab watches it (§8.1: a tab is
+    subscribed to what its most recent render read)."""
+
+    watching = StateTab[bool]("watching", True)
+    watched = StateApp[int]("watched", 0)
+
+    def view(self, ctx: Ctx) -> h.Node:
+        shown = f"watched {self.watched.read(ctx)}" if self.watching.read(ctx) else "not watching"
+        return h.main(
+            h.h1("Watch"),
+            h.p(shown, id="watched"),
+            h.button("Watch", on.click(self.watch), id="watch"),
+            h.button("Unwatch", on.click(self.unwatch), id="unwatch"),
+            h.button("Bump", on.click(self.bump), id="bump"),
+        )
+
+    @action("Watch")
+    def watch(self, ctx: Ctx) -> None:
+        self.watching.write(ctx, True)
+
+    @action("Unwatch")
+    def unwatch(self, ctx: Ctx) -> None:
+        self.watching.write(ctx, False)
+
+    @action("Bump")
+    def bump(self, ctx: Ctx) -> None:
+        self.watched.add(ctx, 1)
+
+
+class EventsChat(chat_events.Room):
+    """`/events`: the chat with its log kept as an app event log (`StateAppEvents`): after
+    the asynchronous fold every reader re-renders, the sender included (§8.2)."""
+
+    title = "Events"
+    log = StateAppEvents[Message, list[Message]]("events", list, keep_newest)
+
+
 MOUNTS: dict[str, type[Any]] = {
     "/": Index,
     "/counter": Counter,
@@ -304,6 +418,10 @@ MOUNTS: dict[str, type[Any]] = {
     "/redirect": Redirect,
     "/slow": Slow,
     "/ticker": TickerPage,
+    "/types": Types,
+    "/hooks": Hooks,
+    "/watch": Watch,
+    "/events": EventsChat,
 }
 
 

@@ -4,6 +4,9 @@ documented (the standard `tests/vt/test_exports.py` holds `vt` to)."""
 from __future__ import annotations
 
 import inspect
+from typing import Any
+
+import pytest
 
 from vt import browser
 
@@ -28,3 +31,38 @@ def test_every_public_name_and_method_is_documented() -> None:
                 if not (getattr(target, "__doc__", None) or "").strip():
                     undocumented.append(f"{name}.{attr}")
     assert undocumented == []
+
+
+# The sync API is generated from the one async driver, as vt.Client is from vt.AsyncClient.
+_TWINS = [
+    (browser.BrowserDriver, browser.BrowserUsers),
+    (browser.BrowserTab, browser.BrowserUser),
+    (browser.BrowserSession, browser.SyncBrowserSession),
+]
+
+
+def _public(cls: type) -> dict[str, Any]:
+    return {
+        name: member
+        for name, member in inspect.getmembers(cls)
+        if not name.startswith("_") and (isinstance(member, property) or inspect.isfunction(member))
+    }
+
+
+@pytest.mark.parametrize(("async_cls", "sync_cls"), _TWINS, ids=lambda c: c.__name__)
+def test_every_public_async_member_has_a_sync_twin_with_the_same_signature(
+    async_cls: type, sync_cls: type
+) -> None:
+    members = _public(async_cls)
+    assert members, async_cls
+    for name, member in members.items():
+        twin = getattr(sync_cls, name, None)
+        assert twin is not None, f"{sync_cls.__name__} has no twin of {name}"
+        if isinstance(member, property):
+            continue
+        assert callable(twin), name
+        want = inspect.signature(member).parameters
+        got = inspect.signature(twin).parameters
+        assert [(p.name, p.kind, p.default) for p in got.values()] == [
+            (p.name, p.kind, p.default) for p in want.values()
+        ], name

@@ -78,7 +78,7 @@ def test_browser_required_reads_the_environment(
 def test_settle_times_out_saying_what_it_saw(vt_browser_users: BrowserUsers) -> None:
     user = vt_browser_users.new()
     user.page.goto(user.url("/livez"))  # a page without Datastar: no stream ever opens
-    with pytest.raises(WaitTimeout, match=r"did not settle within 0.5s .*'open': 0"):
+    with pytest.raises(WaitTimeout, match=r"(?s)did not settle within 0.5s.*'open': 0"):
         user.settle(timeout=0.5)
 
 
@@ -88,6 +88,9 @@ def test_without_a_datastar_client_settle_says_how_to_get_one(
     # The server runs in this process: with no client to find, it serves the placeholder.
     monkeypatch.delenv("VT_DATASTAR_JS", raising=False)
     monkeypatch.setattr("sys.prefix", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     user = vt_browser_users.new()
-    with pytest.raises(WaitTimeout, match=r"(?s)no event stream open.*Run scripts/setup"):
+    with pytest.raises(
+        WaitTimeout, match=r"(?s)0 event stream\(s\) open.*Run `vt install-browser-client`"
+    ):
         user.open("/", timeout=1)

@@ -14,8 +14,9 @@ the action), so the action's body and the patches it causes are the same. Heartb
 timing, not app (§5.5.1), and are left out of both. None of the chat scenarios needs any other
 exception: a difference is a failure.
 
-Each run serves a fresh app on its own port; the async work runs in its own thread (an anyio
-portal), apart from pytest-playwright's sync API, which owns the main thread's loop.
+Each run serves a fresh app on its own port; the HTTP run's async work runs in a loop of its
+own thread (an anyio portal), the browser run's in the loop of the worker's one Chromium
+(`vt_browser`), in contexts of its own.
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+import anyio
 import pytest
 from anyio.from_thread import start_blocking_portal
 
 import vt
+from vt.browser import Chromium, RefusedInBrowser
 from vt.browser.driver import run_in_browsers
 from vt.client.waits import settle
 from vt.scenario.golden import render_run
@@ -57,13 +61,11 @@ def http_goldens(scenario: vt.Scenario) -> dict[str, str]:
     return in_own_loop(run, scenario)
 
 
-def browser_goldens(scenario: vt.Scenario, executable: Path) -> dict[str, str]:
-    """Per tab, the golden text of the scenario run by Chromium users."""
-
-    async def run(url: str) -> dict[str, str]:
-        return (await run_in_browsers(url, scenario, executable=executable))[1]
-
-    return in_own_loop(run, scenario)
+def browser_goldens(scenario: vt.Scenario, chromium: Chromium) -> dict[str, str]:
+    """Per tab, the golden text of the scenario run by Chromium users (in `chromium`)."""
+    with vt.LiveServer(vt.scenario_app(scenario)) as server:
+        _, goldens = chromium.call(run_in_browsers, server.url, scenario, browser=chromium.browser)
+    return goldens
 
 
 def test_the_chat_scenarios_are_there() -> None:
@@ -73,10 +75,10 @@ def test_the_chat_scenarios_are_there() -> None:
 
 @pytest.mark.parametrize("scenario", CHAT, ids=[s.name for s in CHAT])
 def test_each_tab_gets_the_same_patch_events_over_http_and_in_browsers(
-    scenario: vt.Scenario, vt_browser_path: Path
+    scenario: vt.Scenario, vt_browser: Chromium
 ) -> None:
     over_http = http_goldens(scenario)
-    in_browsers = browser_goldens(scenario, vt_browser_path)
+    in_browsers = browser_goldens(scenario, vt_browser)
 
     assert list(in_browsers) == list(over_http), "the two runs opened different tabs"
     differ = {
@@ -113,6 +115,30 @@ def scenario(text: str) -> vt.Scenario:
     [
         ('[[step]]\nrequest = "GET /"\n', "`request` is not something a person does"),
         ('[[step]]\nopen = "a"\n[[step]]\ndrop = "a"\n', "`drop` is not something a person"),
+    ],
+    ids=["request", "drop"],
+)
+def test_a_verb_no_person_does_is_refused_before_any_browser_starts(
+    steps: str, said: str, tmp_path: Path
+) -> None:
+    # No Chromium is there to launch: a refusal that needed one would say BrowserNotFound.
+    with pytest.raises(vt.ScenarioFailed) as failed:
+        anyio.run(
+            partial(
+                run_in_browsers,
+                "http://127.0.0.1:9",  # nothing listens: the check needs no server either
+                scenario(steps),
+                executable=tmp_path / "no-chromium",
+            )
+        )
+    assert said in failed.value.reason
+    assert "run this scenario with vt's HTTP client" in failed.value.reason
+    assert isinstance(failed.value.__cause__, RefusedInBrowser)
+
+
+@pytest.mark.parametrize(
+    ("steps", "said"),
+    [
         (
             '[[step]]\nopen = "a"\n[[step]]\naction = "Send"\nsignals = { nope = "x" }\n',
             "0 inputs bind it",
@@ -122,27 +148,28 @@ def scenario(text: str) -> vt.Scenario:
             "no element's click posts /_action/Vanish",
         ),
     ],
-    ids=["request", "drop", "unbound-signal", "no-trigger"],
+    ids=["unbound-signal", "no-trigger"],
 )
-def test_what_a_person_cannot_do_is_refused_by_name(
-    steps: str, said: str, vt_browser_path: Path
+def test_what_a_person_cannot_do_on_the_page_is_refused_by_name(
+    steps: str, said: str, vt_browser: Chromium
 ) -> None:
     with pytest.raises(vt.ScenarioFailed) as failed:
-        browser_goldens(scenario(steps), vt_browser_path)
+        browser_goldens(scenario(steps), vt_browser)
     assert said in failed.value.reason
     assert "run this scenario with vt's HTTP client" in failed.value.reason
+    assert isinstance(failed.value.__cause__, RefusedInBrowser)
 
 
-def test_a_browser_failure_names_the_step_and_what_the_page_showed(vt_browser_path: Path) -> None:
+def test_a_browser_failure_names_the_step_and_what_the_page_showed(vt_browser: Chromium) -> None:
     steps = (
         '[[step]]\nopen = "a"\n[[step]]\nexpect_text = "never said"\nselector = "article"\n'
         "timeout = 0.5\n"
     )
     with pytest.raises(vt.ScenarioFailed) as failed:
-        browser_goldens(scenario(steps), vt_browser_path)
+        browser_goldens(scenario(steps), vt_browser)
     assert failed.value.step.verb == "expect_text"
     assert "never said" in failed.value.reason
-    assert "500ms" in failed.value.reason  # the step's own timeout, not the default
+    assert "within 0.5s" in failed.value.reason  # the step's own timeout, not the default
 
 
 SCENARIOS = {

@@ -5,10 +5,10 @@ Every case of `specs/cases/` a browser can show, and generated streams (seed and
 `vt.Replica`; the normalised body and signals must agree. Streams where Datastar itself is
 timing-dependent are left out by rule (specs/protocol.md §7.5), and counted.
 
-Needs Chromium (`/usr/bin/chromium`), the `playwright` package and the Datastar client
-(`VT_DATASTAR_JS`, else `.venv/share/vt/datastar/datastar-1.0.1.js`, else
-`/work/assets/datastar-1.0.1.js`); without them the test skips saying why, and fails when
-`VT_BROWSER_REQUIRED=1`.
+Runs in the worker's one Chromium (the `vt_browser` fixture: found and launched as every
+browser test of vt is) and needs the Datastar client the reference runtime serves
+(`reference_impl.assets.default_datastar_js`); without them the test skips saying why, and
+fails when `VT_BROWSER_REQUIRED=1`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from reference_impl.assets import default_datastar_js
 from tests.browser.parity import (
     Generator,
     State,
@@ -40,19 +41,10 @@ from tests.browser.parity import (
     split_events,
 )
 from vt import LiveServer
+from vt.browser import Chromium
 from vt.conformance.cases import load_cases
+from vt.pytest.browser_plugin import no_browser
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 READ_GAP = 0.05  # seconds after a patch that may add attributes, so it is read alone
 SEED = int(os.environ.get("VT_PARITY_SEED", "1"))
 COUNT = int(os.environ.get("VT_PARITY_COUNT", "400"))
@@ -85,23 +77,6 @@ window.__vtRun = async (before, n) => {
 window.__vtReady = true;
 </script>
 </head><body></body></html>"""
-
-
-def _client() -> Path | None:
-    for candidate in (
-        os.environ.get("VT_DATASTAR_JS"),
-        str(ROOT / ".venv/share/vt/datastar/datastar-1.0.1.js"),
-        "/work/assets/datastar-1.0.1.js",
-    ):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    return None
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("VT_BROWSER_REQUIRED") == "1":
-        pytest.fail(f"VT_BROWSER_REQUIRED=1 but {reason}")
-    pytest.skip(reason)
 
 
 class Feeder:
@@ -169,26 +144,22 @@ def _streams() -> list[tuple[str, str, bytes]]:
     return out
 
 
-def test_the_replica_agrees_with_datastar_in_chromium(capsys: pytest.CaptureFixture[str]) -> None:
-    client = _client()
+def test_the_replica_agrees_with_datastar_in_chromium(
+    capsys: pytest.CaptureFixture[str], vt_browser: Chromium
+) -> None:
+    client = default_datastar_js()
     if client is None:
-        _unavailable("no Datastar client (set VT_DATASTAR_JS or run scripts/setup)")
-    if not CHROMIUM.is_file():
-        _unavailable(f"no Chromium at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
+        no_browser("no Datastar client (run `vt install-browser-client` or scripts/setup)")
     assert client is not None
     current: dict[str, Any] = {"stream": b""}
     started = time.monotonic()
     compared = 0
     left_out: Counter[str] = Counter()
     disagreements: list[str] = []
-    with LiveServer(_app(client, current)) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with LiveServer(_app(client, current)) as server:
+        browser_page = vt_browser.new_page()  # Playwright's page, through its sync twin
         try:
-            feeder = Feeder(browser.new_page(), server, current)
+            feeder = Feeder(browser_page, server, current)
 
             def disagrees(page: str, stream: bytes) -> bool:
                 return feeder.state(page, stream) != replica_state(page, stream)
@@ -210,7 +181,7 @@ def test_the_replica_agrees_with_datastar_in_chromium(capsys: pytest.CaptureFixt
                     f"  browser: {want}\n  replica: {got}"
                 )
         finally:
-            browser.close()
+            browser_page.close()
     agreed = compared - len(disagreements)
     lines = [
         f"replica parity: {agreed}/{compared} streams agree "

@@ -42,7 +42,7 @@ def test_run_passes_every_bundled_scenario_against_the_embedded_runtime(
         assert f"PASS  {name}" in out
     # Every bundled scenario written for a reference app; the plain-Datastar level names none
     # (it runs only when named, against a URL).
-    for_an_app = [s for s in vt.bundled_scenarios() if s.app is not None]
+    for_an_app = [s for s in vt.bundled_scenarios() if s.app is not None and s.embedded]
     assert f"OK: {len(for_an_app)} passed, 0 failed" in out
     assert not any(tmp_path.iterdir()), "a passing run leaves no report"
 
@@ -274,7 +274,23 @@ def test_conformance_runs_one_level_of_the_suite_against_the_embedded_app(
     code = main(["conformance", "--level", "core", "--output", str(tmp_path)])
     assert code == 0
     out = capsys.readouterr().out
-    assert "vt conformance: 5 scenario(s)" in out
+    core = sum(s.level == "core" for s in vt.bundled_scenarios())
+    assert f"vt conformance: {core} scenario(s)" in out
     rows = [line.split() for line in out.splitlines()]
-    assert ["core", "5", "0", "0"] in rows
-    assert ["total", "5", "0", "0"] in rows
+    assert ["core", str(core), "0", "0"] in rows
+    assert ["total", str(core), "0", "0"] in rows
+
+
+def test_exitfirst_stops_the_conformance_suite_at_its_first_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with vt.LiveServer(broken_app()) as server:
+        code = main(
+            ["conformance", server.url, "--level", "chat", "--timeout", "0.2", "-x"]
+            + ["--output", str(tmp_path)]
+        )
+    assert code == 1
+    out = capsys.readouterr().out
+    assert out.count("FAIL  chat-") == 1, out  # every chat scenario fails on it; one ran
+    assert "stopped after the first failure (-x)" in out
+    assert any(line.split() == ["total", "0", "1", "0"] for line in out.splitlines())

@@ -13,7 +13,8 @@ from vt.scenario.batch import Batch
 
 # Every bundled scenario written for a reference app (the plain-Datastar chat level names
 # none: tests/targets/ runs it against the SDK targets).
-SCENARIOS = [s for s in vt.bundled_scenarios() if s.app is not None]
+# The cluster and faults levels start processes: tests/cluster/ runs them.
+SCENARIOS = [s for s in vt.bundled_scenarios() if s.app is not None and s.embedded]
 LEVELS = ("core", "scopes", "recovery", "errors", "security")
 
 

@@ -79,6 +79,10 @@ async def test_every_route_renders_its_heading(vt_async_client: vt.AsyncClient) 
         "/redirect": "Redirect",
         "/slow": "Slow",
         "/ticker": "Ticker",
+        "/types": "Types",
+        "/hooks": "Hooks",
+        "/watch": "Watch",
+        "/events": "Events",
     }
 
 

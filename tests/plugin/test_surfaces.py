@@ -44,7 +44,7 @@ def vt_app():
 # The bundled scenarios by level, so the counts below follow the suite as it grows.
 # `pytest --vt` adds those written for a reference app (a level that names none, the plain
 # Datastar chat, runs only when named with --vt-scenarios against a server).
-LEVEL_COUNT = Counter(s.level for s in vt.bundled_scenarios() if s.app is not None)
+LEVEL_COUNT = Counter(s.level for s in vt.bundled_scenarios() if s.app is not None and s.embedded)
 TOTAL = sum(LEVEL_COUNT.values())
 
 

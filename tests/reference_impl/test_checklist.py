@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 
 import anyio
 import brotli
@@ -166,6 +167,26 @@ async def test_10_04_heartbeat_is_an_empty_signals_patch(
         description="receive a heartbeat",
     )
     assert b"event: datastar-patch-signals\ndata: signals {}\n\n" in tab.transcript
+
+
+@pytest.mark.probe_options(heartbeat=0.2)
+async def test_10_04_heartbeats_keep_coming_one_per_interval(
+    vt_async_client: vt.AsyncClient,
+) -> None:
+    """Heartbeats go on after the first, and never faster than one per interval (§5.3.3): the
+    server can only be late, so their count is bounded by the time since the page was asked
+    for (before the stream, whose loop times them, began)."""
+    began = time.monotonic()
+    tab = await vt_async_client.new_session().open("/")
+    await tab.ready()
+
+    def beats() -> int:
+        return sum(isinstance(e, vt.PatchSignals) and e.is_heartbeat for e in tab.events)
+
+    await tab.wait_until(lambda: beats() >= 3, description="three heartbeats")
+    elapsed = time.monotonic() - began
+
+    assert beats() <= elapsed / 0.2 + 2, f"{beats()} heartbeats in {elapsed:.2f}s"
 
 
 @pytest.mark.probe_options(heartbeat=0.05)
@@ -647,6 +668,23 @@ async def test_10_22_close_beacon_forgets_the_tab(
     assert after.status_code == 200
     assert after.headers["content-type"].startswith("text/event-stream")
     assert b"window.location.reload()" in after.content
+
+
+async def test_10_22_the_beacon_ends_the_tabs_open_stream(vt_async_client: vt.AsyncClient) -> None:
+    """Disposal ends the stream from the server's side, cleanly (§5.5.4): the client sees the
+    response end while it still reads it (the beacon is sent raw, not by `close()`, which
+    would drop the stream itself)."""
+    tab = await vt_async_client.new_session().open("/")
+    await tab.ready()
+
+    beacon = await tab.session.request("POST", "/_sse/close", content=tab.id.encode())
+
+    assert beacon.status_code == 200
+    await tab.wait_until(
+        lambda: not tab.connected, description="the server to end the disposed tab's stream"
+    )
+    ended = [entry.text for entry in tab.timeline.of_kind("end")]
+    assert ended == ["stream #1 ended: server ended the stream"]
 
 
 async def test_10_22_foreign_beacon_is_ignored(vt_async_client: vt.AsyncClient, probe: App) -> None:

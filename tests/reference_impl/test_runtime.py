@@ -12,7 +12,7 @@ import pytest
 from probe_app import app_recorder, on_server
 
 import vt
-from reference_impl import App, Composition, Ctx, h
+from reference_impl import App, Composition, Ctx, action, h
 from reference_impl.assets import default_datastar_js, missing_client_script
 from reference_impl.tabs import safe_redirect
 from tests.deadline import deadline
@@ -357,3 +357,142 @@ def test_mount_refuses_clashing_keys_and_actions() -> None:
     for bad in (TabKey, Twice, TwoActions):
         with pytest.raises(ValueError, match="via_tab|used by both|defined twice"):
             App().mount("/", bad)
+
+
+async def test_app_failures_on_the_page_path_and_odd_route_params() -> None:
+    """A failing `on_init` is only logged (the page renders); a failing view is a 500, never a
+    half page; a path parameter keeps its spelling (`{Name}`)."""
+
+    class Hooked(Composition):
+        def on_init(self, ctx: Ctx) -> None:
+            raise RuntimeError("init failed")
+
+        def view(self, ctx: Ctx) -> h.Node:
+            return h.p(f"hello {ctx.params.get('Name', '?')}", id="hello")
+
+    class Broken(Composition):
+        def view(self, ctx: Ctx) -> h.Node:
+            raise RuntimeError("view failed")
+
+    class Awaited(Composition):
+        def __init__(self) -> None:
+            self.greeting = "not yet"
+
+        async def on_init(self, ctx: Ctx) -> None:  # an async hook is awaited
+            await anyio.sleep(0)
+            self.greeting = "awaited"
+
+        def view(self, ctx: Ctx) -> h.Node:
+            return h.p(self.greeting, id="greeting")
+
+    app = App(insecure_cookies=True)
+    app.mount("/u/{Name}", Hooked)
+    app.mount("/broken", Broken)
+    app.mount("/awaited", Awaited)
+    with vt.LiveServer(app) as server:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            hooked = await client.get("/u/Ada")
+            broken = await client.get("/broken")
+            awaited = await client.get("/awaited")
+
+    assert hooked.status_code == 200
+    assert '<p id="hello">hello Ada</p>' in hooked.text
+    assert (broken.status_code, broken.text) == (500, "internal server error\n")
+    assert '<p id="greeting">awaited</p>' in awaited.text
+
+
+async def test_caps_hold_for_chunked_bodies_and_the_beacons_default() -> None:
+    """A body with no Content-Length is counted as it streams in: the cap's last byte is
+    taken, one more is refused (§4.2). With no request-body cap, a beacon still stops at
+    4 KiB (§4.4.1)."""
+
+    class Page(Composition):
+        def view(self, ctx: Ctx) -> h.Node:
+            return h.p("page")
+
+    def chunks(size: int) -> object:
+        async def body() -> object:
+            yield b"x" * (size - 1)
+            yield b"x"
+
+        return body()
+
+    capped = App(insecure_cookies=True, max_request_body=1024)
+    capped.mount("/", Page)
+    uncapped = App(insecure_cookies=True, max_request_body=0)
+    uncapped.mount("/", Page)
+    with vt.LiveServer(capped) as server:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            at_cap = await client.post("/_action/X", content=chunks(1024))  # type: ignore[arg-type]
+            over = await client.post("/_action/X", content=chunks(1025))  # type: ignore[arg-type]
+    with vt.LiveServer(uncapped) as server:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            beacon_at_cap = await client.post("/_sse/close", content=b"x" * 4096)
+            beacon_over = await client.post("/_sse/close", content=b"x" * 4097)
+
+    assert at_cap.status_code == 404  # read whole, then refused as not JSON
+    assert over.status_code == 413
+    assert beacon_at_cap.status_code == 200
+    assert beacon_over.status_code == 413
+
+
+async def test_a_view_failing_on_resync_still_opens_the_stream() -> None:
+    """A reconnect whose fresh render raises is logged; the stream still opens and reaches
+    `: ready` (§5.5.2), it does not die mid-response."""
+
+    class Fragile(Composition):
+        def __init__(self) -> None:
+            self.renders = 0
+
+        def view(self, ctx: Ctx) -> h.Node:
+            self.renders += 1
+            if self.renders > 1:
+                raise RuntimeError("the resync render fails")
+            return h.p("first", id="first")
+
+    app = App(insecure_cookies=True)
+    app.mount("/", Fragile)
+    with vt.LiveServer(app) as server:
+        async with vt.AsyncClient(server.url) as client:
+            tab = await client.new_session().open("/")
+            await tab.ready()
+            info = await tab.reconnect()
+            await tab.ready()
+
+    assert info is not None
+    assert info.status == 200
+    assert tab.text("#first") == "first"  # the page as it was: no render replaced it
+    assert any("the resync render fails" in line for line in server.errors)
+
+
+async def test_the_first_file_of_a_field_is_the_one_ctx_file_gives() -> None:
+    """`ctx.file(name)` is the first part of that field, as the first value of a text field
+    wins (§4.1.3)."""
+
+    class Page(Composition):
+        def __init__(self) -> None:
+            self.seen = "nothing"
+
+        def view(self, ctx: Ctx) -> h.Node:
+            return h.p(self.seen, id="seen")
+
+        @action("Up")
+        def up(self, ctx: Ctx) -> None:
+            found = ctx.file("doc")
+            self.seen = found.filename if found is not None and found.filename else "none"
+            ctx.sync_now()
+
+    app = App(insecure_cookies=True)
+    app.mount("/", Page)
+    with vt.LiveServer(app) as server:
+        async with vt.AsyncClient(server.url) as client:
+            tab = await client.new_session().open("/")
+            await tab.ready()
+            answer = await tab.session.request(
+                "POST",
+                "/_action/Up",
+                data={"via_tab": tab.id},
+                files=[("doc", ("first.txt", b"1")), ("doc", ("second.txt", b"2"))],
+            )
+            assert answer.status_code == 200
+            await tab.expect_text("#seen", "first.txt")

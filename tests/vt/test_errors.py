@@ -22,7 +22,10 @@ Serve = Callable[[Any], str]
 # Exceptions defined outside vt/errors.py on purpose: raised and caught inside vt, never seen
 # by a user (a failed morph is undone and logged; an expression vt cannot read becomes a
 # console line or an `ElementNotInteractive`).
-INTERNAL = {"MorphError", "ExpressionError"}
+# Control flow inside one module, never seen by a user: the morph giving up, an expression vt
+# cannot evaluate, a browser page that did not fire an action, `vt conformance -x` ending its
+# batch (each caught where raised).
+INTERNAL = {"MorphError", "ExpressionError", "_NotFired", "_FirstFailure"}
 
 
 def exported_exceptions() -> dict[str, type[BaseException]]:

@@ -82,7 +82,9 @@ def test_every_bundled_scenario_loads_and_names_its_app() -> None:
     assert plain, "the plain-Datastar chat level is bundled"
     # Written for any Datastar server (targets/README.md's chat): no reference app to serve.
     assert all(s.app is None for s in plain)
-    apps = {"chat": "chat"}  # the chat level runs on the chat example, the suite on `conformance`
+    # the chat level runs on the chat example, the cluster and faults levels on the cluster app
+    # (specs/cluster.md §C8), the suite on `conformance`
+    apps = {"chat": "chat", "cluster": "cluster", "faults": "cluster"}
     for s in scenarios:
         if s.level != "datastar-chat":
             app = apps.get(s.level, "conformance")

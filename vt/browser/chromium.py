@@ -1,16 +1,26 @@
-"""Finding the Chromium that vt's browser tests launch, without downloading one.
+"""The one launch path of vt's Chromium: finding it (never downloading one), its flags, and
+launching it through Playwright's async API.
 
-Kept apart from `vt.browser` so that the pytest plugin can say why there is no browser (and
-skip or fail) when playwright itself is not installed.
+The driver (`vt.browser.driver`), the sync API, the pytest fixtures, vt's tests and the
+benchmarks all launch through `launch()`. Finding needs no Playwright (it is imported only
+when a browser is launched), so the pytest plugin can say why there is no browser, and skip
+or fail, when playwright itself is not installed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import BrowserNotFound
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
 
 __all__ = [
     "BROWSER_PATH_ENV",
@@ -20,6 +30,7 @@ __all__ = [
     "BrowserNotFound",
     "browser_required",
     "find_browser",
+    "launch",
 ]
 
 BROWSER_PATH_ENV = "VT_BROWSER_PATH"
@@ -73,3 +84,36 @@ def find_browser(explicit: str | os.PathLike[str] | None = None) -> Path:
         f"no Chromium found (no --vt-browser-path, no {BROWSER_PATH_ENV}, no chromium on PATH): "
         + INSTALL_HINT
     )
+
+
+@contextlib.asynccontextmanager
+async def launch(
+    executable: str | os.PathLike[str] | None = None,
+    *,
+    headless: bool = True,
+    slow_mo: float | None = None,
+    args: Sequence[str] = (),
+) -> AsyncIterator[Browser]:
+    """Chromium, found by `find_browser(executable)` and launched with `LAUNCH_ARGS` (plus
+    `args`) through Playwright's async API; closed, with its Playwright, on the way out.
+
+    `headless=False` shows the windows and `slow_mo` slows every Playwright operation by that
+    many milliseconds (pytest-playwright's `--headed` and `--slowmo`).
+
+    Raises:
+        BrowserNotFound: no Chromium to launch (before Playwright starts).
+    """
+    path = find_browser(executable)
+    from playwright.async_api import async_playwright  # only a launch needs Playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(path),
+            args=[*LAUNCH_ARGS, *args],
+            headless=headless,
+            slow_mo=slow_mo,
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()

@@ -6,7 +6,11 @@
 //     requests but not stream frames), read back by vt.browser on failure;
 //   - know when the page is settled: no request in flight, and an event stream open (§5.1);
 //   - cut open streams on demand, as a lost network connection does (the request is aborted
-//     under Datastar, which then retries: §5.5).
+//     under Datastar, which then retries: §5.5);
+//   - tell vt whenever the page may look different (a DOM mutation, an input, a focus change, a
+//     request's state, a stream frame): it calls the Playwright binding `__vtChanged`, once per
+//     burst, in a task after the change (so Datastar has applied the frame it came with), and
+//     vt's waits re-check their conditions then instead of polling.
 // It also logs Datastar's `datastar-fetch` events (started, finished, retrying, ...).
 (() => {
   if (window.__vt) return;
@@ -23,6 +27,38 @@
   };
   window.__vt = vt;
   const now = () => Math.round(performance.timeOrigin + performance.now());
+  let told = false;
+  vt.changed = () => {
+    if (told) return;
+    told = true;
+    setTimeout(() => {
+      told = false;
+      const tell = window.__vtChanged;
+      if (typeof tell === 'function') tell().catch(() => {});
+    }, 0);
+  };
+  new MutationObserver(vt.changed).observe(document, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    characterData: true,
+  });
+  // What changes without a mutation: an input's value, the focus, a signal a gesture set.
+  for (const type of ['input', 'change', 'click', 'keydown', 'keyup', 'focusin', 'focusout']) {
+    document.addEventListener(type, vt.changed, true);
+  }
+  // The leak check (§8): where `marker` shows, on the page or in a frame received since `since`.
+  vt.leak = (marker, since) => {
+    if (document.body && document.body.innerText.includes(marker)) return 'its page shows it';
+    for (const r of vt.requests) {
+      for (const e of r.events) {
+        if (e.t >= since && typeof e.data === 'string' && e.data.includes(marker)) {
+          return `it received it in a ${e.event} event: ${JSON.stringify(e.data.slice(0, 300))}`;
+        }
+      }
+    }
+    return null;
+  };
   vt.settled = () => vt.pending === 0 && vt.open > 0;
   vt.cut = () => {
     const n = vt.cutters.size;
@@ -40,6 +76,7 @@
     const d = e.detail || {};
     vt.fetchEvents.push({ t: now(), type: String(d.type) });
     if (vt.fetchEvents.length > MAX_EVENTS) vt.fetchEvents.splice(0, MAX_EVENTS / 2);
+    vt.changed();
   });
 
   // The WHATWG event-stream format (§5.2), read for the record only: Datastar parses its copy.
@@ -50,6 +87,7 @@
     const push = (item) => {
       if (rec.events.length < MAX_EVENTS) rec.events.push(item);
       else rec.dropped += 1;
+      vt.changed();
     };
     const line = (text) => {
       if (text === '') {
@@ -101,11 +139,13 @@
       else outer.addEventListener('abort', () => ctl.abort(outer.reason), { once: true });
     }
     vt.pending += 1;
+    vt.changed();
     let counted = true;
     const answered = () => {
       if (counted) {
         counted = false;
         vt.pending -= 1;
+        vt.changed();
       }
     };
     let res;
@@ -135,6 +175,7 @@
       if (isStream) {
         vt.open -= 1;
         vt.cutters.delete(cut);
+        vt.changed();
       } else {
         answered();
       }
@@ -145,6 +186,7 @@
       vt.connects += 1;
       vt.cutters.add(cut);
       answered();
+      vt.changed();
     }
     const record = recorder(rec);
     const reader = res.body.getReader();

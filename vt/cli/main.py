@@ -3,11 +3,14 @@
     vt run [SCENARIO|FILE ...] [--url URL] [--scenarios DIR]   run scenarios (bundled by default)
     vt record [URL] --scenario FILE --out DIR                  write golden streams, per tab
     vt check [URL] --scenario FILE --golden DIR [--update]     compare with the goldens
-    vt conformance [URL] [--level L] [--junit-xml F] [--expect FILE]
+    vt conformance [URL] [--level L] [--junit-xml F] [--expect FILE] [-x]
+    vt conformance --level cluster [URL ...] [--nodes N] [--node-command TEMPLATE]
     vt conformance URL --level sdk                             a Datastar SDK's /test endpoint
     vt serve EXAMPLE [--port N] [--datastar-js PATH]           serve a reference example
+    vt serve EXAMPLE --nodes N                                 a local cluster on NATS JetStream
     vt spec [SECTION]                                          print specs/protocol.md (a section)
     vt load SCENARIO|FILE[@N] ... [Locust options]             the scenarios as load, on Locust
+    vt install-browser-client [--venv | --dest DIR] [--from F] fetch the Datastar client (browsers)
 
 Without a URL, each scenario runs against a fresh instance of the reference app it names,
 served on 127.0.0.1. Exit codes: 0 all passed, 1 a scenario failed, 2 usage error (a bad
@@ -38,6 +41,7 @@ from ..scenario.batch import (
     sdk_entries,
     write_junit,
 )
+from ..scenario.clusters import ClusterPool
 from ..scenario.format import (
     Scenario,
     ScenarioError,
@@ -47,8 +51,15 @@ from ..scenario.format import (
 )
 from ..scenario.normalize import Rule
 from ..specfiles import spec_text
+from .clusters import add_cluster_arguments, serve_cluster, serve_node
 
 __all__ = ["main"]
+
+
+class _FirstFailure(Exception):
+    """Raised from the outcome callback to end a batch at its first failure (`-x`): the batch
+    joins its servers on the way out."""
+
 
 STATUS_LABEL = {"passed": "PASS", "failed": "FAIL", "xfailed": "XFAIL", "xpassed": "XPASS"}
 STATUS_COLOR = {"passed": "32", "failed": "31", "xfailed": "33", "xpassed": "31"}
@@ -69,6 +80,24 @@ def _parser() -> argparse.ArgumentParser:
             help="folder for failure reports (default test-results)",
         )
         sub.add_argument("--junit-xml", type=Path, help="write JUnit XML results here")
+        sub.add_argument(
+            "--nodes",
+            type=int,
+            help="run each scenario on a local cluster of N nodes of its app (nats-server and "
+            "N processes vt starts and stops; specs/cluster.md)",
+        )
+        sub.add_argument(
+            "--node-command",
+            metavar="TEMPLATE",
+            help="start the nodes with this command ({port} {nats} {node} {index}): a user's "
+            "own cluster, for the node and wire faults",
+        )
+        sub.add_argument(
+            "-x",
+            "--exitfirst",
+            action="store_true",
+            help="stop after the first failing scenario (a mutation run needs one failure)",
+        )
 
     run = commands.add_parser(
         "run",
@@ -116,7 +145,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the conformance suite (the scenarios of specs/scenarios/ written for "
         "specs/conformance-app.md) and print a table by level; --level picks any bundled level.",
     )
-    conf.add_argument("url", nargs="?", help="server (default: the embedded reference runtime)")
+    conf.add_argument(
+        "url",
+        nargs="*",
+        help="server, or a cluster's node URLs (default: the embedded reference runtime)",
+    )
     conf.add_argument(
         "--level",
         action="append",
@@ -135,6 +168,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("example", help="chat, counter, presence, rooms, ...")
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--datastar-js", type=Path, help="the Datastar client to serve")
+    add_cluster_arguments(serve)
 
     spec = commands.add_parser("spec", help="print specs/protocol.md, or one section of it")
     spec.add_argument("section", nargs="?", help="a section number, e.g. 5.3")
@@ -149,12 +183,27 @@ def _parser() -> argparse.ArgumentParser:
         "replica), --vt-summary FILE (the fan-out summary as JSON).",
     )
     load.add_argument("arguments", nargs=argparse.REMAINDER, help="scenarios, then Locust's")
+
+    client = commands.add_parser(
+        "install-browser-client",
+        help="fetch the Datastar client the reference runtime serves (real-browser tests) "
+        "into your cache, checked by sha256",
+    )
+    where = client.add_mutually_exclusive_group()
+    where.add_argument("--venv", action="store_true", help="into this virtual environment")
+    where.add_argument("--dest", type=Path, metavar="DIR", help="into DIR")
+    client.add_argument(
+        "--from", dest="source", type=Path, metavar="FILE", help="the starhtml wheel (or the "
+        ".js) to take it from, instead of downloading it with pip",
+    )  # fmt: skip
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
+    if isinstance(getattr(args, "url", None), list):  # a cluster's nodes: one URL string
+        args.url = " ".join(args.url) or None
     try:
         if args.command == "serve":
             return _serve(args)
@@ -165,6 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ..load.command import run as run_load
 
             return run_load(list(args.arguments))
+        if args.command == "install-browser-client":
+            return _install_browser_client(args)
         return _scenarios_command(args)
     except ScenarioError as exc:
         print(f"vt: {exc}", file=sys.stderr)
@@ -172,6 +223,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LookupError, ValueError, VTError) as exc:
         print(f"vt: {exc}", file=sys.stderr)
         return 2
+
+
+def _install_browser_client(args: argparse.Namespace) -> int:
+    # The client belongs to the reference runtime (reference_impl.assets finds it).
+    from reference_impl import assets
+
+    folder = (
+        args.dest
+        or (assets.venv_datastar_js() if args.venv else assets.cached_datastar_js()).parent
+    )
+    try:
+        path, written = assets.install_datastar_js(folder, source=args.source)
+    except assets.ClientNotInstalled as exc:
+        print(f"vt install-browser-client: {exc}", file=sys.stderr)
+        return 1
+    said = "installed" if written else "already installed"
+    print(f"Datastar client v{assets.DATASTAR_VERSION} (sha256 checked) {said}: {path}")
+    return 0
 
 
 def _choose(args: argparse.Namespace) -> list[Scenario]:
@@ -212,7 +281,13 @@ def _for_any_app(args: argparse.Namespace, bundled: list[Scenario]) -> list[Scen
     if other:
         how = "--level LEVEL URL" if args.command == "conformance" else "NAME --url URL"
         print(f"vt {args.command}: level(s) {', '.join(other)} run only when named ({how})")
-    return [s for s in bundled if s.app is not None]
+    clusters = sorted({s.level for s in bundled if s.app is not None and not s.embedded})
+    if clusters:  # they start processes (nats-server, nodes, Toxiproxy): only when asked
+        print(
+            f"vt {args.command}: level(s) {', '.join(clusters)} run only when named "
+            "(vt conformance --level LEVEL)"
+        )
+    return [s for s in bundled if s.app is not None and s.embedded]
 
 
 def _need_url(args: argparse.Namespace, chosen: list[Scenario]) -> None:
@@ -232,8 +307,8 @@ def _scenarios_command(args: argparse.Namespace) -> int:
             print(f"{s.name:<20} {s.level:<8} {s.description}")
         return 0
     url = args.url
-    if url:
-        problem = check_url(url)
+    for one in (url or "").split():
+        problem = check_url(one)
         if problem is not None:
             print(problem, file=sys.stderr)
             return 2
@@ -251,16 +326,28 @@ def _scenarios_command(args: argparse.Namespace) -> int:
         normalizers=[Rule.parse(spec) for spec in getattr(args, "normalize", [])],
         expected=expected,
         progress=progress_stream(),
+        clusters=ClusterPool(nodes=args.nodes, command=args.node_command),
     )
     color = color_enabled(sys.stdout)
     target = url or "the embedded reference runtime (each scenario's app, on 127.0.0.1)"
     print(f"vt {args.command}: {len(scenarios)} scenario(s) against {target}")
     started = time.monotonic()
-    outcomes = batch.run(scenarios, lambda o: _print_outcome(o, color))
-    if sdk:
-        cases = load_sdk_cases()
-        print(f"vt {args.command}: {len(cases)} SDK case(s) against {url}/test")
-        outcomes += batch.run_sdk(cases, lambda o: _print_outcome(o, color))
+    outcomes: list[Outcome] = []
+
+    def report(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        _print_outcome(outcome, color)
+        if args.exitfirst and outcome.status in ("failed", "xpassed"):
+            raise _FirstFailure
+
+    try:
+        batch.run(scenarios, report)
+        if sdk:
+            cases = load_sdk_cases()
+            print(f"vt {args.command}: {len(cases)} SDK case(s) against {url}/test")
+            batch.run_sdk(cases, report)
+    except _FirstFailure:
+        print(f"vt {args.command}: stopped after the first failure (-x)")
     elapsed = time.monotonic() - started
     if goldens is not None:
         _print_golden_summary(outcomes, args)
@@ -336,7 +423,10 @@ def _read_expect(path: Path, scenarios: list[Scenario]) -> dict[str, str]:
 
 def _serve(args: argparse.Namespace) -> int:
     from reference_impl.serve import LOOPBACK, serve
+    from reference_impl.serve import serve_node as serve_one
 
+    if args.nodes is not None:
+        return serve_cluster(args)
     try:
         module = importlib.import_module(f"reference_impl.examples.{args.example}")
     except ImportError:
@@ -355,6 +445,10 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"vt: the {args.example} example takes no options", file=sys.stderr)
             return 2
         options["datastar_js"] = args.datastar_js
+    if args.nats:
+        return serve_node(args, factory, options, serve_one)
+    if args.fault:
+        options["faults"] = frozenset(args.fault)
     app = factory(**options)
     print(f"serving {args.example} on http://{LOOPBACK}:{args.port}/  (Ctrl-C to stop)", flush=True)
     serve(app, port=args.port, log_level="warning")

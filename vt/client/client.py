@@ -57,7 +57,11 @@ class AsyncClient:
     """A server under test and every session talking to it. Use as an async context manager.
 
     Args:
-        base_url: the server, e.g. ``"http://127.0.0.1:8000"``.
+        base_url: the server, e.g. ``"http://127.0.0.1:8000"``; or the node URLs of a
+            cluster (a list, or one string of URLs separated by commas or spaces): each new
+            session is pinned to one node, round robin unless `new_session(node=...)` says
+            which, and its tabs talk only to that node, as behind a load balancer with cookie
+            affinity (specs/cluster.md §C7).
         timeout: default deadline, in seconds, of every wait (`expect_*`, `ready`,
             `wait_until`).
         http_timeout: seconds one HTTP request (page, action, beacon, stream connect) may
@@ -80,7 +84,7 @@ class AsyncClient:
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Sequence[str],
         *,
         timeout: float = WAIT_TIMEOUT,
         http_timeout: float = HTTP_TIMEOUT,
@@ -92,9 +96,11 @@ class AsyncClient:
         ready_signal: ReadySignal | None = None,
     ) -> None:
         check_profile(profile)
+        nodes = cluster_nodes(base_url)
         self.hub = Hub(
             Settings(
-                base_url=base_url.rstrip("/"),
+                base_url=nodes[0],
+                nodes=nodes if len(nodes) > 1 else (),
                 wait_timeout=timeout,
                 http_timeout=http_timeout,
                 artifacts_dir=Path(artifacts_dir) if artifacts_dir is not None else None,
@@ -106,6 +112,7 @@ class AsyncClient:
             )
         )
         self.sessions: list[AsyncSession] = []
+        self._next_node = 0
         self._entered = False
         self._closed = False
 
@@ -116,6 +123,11 @@ class AsyncClient:
     def base_url(self) -> str:
         """The server under test, without a trailing slash."""
         return self.hub.settings.base_url
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        """The node URLs: a cluster's, or the one server's."""
+        return self.hub.settings.nodes or (self.hub.settings.base_url,)
 
     @property
     def timeout(self) -> float:
@@ -180,17 +192,28 @@ class AsyncClient:
                 group.cancel_scope.cancel()
                 await group.__aexit__(None, None, None)
 
-    def new_session(self, name: str | None = None, *, profile: str | None = None) -> AsyncSession:
+    def new_session(
+        self, name: str | None = None, *, profile: str | None = None, node: int | str | None = None
+    ) -> AsyncSession:
         """A new session: its own cookie jar, like a separate browser profile.
 
         `name` labels its tabs in timelines and failure messages (default ``session1``...).
         `profile` (``auto``, ``via``, ``datastar``) overrides the client's for its tabs.
+        `node` pins it to a cluster node (its 1-based number or its URL); by default the
+        nodes take turns.
         """
         if self.hub.tls is None or self._closed:
             raise UsageError(
                 "the client is not open; use `async with vt.AsyncClient(url) as client:`"
             )
+        nodes = self.nodes
+        if node is None:
+            url = nodes[self._next_node % len(nodes)]
+            self._next_node += 1
+        else:
+            url = pick_node(nodes, node)
         session = AsyncSession(self.hub, name or f"session{len(self.sessions) + 1}", profile)
+        session.base_url = url
         self.sessions.append(session)
         return session
 
@@ -277,6 +300,7 @@ class AsyncSession:
         self.name = name
         self.profile = check_profile(profile or hub.settings.profile)  # read by its tabs
         self.tabs: list[AsyncTab] = []
+        self.base_url = hub.settings.base_url  # the node it is pinned to (a cluster's)
         self.jar = _http.loopback_cookie_jar()
         if hub.tls is None:
             raise UsageError("the client is not open")
@@ -299,12 +323,19 @@ class AsyncSession:
         return {c.name: c.value or "" for c in self.jar}
 
     async def open(
-        self, path: str = "/", *, connect: bool = True, follow_redirects: bool | None = None
+        self,
+        path: str = "/",
+        *,
+        connect: bool = True,
+        follow_redirects: bool | None = None,
+        node: int | str | None = None,
     ) -> AsyncTab:
         """Load a page in a new tab, as a browser would, and (unless `connect=False`) open its
         stream. Does not wait for the stream's `: ready`; call `ready()` for that.
         `follow_redirects` (default: the client's option) sets whether the page GET's
-        redirects, and the tab's later redirect scripts, are followed.
+        redirects, and the tab's later redirect scripts, are followed. `node` pins this tab
+        to another cluster node than its session's (1-based number or URL), with the
+        session's cookies: one session's tabs on two nodes.
 
         Raises:
             UnexpectedResponse: the page GET did not return 200 HTML.
@@ -313,8 +344,15 @@ class AsyncSession:
         """
         if self.closed:
             raise UsageError(f"session {self.name} is closed")
+        pinned = None if node is None else pick_node(self.hub.settings.nodes or (), node)
         tab = await open_tab(
-            self, self.hub, path, len(self.tabs) + 1, connect=False, follow=follow_redirects
+            self,
+            self.hub,
+            path,
+            len(self.tabs) + 1,
+            connect=False,
+            follow=follow_redirects,
+            node=pinned,
         )
         self.tabs.append(tab)
         if connect:
@@ -330,8 +368,13 @@ class AsyncSession:
         """
         limit = self.hub.settings.wait_timeout
         with anyio.move_on_after(limit):
-            return await self.http.request(method, self.hub.url(path), **kwargs)
+            return await self.http.request(method, self.hub.url(path, self.base_url), **kwargs)
         raise WaitTimeout(f"{method} {path} was not answered in full within {limit:g}s")
+
+    def pin(self, node: int | str) -> None:
+        """Move the session to another node (1-based number or URL), as a load balancer does
+        when its node dies: its tabs' next requests go there (reload them to re-open)."""
+        self.base_url = pick_node(self.hub.settings.nodes or (self.base_url,), node)
 
     async def aclose(self, *, beacon: bool = False) -> None:
         """End every tab's stream and close the session's connections.
@@ -340,6 +383,27 @@ class AsyncSession:
         closes; without, the session ends as a crashed browser's would.
         """
         await close_sessions([self], beacon=beacon)
+
+
+def cluster_nodes(base_url: str | Sequence[str]) -> tuple[str, ...]:
+    """The node URLs of `base_url`: one URL, a list, or URLs separated by commas or spaces."""
+    items = base_url.replace(",", " ").split() if isinstance(base_url, str) else list(base_url)
+    nodes = tuple(str(item).rstrip("/") for item in items if str(item).strip())
+    if not nodes:
+        raise UsageError("no server URL given")
+    return nodes
+
+
+def pick_node(nodes: Sequence[str], node: int | str) -> str:
+    """The URL of node `node` (1-based number, or a URL of the list)."""
+    if isinstance(node, int):
+        if not 1 <= node <= len(nodes):
+            raise UsageError(f"node {node}: the cluster has nodes 1..{len(nodes)}")
+        return nodes[node - 1]
+    url = node.rstrip("/")
+    if url not in nodes:
+        raise UsageError(f"node {url!r} is not one of {list(nodes)}")
+    return url
 
 
 async def close_sessions(sessions: Sequence[AsyncSession], *, beacon: bool) -> None:

@@ -24,7 +24,14 @@ from ..errors import UsageError, hide_frames
 from ..page.profile import ReadySignal
 from .timeline import ActionRef
 
-__all__ = ["Hub", "Settings"]
+__all__ = ["Hub", "Settings", "node_name"]
+
+
+def node_name(url: str, nodes: tuple[str, ...]) -> str:
+    """A cluster node's name in reports: `n1`, `n2`... by its place in the client's list (its
+    URL when it is not in the list)."""
+    return f"n{nodes.index(url) + 1}" if url in nodes else url
+
 
 # pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
 __tracebackhide__ = hide_frames
@@ -43,6 +50,7 @@ class Settings:
     follow_redirects: bool = True
     profile: str = "auto"  # vt.page.profile: how pages are read
     ready_signal: ReadySignal | None = None  # a plain Datastar app's own "subscribed" signal
+    nodes: tuple[str, ...] = ()  # a cluster's node URLs (vt.client.cluster); base_url is the first
 
 
 class Hub:
@@ -57,11 +65,11 @@ class Hub:
         self._change: anyio.Event | None = None
         self._changes_of: dict[object, anyio.Event] = {}  # waits on one tab's changes only
 
-    def url(self, path: str) -> str:
-        """An absolute URL for a path on the server."""
+    def url(self, path: str, base: str | None = None) -> str:
+        """An absolute URL for a path on the server (on node `base`, in a cluster)."""
         if path.startswith(("http://", "https://")):
             return path
-        return urljoin(self.settings.base_url + "/", path.lstrip("/"))
+        return urljoin((base or self.settings.base_url) + "/", path.lstrip("/"))
 
     def notify(self, source: object = None) -> None:
         """Wake the waiters of any change, and those of `source`'s changes: something

@@ -1,6 +1,5 @@
-"""vt's real-browser fixtures and hooks, registered by `vt.pytest.browser_plugin` when playwright
-and
-pytest-playwright are installed (see that module for what they offer)."""
+"""vt's real-browser fixtures and hooks, registered by `vt.pytest.browser_plugin` when
+playwright is installed (see that module for what they offer)."""
 
 from __future__ import annotations
 
@@ -9,14 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser
 
-from ..browser.chromium import LAUNCH_ARGS, BrowserNotFound, find_browser
-from ..browser.users import BrowserUsers, describe_errors
+from ..browser.chromium import LAUNCH_ARGS, find_browser
+from ..browser.record import describe_errors
+from ..browser.users import BrowserUsers, Chromium
+from ..errors import BrowserNotFound
 from .browser_plugin import ALLOW_MARKER, no_browser
 from .plugin import artifacts_dir, vt_settings
 
-__all__ = ["REPORTS", "USERS"]
+__all__ = ["REPORTS", "USERS", "PytestPlaywrightLaunch"]
 
 USERS = pytest.StashKey[BrowserUsers]()
 """The test's `vt_browser_users`, while it runs."""
@@ -26,11 +26,13 @@ REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """pytest hook: run the tests that use Playwright after all the others (a stable sort).
+    """pytest hook: run the tests that use pytest-playwright's sync fixtures after all the
+    others (a stable sort).
 
     Playwright's sync API marks its event loop as the thread's running loop from its first
     call until its session-scoped fixtures end, and while it does no other event loop can run
     in that thread: anyio's async tests would fail. Last, they share the thread with no one.
+    vt's own fixtures run Playwright in a loop of their own thread and need no such care.
     """
     items.sort(key=lambda item: "playwright" in getattr(item, "fixturenames", ()))
 
@@ -72,30 +74,47 @@ def vt_browser_path(pytestconfig: pytest.Config) -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(
-    browser_type_launch_args: dict[str, Any], vt_browser_path: Path
-) -> dict[str, Any]:
-    """pytest-playwright's launch options, with vt's executable and Chromium flags."""
-    args = [*LAUNCH_ARGS, *browser_type_launch_args.get("args", [])]
-    return {**browser_type_launch_args, "executable_path": str(vt_browser_path), "args": args}
+def vt_browser_launch_args(pytestconfig: pytest.Config) -> dict[str, Any]:
+    """How `vt_browser` is launched (`vt.browser.Chromium`'s options): headless unless
+    pytest-playwright's `--headed` is given, slowed by its `--slowmo`. Override to change."""
+    slow_mo = pytestconfig.getoption("slowmo", None)
+    return {
+        "headless": not pytestconfig.getoption("headed", False),
+        "slow_mo": float(slow_mo) if slow_mo else None,
+    }
+
+
+@pytest.fixture(scope="session")
+def vt_browser(vt_browser_path: Path, vt_browser_launch_args: dict[str, Any]) -> Iterator[Chromium]:
+    """The worker's one Chromium (`vt.browser.Chromium`), launched at its first use and
+    closed when the session ends; every test makes its own contexts in it."""
+    with Chromium(vt_browser_path, **vt_browser_launch_args) as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def vt_browser_context_args() -> dict[str, Any]:
+    """Options of each user's browser context (Playwright's `Browser.new_context`: viewport,
+    locale, ...); override to change."""
+    return {}
 
 
 @pytest.fixture
 def vt_browser_users(
     request: pytest.FixtureRequest,
-    browser: Browser,
-    browser_context_args: dict[str, Any],
+    vt_browser: Chromium,
+    vt_browser_context_args: dict[str, Any],
     vt_server: Any,
 ) -> Iterator[BrowserUsers]:
     """Browser users on the server under test; each `new()`/`open()` is one more person
-    with their own context. Closed after the test; on failure, each user's artifacts are
-    saved first."""
+    with their own context in the worker's Chromium. Their contexts are closed after the
+    test; on failure, each user's artifacts are saved first."""
     trace = request.config.getoption("vt_browser_trace") == "on-failure"
     users = BrowserUsers(
-        browser,
+        vt_browser,
         vt_server.url,
         timeout=vt_settings(request).timeout,
-        context_args=browser_context_args,
+        context_args=vt_browser_context_args,
         trace=trace,
     )
     request.node.stash[USERS] = users
@@ -113,3 +132,16 @@ def vt_browser_users(
     finally:
         users.close()
         del request.node.stash[USERS]
+
+
+class PytestPlaywrightLaunch:
+    """Registered when pytest-playwright is installed too: its own `browser` fixture (and
+    `page`, `context`...) launches vt's Chromium with vt's flags."""
+
+    @pytest.fixture(scope="session")
+    def browser_type_launch_args(
+        self, browser_type_launch_args: dict[str, Any], vt_browser_path: Path
+    ) -> dict[str, Any]:
+        """pytest-playwright's launch options, with vt's executable and Chromium flags."""
+        args = [*LAUNCH_ARGS, *browser_type_launch_args.get("args", [])]
+        return {**browser_type_launch_args, "executable_path": str(vt_browser_path), "args": args}

@@ -1,17 +1,20 @@
 """vt's real-browser fixtures for pytest, on top of pytest-playwright (`pytest11` entry point
 `vt_browser`).
 
-Fixtures (when `playwright` and `pytest-playwright` are installed: `pip install 'vt[browser]'`):
+Fixtures (when `playwright` is installed: `pip install 'vt[browser]'`):
 
 * `vt_browser_users` — a `vt.browser.BrowserUsers` factory on the server under test
   (`vt_server`): `a = vt_browser_users.open("/")` is a new user in its own browser context
-  (its own session) with the page loaded and its stream open. Built on pytest-playwright's
-  `browser` and `browser_context_args` fixtures, so its options (`--headed`, `--slowmo`,
-  `--device`, ...) apply.
+  (its own session) with the page loaded and its stream open; `vt_browser_context_args`
+  (default `{}`) are the contexts' options.
+* `vt_browser` — the worker's one Chromium (`vt.browser.Chromium`, session-scoped): every
+  test makes its own contexts in it, closed after the test; `vt_browser_launch_args` says how
+  it is launched (pytest-playwright's `--headed` and `--slowmo` apply when it is installed).
 * `vt_browser_path` — the Chromium that is launched (`--vt-browser-path`, `VT_BROWSER_PATH`,
   then `chromium` on PATH; never downloaded).
-* `browser_type_launch_args` — pytest-playwright's, plus that executable and the flags Chromium
-  needs as root on a closed network (`vt.browser.LAUNCH_ARGS`).
+* With pytest-playwright installed too, its `browser_type_launch_args` gets that executable
+  and the flags Chromium needs as root on a closed network (`vt.browser.LAUNCH_ARGS`), so its
+  own `page` fixture runs the same browser.
 
 No browser: the tests that need one are skipped with the reason and the fix; with
 `VT_BROWSER_REQUIRED=1` (CI) they fail instead.
@@ -40,8 +43,8 @@ __all__ = ["ALLOW_MARKER", "MissingPlaywright", "no_browser"]
 ALLOW_MARKER = "vt_browser_allow"
 PLAYWRIGHT_DEFAULT_OUTPUT = "test-results"  # pytest-playwright's --output default
 PLAYWRIGHT_HINT = (
-    "playwright and pytest-playwright are not installed: pip install 'vt[browser]' "
-    "(scripts/setup installs them with the dev tools)"
+    "playwright is not installed: pip install 'vt[browser]' "
+    "(scripts/setup installs it with the dev tools)"
 )
 
 
@@ -74,7 +77,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """pytest hook: the marker, and the fixtures that fit what is installed.
 
-    The fixtures are registered here, after every entry-point plugin, so that this
+    The fixtures are registered here, after every entry-point plugin, so that vt's
     `browser_type_launch_args` overrides pytest-playwright's (the later registration wins).
     """
     config.addinivalue_line(
@@ -82,19 +85,21 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{ALLOW_MARKER}(*regexes): browser console or page errors matching one of these "
         "regexes do not fail the test",
     )
-    usable = importlib.util.find_spec("playwright") is not None and config.pluginmanager.has_plugin(
-        "playwright"
-    )
-    if usable:
+    if importlib.util.find_spec("playwright") is None:
+        config.pluginmanager.register(MissingPlaywright(), "vt-browser-fixtures")
+        return
+    config.pluginmanager.import_plugin("vt.pytest.browser_fixtures")
+    if config.pluginmanager.has_plugin("playwright"):  # pytest-playwright
         # pytest-playwright empties its --output folder at the start of every session (and
         # of every xdist worker); its default is vt's report folder, so left alone it would
         # delete vt's failure reports. Unless the user chose a folder, it gets a subfolder.
         if getattr(config.option, "output", None) == PLAYWRIGHT_DEFAULT_OUTPUT:
             vt_output = config.getoption("vt_output", None) or config.getini("vt_output")
             config.option.output = str(Path(config.rootpath, vt_output, "playwright"))
-        config.pluginmanager.import_plugin("vt.pytest.browser_fixtures")
-    else:
-        config.pluginmanager.register(MissingPlaywright(), "vt-browser-fixtures")
+        # Not imported by name: that module imports this one.
+        fixtures: Any = config.pluginmanager.get_plugin("vt.pytest.browser_fixtures")
+        launch = fixtures.PytestPlaywrightLaunch()
+        config.pluginmanager.register(launch, "vt-pytest-playwright-launch")
 
 
 def no_browser(reason: str) -> NoReturn:
@@ -110,6 +115,11 @@ class MissingPlaywright:
 
     @pytest.fixture
     def vt_browser_path(self) -> Path:
+        """Unavailable without playwright."""
+        no_browser(PLAYWRIGHT_HINT)
+
+    @pytest.fixture
+    def vt_browser(self) -> Any:
         """Unavailable without playwright."""
         no_browser(PLAYWRIGHT_HINT)
 

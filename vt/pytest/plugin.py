@@ -87,8 +87,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--vt-base-url",
         dest="vt_base_url",
+        action="append",
         default=None,
-        help=f"test the server at this URL instead of serving vt_app (env {BASE_URL_ENV})",
+        help="test the server at this URL instead of serving vt_app; repeat it (or separate "
+        "URLs with commas) for a cluster's nodes: sessions are spread across them, each "
+        f"tab pinned to its node (env {BASE_URL_ENV})",
     )
     group.addoption(
         "--vt-timeout",
@@ -134,8 +137,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """pytest hook: resolve the settings once, into the config stash; register markers."""
+    given = config.getoption("vt_base_url")
     base_url = (
-        config.getoption("vt_base_url")
+        (" ".join(given) if given else None)
         or config.getini("vt_base_url")
         or os.environ.get(BASE_URL_ENV)
         or None
@@ -193,7 +197,9 @@ def pytest_collection_modifyitems(
     try:
         # `--vt` adds the scenarios written for the reference apps (and any Via app); those
         # that name no app (the plain-Datastar chat level) come with `--vt-scenarios DIR`.
-        bundled = [s for s in bundled_scenarios() if s.app is not None]
+        # The cluster and faults levels need processes vt starts (a local cluster, Toxiproxy):
+        # `vt conformance --level cluster` runs them (specs/cluster.md §C9).
+        bundled = [s for s in bundled_scenarios() if s.app is not None and s.embedded]
         scenarios = bundled if settings.scenarios else []
         for folder in settings.scenario_dirs:
             scenarios.extend(load_scenarios(folder))

@@ -11,13 +11,11 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from anyio.from_thread import start_blocking_portal
 
 from ..client.client import AsyncClient
 from ..client.report import slug
@@ -188,38 +186,45 @@ def make_scenario_test(scenario: Scenario, settings: Any) -> Callable[..., None]
 
 def make_browser_scenario_test(scenario: Scenario, settings: Any) -> Callable[..., None]:
     """The test function of one scenario's browser item (`--vt-browser`): the same steps in
-    Chromium users (`vt.browser.driver`), on the same target as its HTTP item. Skipped, with
-    the step named, when the scenario uses a verb a person cannot do."""
+    Chromium users (`vt.browser.driver`) in the worker's one Chromium (`vt_browser`), on the
+    same target as its HTTP item. Skipped, with the step named, when the scenario uses a verb
+    a person cannot do: known from the file alone (`browser_refusal`, no browser launched),
+    or met on the page (an action or signal no element offers)."""
 
-    def test(request: pytest.FixtureRequest, vt_app: Any, vt_browser_path: Path) -> None:
+    def test(request: pytest.FixtureRequest, vt_app: Any) -> None:
         refusal = browser_refusal(scenario)
         if refusal is not None:
             pytest.skip(f"{scenario.name}: {refusal}; it runs over HTTP only")
         # Imported here: only browser items need Playwright.
         from ..browser.driver import run_in_browsers
+        from ..errors import RefusedInBrowser
 
+        chromium = request.getfixturevalue("vt_browser")  # after the refusal: none launched
         app = vt_app
         if app is None and not settings.base_url:
             app = scenario_app(scenario)
         folder = node_folder(settings.output, request.node.nodeid)
         clear_folder(folder)
-        # Playwright's async API runs in a loop of its own thread: the main thread's loop may
-        # belong to pytest-playwright's sync API.
-        with start_blocking_portal() as portal, serve_target(settings.base_url, app) as server:
+        with serve_target(settings.base_url, app) as server:
             try:
-                portal.call(
-                    partial(
-                        run_in_browsers,
-                        server.url,
-                        scenario,
-                        executable=vt_browser_path,
-                        timeout=settings.timeout,
-                        artifacts=folder,
-                    )
+                chromium.call(
+                    run_in_browsers,
+                    server.url,
+                    scenario,
+                    browser=chromium.browser,
+                    timeout=settings.timeout,
+                    artifacts=folder,
                 )
-            except ScenarioFailed as failure:
-                request.node.add_report_section("teardown", "vt browser artifacts", str(folder))
-                pytest.fail(f"in browsers: {failure}", pytrace=False)
+                failure = None
+            except ScenarioFailed as failed:
+                failure = failed
+        if failure is None:
+            return
+        if isinstance(failure.__cause__, RefusedInBrowser):
+            pytest.skip(f"{scenario.name}: {failure.step.describe()}: {failure.__cause__}")
+        request.node.add_report_section("teardown", "vt browser artifacts", str(folder))
+        # Outside the `except`: the failure is said once, not chained to its causes.
+        pytest.fail(f"in browsers: {failure}", pytrace=False)
 
     test.__name__ = f"test_{scenario.name}_in_browsers"
     test.__doc__ = scenario.description

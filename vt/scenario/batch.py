@@ -29,6 +29,8 @@ from ..client.tab import AsyncTab
 from ..client.waits import settle
 from ..conformance.sdk import SDKCase, load_sdk_cases, run_sdk_cases
 from ..defaults import HTTP_TIMEOUT
+from .cluster_verbs import NodeControl
+from .clusters import ClusterPool
 from .format import Scenario, Step
 from .golden import GoldenResult, compare_goldens, render_run
 from .html_report import write_report
@@ -83,6 +85,8 @@ class Batch:
     # The app served for a scenario when there is no URL (a fresh one per scenario); the
     # mutation check passes one that builds a deliberately broken variant.
     app: Callable[[Scenario], Any] = scenario_app
+    # The local clusters of the scenarios that need several nodes or faults (specs/cluster.md).
+    clusters: ClusterPool = field(default_factory=ClusterPool)
 
     def run(
         self, scenarios: Sequence[Scenario], report: Callable[[Outcome], None]
@@ -101,6 +105,7 @@ class Batch:
         finally:
             for thread in stopping:
                 thread.join()
+            self.clusters.close()
         return outcomes
 
     def one(
@@ -122,6 +127,14 @@ class Batch:
 
         if self.url is not None:
             outcome = anyio.run(self._one, scenario, self.url, folder, on_step, list)
+        elif self.clusters.wants(scenario):
+            cluster = self.clusters.get(scenario)
+            try:
+                outcome = anyio.run(
+                    self._one, scenario, cluster.urls, folder, on_step, list, cluster
+                )
+            finally:
+                self.clusters.tidy(cluster)
         else:
             server = LiveServer(self.app(scenario)).start()
             try:
@@ -183,16 +196,19 @@ class Batch:
     async def _one(
         self,
         scenario: Scenario,
-        url: str,
+        url: str | Sequence[str],
         folder: Path,
         on_step: Callable[[Step], None],
         server_errors: Callable[[], list[str]],
+        control: NodeControl | None = None,
     ) -> Outcome:
         failure: ScenarioFailed | None = None
         run: ScenarioRun | None = None
         async with AsyncClient(url, artifacts_dir=folder / "waits") as client:
             try:
-                run = await run_scenario(client, scenario, timeout=self.timeout, on_step=on_step)
+                run = await run_scenario(
+                    client, scenario, timeout=self.timeout, on_step=on_step, control=control
+                )
             except ScenarioFailed as exc:
                 failure = exc
         golden: GoldenResult | None = None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..cluster.faults import FAULTS, NODE_VERBS
 from ..errors import SCENARIO_FORMAT, ScenarioError
 from ..specfiles import specs_dir
 
@@ -36,7 +37,10 @@ _WAIT = {"timeout": (int, float)}
 # Checks of a response's headers, shared by `request` and `expect_response`.
 _RESPONSE = {"response_headers": (dict,), "headers_absent": (list,), "cookie": (list,)}
 VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
-    "open": ((str,), {"session": (str,), "path": (str,), "connect": (bool,), "count": (int,)}),
+    "open": (
+        (str,),
+        {"session": (str,), "path": (str,), "connect": (bool,), "count": (int,), "node": (int,)},
+    ),
     "ready": ((str, list), {}),
     "action": (
         (str,),
@@ -86,10 +90,34 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
     "reconnect": ((str, list), {}),
     "reload": ((str, list), {}),
     "close": ((str, list), {}),
+    # Clusters and faults (specs/cluster.md): vt must have started the servers.
+    "fault": (
+        (str,),
+        {
+            "node": (int, str),
+            "ms": (int, float),
+            "jitter": (int, float),
+            "rate": (int,),
+            "bytes": (int,),
+            "for": (int, float),
+        },
+    ),
+    "kill_node": ((int,), {}),
+    "restart_node": ((int,), {}),
+    "recover": ((str, list), {**_WAIT}),
 }
 # Verbs whose argument names tabs (checked against the tabs opened before the step).
 _TAB_ARGUMENT = frozenset(
-    {"ready", "drop", "reconnect", "reload", "close", "expect_frame", "expect_no_frame"}
+    {
+        "ready",
+        "drop",
+        "reconnect",
+        "reload",
+        "close",
+        "expect_frame",
+        "expect_no_frame",
+        "recover",
+    }
 )
 _HEADER_KEYS = {
     "name": (str,),
@@ -99,6 +127,7 @@ _HEADER_KEYS = {
     "app": (str,),
     "route": (str,),
     "timeout": (int, float),
+    "nodes": (int,),
 }
 _STEP_HEADER = re.compile(r"^\s*\[\[\s*step\s*\]\]\s*(#.*)?$")
 _TOML_LINE = re.compile(r"at line (\d+)")
@@ -143,6 +172,23 @@ class Scenario:
     route: str = "/"
     timeout: float | None = None
     tab_names: tuple[str, ...] = field(default=())
+    nodes: int = 1  # how many nodes vt starts for it when given no URL (specs/cluster.md)
+
+    @property
+    def embedded(self) -> bool:
+        """True when it runs on one server with no process of vt's (no `nodes`, no fault or
+        node step): what `pytest --vt` and a bare `vt run` take."""
+        return self.nodes == 1 and not self.controls_nodes
+
+    @property
+    def controls_nodes(self) -> bool:
+        """True when a step injects a fault or kills a node: vt must start the servers."""
+        return any(step.verb in NODE_VERBS for step in self.steps)
+
+    @property
+    def needs_proxies(self) -> bool:
+        """True when a step injects a wire fault (Toxiproxy in front of the servers)."""
+        return any(step.verb == "fault" for step in self.steps)
 
     @property
     def app_factory(self) -> str | None:
@@ -202,6 +248,7 @@ def parse_scenario(text: str, *, path: str = "<string>") -> Scenario:
         route=str(header.get("route", "/")),
         timeout=float(header["timeout"]) if "timeout" in header else None,
         tab_names=tuple(opened),
+        nodes=int(header.get("nodes", 1)),
     )
 
 
@@ -282,6 +329,8 @@ def _parse_step(raw: Any, number: int, line: int, path: str) -> Step:
         raise fail(f"request's argument is 'METHOD /path', not {argument!r}")
     if verb == "expect_response" and argument not in ("page", "stream"):
         raise fail(f"expect_response's argument is 'page' or 'stream', not {argument!r}")
+    if verb == "fault" and argument not in FAULTS:
+        raise fail(f"unknown fault {argument!r}; known: {', '.join(FAULTS)}")
     if verb == "upload":
         for field_name, spec in options.get("files", {}).items():
             if not isinstance(spec, dict) or not {"name", "content"} <= set(spec):

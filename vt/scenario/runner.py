@@ -25,6 +25,7 @@ from ..client.tab import AsyncTab
 from ..client.waits import is_patch
 from ..defaults import QUIET_WINDOW
 from ..errors import ScenarioFailed, UnexpectedEvent, UsageError, VTError, hide_frames
+from .cluster_verbs import ClusterVerbs, NodeControl
 from .format import Scenario, Step, match_tabs, open_names
 
 if TYPE_CHECKING:
@@ -149,6 +150,7 @@ async def run_scenario(
     *,
     timeout: float | None = None,
     on_step: Callable[[Step], None] | None = None,
+    control: NodeControl | None = None,
 ) -> ScenarioRun:
     """Run every step of `scenario` on `client`; return the run (its tabs by name).
 
@@ -157,12 +159,14 @@ async def run_scenario(
 
     `timeout` overrides the wait deadline of the client and of the scenario file (a step's
     own `timeout` still wins). `on_step` is called before each step (progress lines).
+    `control` is the servers vt started (`vt.cluster.local.LocalCluster`), for the `fault`,
+    `kill_node` and `restart_node` steps.
 
     Raises:
         ScenarioFailed: a step failed; the message names the file, step and reason.
     """
     run = ScenarioRun(scenario)
-    state = _State(client, scenario, run, timeout)
+    state = _State(client, scenario, run, timeout, control)
     for step in scenario.steps:
         if on_step is not None:
             on_step(step)
@@ -183,7 +187,7 @@ async def run_scenario(
     return run
 
 
-class _State:
+class _State(ClusterVerbs):
     """The tabs and sessions of one run, and one method per verb."""
 
     def __init__(
@@ -192,7 +196,10 @@ class _State:
         scenario: Scenario,
         run: ScenarioRun,
         timeout: float | None,
+        control: NodeControl | None = None,
     ) -> None:
+        self.control = control
+        self.watched: set[AsyncTab] = set()  # tabs that reconnect when their stream ends
         self.client = client
         self.scenario = scenario
         self.run = run
@@ -226,9 +233,11 @@ class _State:
     def fail(self, step: Step, reason: str) -> ScenarioFailed:
         return ScenarioFailed(self.run, step, reason)
 
-    def session(self, name: str) -> Any:
+    def session(self, name: str, node: int | None = None) -> Any:
         if name not in self.sessions:
-            self.sessions[name] = self.client.new_session(name)
+            node = self.node_for_session(node)
+            made = self.client.new_session(name, **({} if node is None else {"node": node}))
+            self.sessions[name] = made
         return self.sessions[name]
 
     # -- verbs --------------------------------------------------------------------------------
@@ -263,11 +272,16 @@ class _State:
         return [e for e in tab.events[self.marks.get(name, 0) :] if is_patch(e)]
 
     async def v_open(self, step: Step) -> None:
-        path = str(step.options.get("path", self.scenario.route))
+        path = self.expand(str(step.options.get("path", self.scenario.route)))
         connect = bool(step.options.get("connect", True))
         shared = step.options.get("session")
         for name in open_names(step):
-            tab = await self.session(str(shared or name)).open(path, connect=connect)
+            node = step.options.get("node")
+            session = self.session(str(shared or name), node)
+            if node is not None and shared is not None:  # this tab on its own node
+                tab = await session.open(path, connect=connect, node=node)
+            else:
+                tab = await session.open(path, connect=connect)
             self.run.tabs[name] = tab
             self.last = tab
 

@@ -1,0 +1,53 @@
+"""`vt serve EXAMPLE --nodes 3`: one command starts NATS and three nodes, prints each node's
+URL, and Ctrl-C stops every process it started."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from .support import no_process_left, require_tools
+
+pytestmark = pytest.mark.cluster
+
+
+def test_serve_nodes_prints_the_urls_and_ctrl_c_stops_everything() -> None:
+    require_tools("nats-server")
+    with no_process_left():
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vt", "serve", "cluster", "--nodes", "3"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            urls: list[str] = []
+            lines: list[str] = []
+            deadline = time.monotonic() + 120
+            while len(urls) < 3 and time.monotonic() < deadline:
+                line = proc.stdout.readline()
+                if not line:
+                    break
+                lines.append(line)
+                found = re.match(r"node n\d: (http://127\.0\.0\.1:\d+/)", line)
+                if found:
+                    urls.append(found.group(1))
+            assert len(urls) == 3, "".join(lines)
+            for url in urls:
+                with urllib.request.urlopen(url + "readyz", timeout=5) as response:
+                    assert response.status == 200
+            proc.send_signal(signal.SIGINT)
+            out, _ = proc.communicate(timeout=60)
+            assert proc.returncode == 0, out
+            assert "stopped" in out
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
