@@ -193,6 +193,7 @@ class ActionCalls(Arrivals):
         event = reader.final_event()
         if event is not None:
             events.append(event)
+            self.response_origin[len(self.events)] = ref
             self._apply(event, ref, " (in the response)")
         redirect = _navigation.from_response(response.status_code, info.headers, info.url)
         if redirect is not None:
@@ -285,7 +286,7 @@ class ActionCalls(Arrivals):
             self.signals.patch(overrides)
         outgoing = action_request(
             method,
-            self.url(url),
+            self.url_of(url),
             self.signals.to_wire(),
             referer=self.page_url,
             headers=headers,
@@ -314,6 +315,6 @@ class ActionCalls(Arrivals):
         if signals:
             self.signals.patch(signals)
         outgoing = upload_request(
-            self.url(f"/_action/{name}"), self.signals.to_wire(), files, referer=self.page_url
+            self.url_of(f"/_action/{name}"), self.signals.to_wire(), files, referer=self.page_url
         )
         return await self._send(outgoing, name)

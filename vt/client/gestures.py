@@ -222,7 +222,7 @@ class Gestures(ActionCalls):
         """Send a request an expression made (`opening`: one that opens the tab's stream)."""
         outgoing = gesture_request(
             send.request,
-            self.url(send.url),
+            self.url_of(send.url),
             referer=self.page_url,
             form=send.form,
             multipart=send.multipart,

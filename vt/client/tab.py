@@ -118,6 +118,7 @@ class AsyncTab(Gestures):
         self.timeline = Timeline(read_raw)
         self.responses: list[ResponseInfo] = []
         self.events = EventLog()
+        self.response_origin: dict[int, ActionRef] = {}
         self.recording = Recording()
         # The recording's lists, under the names tests read.
         self.protocol_errors: list[ProtocolError] = self.recording.protocol_errors
@@ -158,7 +159,7 @@ class AsyncTab(Gestures):
         limit = self.hub.settings.wait_timeout
         for _ in range(_navigation.MAX_REDIRECTS):
             with anyio.move_on_after(limit) as loading:  # the whole page, not each read
-                response = await self.session.http.get(self.url(self.path))
+                response = await self.session.http.get(self.url_of(self.path))
             if loading.cancelled_caught:
                 self.timeline.add("page", f"GET {self.path}: not answered within {limit:g}s")
                 raise UnexpectedResponse(
@@ -215,7 +216,7 @@ class AsyncTab(Gestures):
         if beacon:
             await self.send_beacon()
         await self.drop()
-        self.path = _navigation.path_of(self.base_url, self.url(path))
+        self.path = _navigation.path_of(self.base_url, self.url_of(path))
         await self._load()
         if reconnect:
             await self.connect()
@@ -275,7 +276,7 @@ class AsyncTab(Gestures):
         self.closed = True
         try:
             response = await self.session.http.post(
-                self.url(self.close_url),
+                self.url_of(self.close_url),
                 content=tab_id.encode(),
                 headers={"Content-Type": "text/plain;charset=UTF-8", "Referer": self.page_url},
             )
@@ -320,7 +321,7 @@ class AsyncTab(Gestures):
                     )
             else:
                 outgoing = stream_request(
-                    self.url(self.stream_url), self.signals.to_wire(), referer=self.page_url
+                    self.url_of(self.stream_url), self.signals.to_wire(), referer=self.page_url
                 )
                 name = f"GET {self.stream_url}"
                 result = await self._send(outgoing, name, background=True, opening=True)
