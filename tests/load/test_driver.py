@@ -138,7 +138,8 @@ def test_the_command_line_splits_scenarios_from_locusts_arguments() -> None:
         (["no-such.toml"], "'no-such.toml' is neither a scenario file nor a bundled scenario"),
         (
             ["chat-escaping", "--vt-events-only"],
-            "scenario 'chat-escaping': step 6 (line 27): expect_selector",
+            "expect_selector 'article script' reads the page, which an events-only user does "
+            "not keep",
         ),
     ],
 )
