@@ -9,6 +9,7 @@
     vt serve EXAMPLE|module:factory [--port N] [--datastar-js PATH]
     vt serve EXAMPLE --nodes N                                 a local cluster on NATS JetStream
     vt spec [SECTION]                                          print specs/protocol.md (a section)
+    vt load SCENARIO|FILE[@N] ... [Locust options]             the scenarios as load, on Locust
     vt install-browser-client [--venv | --dest DIR] [--from F] fetch the Datastar client (browsers)
 
 The URL is the first positional argument of every command (`vt run --url URL` is the old
@@ -199,6 +200,16 @@ def _parser() -> argparse.ArgumentParser:
     spec = commands.add_parser("spec", help="print specs/protocol.md, or one section of it")
     spec.add_argument("section", nargs="?", help="a section number, e.g. 5.3")
     spec.add_argument("--file", default="protocol.md", help="another file under specs/")
+    load = commands.add_parser(
+        "load",
+        help="run scenarios as distributed load on Locust (the `load` extra)",
+        description="Each scenario (a file or a bundled name; FILE@N: exactly N users) becomes "
+        "a Locust user class; the arguments after the scenarios go to Locust (`vt load FILE "
+        "--help` lists Locust's), vt's among them: --vt-timeout S (each step's wait "
+        "deadline), --vt-pace S (mean pause before each iteration), --vt-events-only (no page "
+        "replica), --vt-summary FILE (the fan-out summary as JSON).",
+    )
+    load.add_argument("arguments", nargs=argparse.REMAINDER, help="scenarios, then Locust's")
 
     client = commands.add_parser(
         "install-browser-client",
@@ -245,6 +256,10 @@ def _command(args: argparse.Namespace) -> int:
         if args.command == "spec":
             print(spec_text(args.section, args.file))
             return 0
+        if args.command == "load":
+            from ..load.command import run as run_load
+
+            return run_load(list(args.arguments))
         if args.command == "install-browser-client":
             return _install_browser_client(args)
         return _scenarios_command(args)
