@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import socket
 import threading
 from types import TracebackType
@@ -50,8 +51,9 @@ class _Server(uvicorn.Server):
     and polls them every 0.1 s: about 0.2 s a stop, paid by every test that serves an app.
     """
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    def __init__(self, config: uvicorn.Config, grace: float) -> None:
         super().__init__(config)
+        self.grace = grace  # seconds; uvicorn's own setting is whole seconds
         self.ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._woken: asyncio.Event | None = None
@@ -90,7 +92,7 @@ class _Server(uvicorn.Server):
             connection.shutdown()
         state = self.server_state
         try:
-            async with asyncio.timeout(self.config.timeout_graceful_shutdown):
+            async with asyncio.timeout(self.grace):
                 while (state.connections or state.tasks) and not self.force_exit:
                     await asyncio.sleep(_CLOSING_POLL)
                 for server in self.servers:
@@ -112,6 +114,8 @@ class LiveServer:
             client = vt.Client(server.url)
 
     `errors` collects the server's error log (tracebacks of failed requests), for reports.
+    `shutdown_grace` is how long (seconds) a stop lets open responses finish before it cuts
+    them: an event stream ends only when its client leaves.
     """
 
     def __init__(
@@ -121,7 +125,7 @@ class LiveServer:
         host: str = LOOPBACK,
         port: int = 0,
         startup_timeout: float = 10.0,
-        shutdown_grace: int = 2,
+        shutdown_grace: float = 2.0,
         log_level: str = "warning",
     ) -> None:
         self.app = app
@@ -140,10 +144,10 @@ class LiveServer:
             # the host process (pytest's --log-file, the test's own). Our capture handler is
             # attached to uvicorn's logger instead; records still propagate to the host's.
             log_config=None,
-            timeout_graceful_shutdown=max(1, round(shutdown_grace)),
+            timeout_graceful_shutdown=max(1, math.ceil(shutdown_grace)),  # `_Server.grace` rules
             access_log=False,
         )
-        self._server = _Server(self._config)
+        self._server = _Server(self._config, shutdown_grace)
         self._thread: threading.Thread | None = None
         self._capture = _Capture()
 
