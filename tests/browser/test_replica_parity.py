@@ -2,8 +2,9 @@
 
 Every case of `specs/cases/` a browser can show, and generated streams (40 in the browser
 level; in the slow level 400, or `VT_PARITY_COUNT`; seed `VT_PARITY_SEED`), are fed in
-sequence to one page in one browser and to `vt.Replica`; the normalised body and signals must agree. Streams where Datastar itself is
-timing-dependent are left out by rule (specs/protocol.md §7.5), and counted.
+sequence to one page in one browser and to `vt.Replica`; the normalised body and signals
+must agree. Streams where Datastar itself is timing-dependent are left out by rule
+(specs/protocol.md §7.5), and counted.
 
 Runs in the worker's one Chromium (the `vt_browser` fixture: found and launched as every
 browser test of vt is) and needs the Datastar client the reference runtime serves
