@@ -12,7 +12,7 @@ VTError                           the base of every exception vt raises on purpo
 ├── ElementNotInteractive         click/press/type on an element that has no such binding
 ├── BrowserNotFound               no Chromium to launch (also a RuntimeError)
 ├── MissingTool                   no nats-server or toxiproxy-server (also a RuntimeError)
-├── ServerFailed                  a LiveServer did not start (also a RuntimeError)
+├── ServerFailed                  a server or cluster process did not start (also a RuntimeError)
 ├── WaitTimeout                   a wait's condition did not hold in time (also a TimeoutError)
 └── CheckFailed                   a check on the app failed (also an AssertionError)
     ├── Leak                      expect_none: a tab had a marker it must not have
@@ -161,8 +161,8 @@ class MissingTool(VTError, RuntimeError):
 
 
 class ServerFailed(VTError, RuntimeError):
-    """`LiveServer.start()`: the app's startup failed (the message has the server's log), or
-    the server did not accept connections in time."""
+    """`LiveServer.start()`, or a process of a local cluster (nats-server, a node, Toxiproxy):
+    it exited while starting or did not answer in time; the message ends with its log."""
 
 
 class WaitTimeout(VTError, TimeoutError):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import vt
+from vt.cli import main
 from vt.cli.batch import Batch, Outcome
 from vt.scenario.clusters import ClusterPool
 
@@ -99,3 +100,32 @@ def test_each_mutant_backplane_is_caught(fault: str, tmp_path: Path) -> None:
     require_tools("nats-server")
     [outcome] = run([BY_NAME[MUTANTS[fault]]], tmp_path, backplane_faults=[fault])
     assert outcome.status == "failed", f"mutant backplane {fault!r} survived {MUTANTS[fault]}"
+
+
+def test_any_level_runs_on_a_cluster_started_from_the_users_node_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What a user of a real clustered app types (Via's chatcluster was tried this way): vt
+    # starts nats-server and the nodes, runs the chat level across them, says so, stops them.
+    require_tools("nats-server")
+    command = f"{sys.executable} -m vt serve chat --port {{port}} --nats {{nats}} --node {{node}}"
+    argv = ["conformance", "--level", "chat", "--nodes", "2", "--node-command", command]
+    with no_process_left():
+        assert main([*argv, "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "against local clusters of 2 nodes, each started with: " in out, out
+    assert "OK: 5 passed" in out, out
+
+
+def test_a_node_that_does_not_start_is_one_error_with_its_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    require_tools("nats-server")
+    command = f"{sys.executable} -c \"print('no such app: {{node}}'); raise SystemExit(3)\""
+    argv = ["conformance", "--level", "chat", "--nodes", "2", "--node-command", command]
+    with no_process_left():
+        assert main([*argv, "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("vt: node n1 exited while starting"), err
+    assert "no such app: n1" in err, err
+    assert "Traceback" not in err, err

@@ -271,6 +271,16 @@ def _command(args: argparse.Namespace) -> int:
         return 2
 
 
+def _local_target(args: argparse.Namespace) -> str:
+    """What a run without a URL runs against, as the header line says it."""
+    if args.node_command:
+        nodes = f"{args.nodes} nodes" if args.nodes else "each scenario's nodes"
+        return f"local clusters of {nodes}, each started with: {args.node_command}"
+    if args.nodes:
+        return f"local clusters of {args.nodes} reference nodes of each scenario's app"
+    return "the embedded reference runtime (each scenario's app, on 127.0.0.1)"
+
+
 def _install_browser_client(args: argparse.Namespace) -> int:
     # The client belongs to the reference runtime (reference_impl.assets finds it).
     from reference_impl import assets
@@ -414,7 +424,7 @@ def _scenarios_command(args: argparse.Namespace) -> int:
     if maker is not None:
         batch.app = lambda _: maker()
     color = color_enabled(sys.stdout)
-    target = url or args.app or "the embedded reference runtime (each scenario's app, on 127.0.0.1)"
+    target = url or args.app or _local_target(args)
     print(f"vt {args.command}: {len(scenarios)} scenario(s) against {target}")
     started = time.monotonic()
     outcomes: list[Outcome] = []

@@ -14,6 +14,8 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..errors import ServerFailed
+
 __all__ = ["LOOPBACK", "Process", "free_port"]
 
 LOOPBACK = "127.0.0.1"
@@ -79,7 +81,7 @@ class Process:
         seen = "no answer"
         while time.monotonic() < end:
             if not self.alive:
-                raise RuntimeError(f"{self.name} exited while starting:\n{self.tail()}")
+                raise ServerFailed(f"{self.name} exited while starting:\n{self.tail()}")
             try:
                 with urllib.request.urlopen(url, timeout=1.0) as response:
                     if response.status == 200:
@@ -88,7 +90,7 @@ class Process:
             except (urllib.error.URLError, OSError) as exc:
                 seen = str(exc)
             time.sleep(0.05)  # polling a child's port: there is no event to wait on
-        raise TimeoutError(
+        raise ServerFailed(
             f"{self.name}: {url} not up within {deadline:g}s ({seen})\n{self.tail()}"
         )
 
@@ -97,13 +99,13 @@ class Process:
         end = time.monotonic() + deadline
         while time.monotonic() < end:
             if not self.alive:
-                raise RuntimeError(f"{self.name} exited while starting:\n{self.tail()}")
+                raise ServerFailed(f"{self.name} exited while starting:\n{self.tail()}")
             try:
                 with socket.create_connection((LOOPBACK, port), timeout=0.5):
                     return
             except OSError:
                 time.sleep(0.05)  # polling a child's port: there is no event to wait on
-        raise TimeoutError(f"{self.name}: port {port} not open within {deadline:g}s\n{self.tail()}")
+        raise ServerFailed(f"{self.name}: port {port} not open within {deadline:g}s\n{self.tail()}")
 
     def kill(self) -> None:
         """SIGKILL its process group at once (a node dying) and reap it."""
