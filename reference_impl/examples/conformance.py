@@ -77,7 +77,9 @@ __all__ = [
     "main",
 ]
 
-MAX_UPLOAD = 1 << 20  # the app's upload cap (1 MiB), so a 413 is cheap to provoke (§4.2)
+# The app's upload cap (2 MiB): a 413 is cheap to provoke (§4.2), and it differs from the
+# request-body cap of JSON actions (Via's 1 MiB), so a body shows which cap it met.
+MAX_UPLOAD = 2 << 20
 SLOW_SECONDS = 0.3  # how long the Slow action takes
 TICK_SECONDS = 0.1  # the ticker's interval
 PANIC_TEXT = "internal detail: /srv/secret 7f3a"  # must never reach a client (§4.2.2)

@@ -75,6 +75,20 @@ async def test_session_cap_refuses_new_sessions_only(vt_async_client: vt.AsyncCl
     assert again.id != first.id  # a live session is never refused
 
 
+@pytest.mark.probe_options(max_request_body=0)
+async def test_without_a_body_cap_the_beacon_still_reads_at_most_4_kib(
+    vt_async_client: vt.AsyncClient,
+) -> None:
+    session = vt_async_client.new_session()
+    await session.open("/", connect=False)
+
+    at_cap = await session.request("POST", "/_sse/close", content=b"x" * 4096)
+    over = await session.request("POST", "/_sse/close", content=b"x" * 4097)
+
+    assert (at_cap.status_code, at_cap.content) == (200, b"")
+    assert (over.status_code, over.text) == (413, "request too large\n")
+
+
 @pytest.mark.probe_options(max_contexts=2)
 async def test_tab_cap_refuses_pages_and_rebootstraps_fall_back_to_reload(
     vt_async_client: vt.AsyncClient,
