@@ -122,6 +122,8 @@ class Index(Composition):
         return h.main(
             h.h1("Via conformance app"),
             h.ul((h.li(h.a(label, href=path)) for path, label in FEATURES), id="features"),
+            # The catch-all `/` has no path parameter, whatever path it answers (§2.1.5).
+            h.p(encode_json(ctx.params), id="params"),
         )
 
 
