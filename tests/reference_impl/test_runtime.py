@@ -4,6 +4,7 @@ lifecycle hooks, periodic streams and stream delivery guarantees."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 import anyio
@@ -510,3 +511,20 @@ async def test_the_first_file_of_a_field_is_the_one_ctx_file_gives() -> None:
             )
             assert answer.status_code == 200
             await tab.expect_text("#seen", "first.txt")
+
+
+async def test_a_panic_is_logged_and_an_action_error_is_not(
+    vt_async_client: vt.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    tab = await vt_async_client.new_session().open("/")
+    await tab.ready()
+
+    with caplog.at_level(logging.ERROR, logger="reference_impl"):
+        await tab.action("Fail")  # the app's answer to the user: a toast, not a fault
+        await tab.expect_script("toast", "nope: bad input")
+        assert not [r for r in caplog.records if "Fail on" in r.getMessage()]
+        await tab.action("Panic")
+        await tab.expect_script("toast", "Something went wrong")
+
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("Panic on" in m and "secret internal detail" in m for m in logged), logged

@@ -84,6 +84,7 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
             "body_excludes": (str,),
             "body_empty": (bool,),
             "body_bytes": (int,),
+            "repeat": (int,),
             "chunked": (bool,),
             **_RESPONSE,
         },

@@ -406,7 +406,8 @@ class _State(ClusterVerbs, WireVerbs):
         if payload is not None:
             kwargs["json"] = payload
         elif "body" in options:
-            kwargs["content"] = self.fill(str(options["body"])).encode()
+            repeat = int(options.get("repeat", 1))  # a deep or long body, spelled short
+            kwargs["content"] = self.fill(str(options["body"])).encode() * repeat
         elif "body_bytes" in options:  # a body of that many bytes, for the caps of §4.2
             kwargs["content"] = b"x" * int(options["body_bytes"])
         if options.get("chunked"):  # no Content-Length: a cap must hold while reading (§4.2)
