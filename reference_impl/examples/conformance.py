@@ -448,6 +448,8 @@ class EventsChat(chat_events.Room):
 MOUNTS: dict[str, type[Any]] = {
     "/": Index,
     "/counter": Counter,
+    # The counter again, under a route whose tab ids a JavaScript string must escape (§2.1.3).
+    "/counter's": Counter,
     "/scopes": Scopes,
     "/chat": Chat,
     "/rooms/{room}": RoomChat,
