@@ -37,6 +37,17 @@ def _runs(result: dict[str, Any], target: str, reader: str) -> dict[int, dict[st
     }
 
 
+def _absent(result: dict[str, Any], target: str, reader: str, sessions: int) -> str:
+    """What a cell without a figure says: "failed" for a measurement that failed (twice),
+    else that the mode does not take it (quick mode measures the SDK targets at its largest N
+    only)."""
+    failed = any(
+        (f["target"], f["reader"], f["sessions"]) == (target, reader, sessions)
+        for f in result.get("failures", [])
+    )
+    return "failed" if failed else f"not measured in {result.get('mode', 'this')} mode"
+
+
 def rows(result: dict[str, Any]) -> list[list[str]]:
     """The table's rows: measure, vt, server read bare, floor, ratios to floor, target."""
     floor = _runs(result, FLOOR, "bare")
@@ -51,15 +62,15 @@ def rows(result: dict[str, Any]) -> list[list[str]]:
                 [
                     f"fan-out to {n:,} session{'s' if n != 1 else ''}{label}: last reader "
                     "has it (median)",
-                    _ms(vl) if v else "failed",
-                    _ms(rl) if r else "failed",
-                    _ms(fl) if f else "failed",
+                    _ms(vl) if v else _absent(result, target, "vt", n),
+                    _ms(rl) if r else _absent(result, target, "bare", n),
+                    _ms(fl) if f else _absent(result, FLOOR, "bare", n),
                     f"vt {_x(vl, fl)}, {short} {_x(rl, fl)}",
                     "< 1 s, vt within 2x of floor" if n >= 1000 else "",
                 ]
             )
         if target != REFERENCE:
-            table += _sdk_memory(target, floor, runtime, vt_)
+            table += _sdk_memory(result, target, floor, runtime, vt_)
             continue
         complete = [n for n in floor if n in runtime and n in vt_]
         if not complete:
@@ -160,6 +171,7 @@ def rows(result: dict[str, Any]) -> list[list[str]]:
 
 
 def _sdk_memory(
+    result: dict[str, Any],
     target: str,
     floor: dict[int, dict[str, Any]],
     bare: dict[int, dict[str, Any]],
@@ -175,7 +187,7 @@ def _sdk_memory(
     return [
         [
             f"server memory per idle tab ({n:,} tabs, {target})",
-            f"{v['server_kb_per_tab']:.0f} KB" if v else "failed",
+            f"{v['server_kb_per_tab']:.0f} KB" if v else _absent(result, target, "vt", n),
             f"{r['server_kb_per_tab']:.0f} KB",
             f"{f['server_kb_per_tab']:.0f} KB",
             f"{target} {_x(r['server_kb_per_tab'], f['server_kb_per_tab'])}",

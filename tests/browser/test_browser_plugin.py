@@ -61,9 +61,9 @@ def test_console_and_page_errors_fail_and_failures_leave_artifacts(
     pytester.makeconftest(BROKEN_PAGE)
     pytester.makepyfile(test_inner=TESTS)
     output = pytester.path / "test-results"  # vt's default --vt-output, and playwright's
-    # A report of another test, left before this session: pytest-playwright empties its own
-    # output folder at session start, which must not be vt's.
-    earlier = output / "test_other.py-test_earlier" / "report.html"
+    # A file of the user's in vt's report folder: pytest-playwright empties its own output
+    # folder at session start, which must not be vt's (vt itself removes only old reports).
+    earlier = output / "notes" / "kept.txt"
     earlier.parent.mkdir(parents=True)
     earlier.write_text("kept")
     result = pytester.runpytest_subprocess(

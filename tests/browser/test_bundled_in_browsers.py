@@ -1,7 +1,8 @@
 """`pytest --vt-browser` on bundled scenarios a new user met failing in Chromium (issue 17).
 
-* `scopes-broadcast` and `scopes-push` check signals no element shows: a person cannot read
-  them, so their browser items are skipped naming the step, as for `request`.
+* `scopes-broadcast` and `scopes-push` check signals no element shows, and `scopes-broadcast`
+  a script's effect: a person cannot read them, so their browser items are skipped naming the
+  step, as for `request` (a step that runs over HTTP only is named before the run starts).
 * `core-queued-render` opens its tab with `connect = false`, acts, then `ready`: the page's
   stream requests are held at the network until `ready` lets them go (they used to be refused,
   and Datastar's retry came after the wait's deadline).
@@ -66,8 +67,8 @@ def test_the_scenarios_a_new_user_met_pass_or_skip_saying_why_in_browsers(
             "*::scopes-concurrent-updates[[]browser[]] PASSED*",
             "*::scopes-broadcast[[]browser[]] SKIPPED*",
             "*::scopes-push[[]browser[]] SKIPPED*",
-            "*scopes-broadcast: step 5 (line *): expect_signal 'broadcast': `expect_signal "
-            "broadcast` is not something a person does in a browser*",
+            "*scopes-broadcast: step 8 (line *): expect_script 'toast' is not something a "
+            "person does in a browser; it runs over HTTP only*",
             "*scopes-push: step * expect_signal 'pushes'*not something a person does*",
             "*::wrong[[]browser[]] FAILED*",
         ]

@@ -77,7 +77,7 @@ def test_browser_required_reads_the_environment(
 
 def test_settle_times_out_saying_what_it_saw(vt_browser_users: BrowserUsers) -> None:
     user = vt_browser_users.new()
-    user.page.goto(user.url("/livez"))  # a page without Datastar: no stream ever opens
+    user.page.goto(user.url_of("/livez"))  # a page without Datastar: no stream ever opens
     with pytest.raises(WaitTimeout, match=r"(?s)did not settle within 0.5s.*'open': 0"):
         user.settle(timeout=0.5)
 

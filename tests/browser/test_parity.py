@@ -1,11 +1,11 @@
 """HTTP-vs-browser parity: each chat scenario file, run by vt's HTTP client and by Chromium
 users running the real Datastar client, leaves every tab with the same patch events.
 
-Both runs go through the one runner (`vt.run_scenario`); only the driver differs. A tab's
-events are compared as golden text (`vt record`'s format: stream and action responses, in
-order, heartbeats left out), normalised the same way on both sides: each tab's own id and
-session cookie become its label, then the named normalisers (tab ids, session ids, nonces,
-ports, timestamps) run.
+Both runs go through the one harness (`vt.scenario.harness.run_and_take`: run, settle, take
+the goldens); only the driver and its recorder differ. A tab's events are compared as golden
+text (`vt record`'s format, heartbeats left out), normalised the same way on both sides: each
+tab's own id and session cookie become its label, the run's `{run}` token `<run>`, then the
+named normalisers (tab ids, session ids, nonces, ports, timestamps) run.
 
 Where a browser could legitimately differ, the spec decides what is compared: a browser sends
 its signals only with an action (§4.1; typing into a bound input sends nothing in Via's chat),
@@ -35,8 +35,7 @@ from anyio.from_thread import start_blocking_portal
 import vt
 from vt.browser import Chromium, RefusedInBrowser
 from vt.browser.driver import run_in_browsers
-from vt.client.waits import settle
-from vt.scenario.golden import render_run
+from vt.scenario.harness import Take, run_and_take
 
 T = TypeVar("T")
 
@@ -49,14 +48,20 @@ def in_own_loop(fn: Callable[[str], Awaitable[T]], scenario: vt.Scenario) -> T:
         return portal.call(fn, server.url)
 
 
+def texts_of(take: Take) -> dict[str, str]:
+    """The take's golden texts, or its failure raised."""
+    if take.failure is not None:
+        raise take.failure
+    assert take.texts is not None
+    return take.texts
+
+
 def http_goldens(scenario: vt.Scenario) -> dict[str, str]:
     """Per tab, the golden text of the scenario run with vt's HTTP client."""
 
     async def run(url: str) -> dict[str, str]:
         async with vt.AsyncClient(url) as client:
-            run = await vt.run_scenario(client, scenario)
-            await settle(list(run.tabs.values()))  # as `vt record` does before it writes
-            return render_run(run)
+            return texts_of(await run_and_take(client, scenario, texts=True))
 
     return in_own_loop(run, scenario)
 
@@ -236,11 +241,11 @@ def test_pytest_vt_browser_runs_each_scenario_in_browsers_too(
     result.assert_outcomes(passed=3, failed=2, skipped=1)
     result.stdout.fnmatch_lines_random(
         [
-            "*vt::core::typed PASSED*",
-            "*vt::core::typed[[]browser[]] PASSED*",
-            "*vt::core::raw PASSED*",
-            "*vt::core::raw[[]browser[]] SKIPPED*",
-            "*vt::core::wrong[[]browser[]] FAILED*",
+            "*scenarios/typed.toml::typed PASSED*",
+            "*scenarios/typed.toml::typed[[]browser[]] PASSED*",
+            "*scenarios/raw.toml::raw PASSED*",
+            "*scenarios/raw.toml::raw[[]browser[]] SKIPPED*",
+            "*scenarios/wrong.toml::wrong[[]browser[]] FAILED*",
             "*raw: step 1 (line *): request 'GET /' is not something a person does in a browser*",
             "*in browsers: scenario 'wrong'*failed at step 2*expect_text*",
         ]

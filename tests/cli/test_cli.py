@@ -15,7 +15,7 @@ import vt
 from reference_impl import App, Composition, Ctx, h
 from reference_impl.examples import chat
 from vt.cli import main
-from vt.scenario.batch import check_url
+from vt.scenario.harness import check_url
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "specs" / "scenarios"
 FAN_OUT = SCENARIOS / "chat" / "chat-fan-out.toml"
@@ -49,7 +49,7 @@ def test_run_passes_every_bundled_scenario_against_the_embedded_runtime(
 
 def test_run_against_a_url(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     with vt.LiveServer(chat.create_app()) as server:
-        assert main(["run", "--url", server.url, "chat-order", "--output", str(tmp_path)]) == 0
+        assert main(["run", server.url, "chat-order", "--output", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f"against {server.url}" in out
     assert "OK: 1 passed" in out
@@ -61,13 +61,13 @@ def test_a_failing_scenario_exits_1_with_its_step_a_report_and_junit(
     junit = tmp_path / "junit.xml"
     with vt.LiveServer(broken_app()) as server:
         code = main(
-            ["run", "--url", server.url, "--timeout", "0.3", "chat-fan-out"]
+            ["run", server.url, "--timeout", "0.3", "chat-fan-out"]
             + ["--output", str(tmp_path / "out"), "--junit-xml", str(junit)]
         )
     assert code == 1
     out = capsys.readouterr().out
     assert "FAIL  chat-fan-out" in out
-    assert "step 4 (line 17): action 'Send':" in out
+    assert "step 4 (line 18): action 'Send':" in out
     assert "expected status 200, the server answered 404" in out
     assert "FAILED: 0 passed, 1 failed" in out
     report = tmp_path / "out" / "chat-fan-out"
@@ -105,7 +105,7 @@ def test_unknown_scenario_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
 def test_a_wrong_or_unreachable_url_is_one_line_and_exit_2(
     url: str, said: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["run", "--url", url]) == 2
+    assert main(["run", url]) == 2
     err = capsys.readouterr().err
     assert said in err
     assert len(err.strip().splitlines()) == 1
@@ -131,7 +131,7 @@ def test_record_then_check_round_trips_against_the_reference_chat(
     assert "2 written" in out
     assert f"next: vt check --scenario {FAN_OUT} --golden {goldens}" in out
     bob = (goldens / "chat-fan-out" / "bob.txt").read_text()
-    assert "<strong>alice: </strong>hello bob</p>" in bob
+    assert "<strong>alice: </strong>hello bob <run></p>" in bob  # the run token, normalised
     assert '<div id="<tab-id:bob>">' in bob  # normalised: no run-specific tab id left
     for _ in range(2):  # a fresh app and fresh ids each time: still equal
         assert main(["check", "--scenario", str(FAN_OUT), "--golden", str(goldens)]) == 0
@@ -265,7 +265,7 @@ def test_serve_serves_a_reference_example(tmp_path: Path) -> None:
 
 def test_serve_an_unknown_example_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "nope"]) == 2
-    assert "no reference example 'nope'" in capsys.readouterr().err
+    assert "no bundled example 'nope'" in capsys.readouterr().err
 
 
 def test_conformance_runs_one_level_of_the_suite_against_the_embedded_app(
@@ -294,3 +294,46 @@ def test_exitfirst_stops_the_conformance_suite_at_its_first_failure(
     assert out.count("FAIL  chat-") == 1, out  # every chat scenario fails on it; one ran
     assert "stopped after the first failure (-x)" in out
     assert any(line.split() == ["total", "0", "1", "0"] for line in out.splitlines())
+
+
+def test_run_takes_a_clusters_node_urls_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Two "nodes" that are one server: sessions are spread over both URLs, each sees the other.
+    with vt.LiveServer(chat.create_app()) as server:
+        nodes = [server.url, server.url + "/"]
+        assert main(["run", *nodes, "chat-fan-out", "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"against {' '.join(nodes)}" in out
+    assert "OK: 1 passed" in out
+
+
+def test_an_unreachable_node_of_several_is_named_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with vt.LiveServer(chat.create_app()) as server:
+        assert main(["run", server.url, "http://127.0.0.1:9", "chat-order"]) == 2
+    err = capsys.readouterr().err
+    assert "could not reach http://127.0.0.1:9" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["serve", "notes:create_app", "--nodes", "3"], "give --node-command"),
+        (["serve", "notes:create_app", "--nats", "nats://127.0.0.1:4222"], "--nats"),
+        (["run", "--app", "notes:create_app", "--nodes", "3"], "need --node-command"),
+        (["conformance", "--app", "notes:create_app", "--level", "faults"], "need --node-command"),
+    ],
+    ids=["serve-nodes", "serve-nats", "run-nodes", "faults-level"],
+)
+def test_a_users_app_in_one_process_is_no_cluster(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # vt can start its reference runtime's nodes, not a module:factory app's: say so, start
+    # nothing (no process, no app import).
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err
+    assert "Traceback" not in err

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import vt
-from vt.scenario.batch import Batch, Outcome
+from vt.cli.batch import Batch, Outcome
 from vt.scenario.clusters import ClusterPool
 
 from .support import no_process_left, require_tools
@@ -62,6 +62,19 @@ def test_a_cut_mid_event_is_survived_and_a_runtime_without_resync_is_caught(
     [broken] = run([cut], tmp_path / "broken", faults=["skip-resync"])
     assert broken.status == "failed", "a runtime that skips the resync survived a cut stream"
     assert "did not all show 'which is longer than three hundred bytes'" in broken.message
+
+
+def test_pytest_runs_a_faults_scenario_on_a_local_cluster_it_starts_and_stops(
+    pytester: pytest.Pytester,
+) -> None:
+    require_tools("toxiproxy-server")
+    with no_process_left():
+        # In process, pytest-playwright's soft-assertion scope would nest in the outer run's.
+        result = pytester.runpytest(
+            "-p", "no:playwright", "--vt-level", "faults", "-k", "faults-cut", "-v"
+        )
+    result.assert_outcomes(passed=1, deselected=len(FAULTS) - 1)
+    result.stdout.fnmatch_lines(["*vt::faults::faults-cut PASSED*"])
 
 
 @pytest.mark.slow

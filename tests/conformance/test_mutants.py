@@ -17,7 +17,7 @@ import pytest
 import vt
 from reference_impl.examples.conformance import create_app
 from reference_impl.options import FAULTS
-from vt.scenario.batch import Batch, Outcome
+from vt.cli.batch import Batch, Outcome
 
 # fault -> the scenario that must catch it.
 EXPECTED = {

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import vt
-from vt.scenario.batch import Batch
+from vt.cli.batch import Batch
 
 # Every bundled scenario written for a reference app (the plain-Datastar chat level names
 # none: tests/targets/ runs it against the SDK targets).

@@ -1,5 +1,6 @@
-"""`pytest --vt`, `vt_golden`, failure reports, xdist and pytest-asyncio: inner pytest runs in
-subprocesses (they start servers), as a framework project would run them."""
+"""`pytest --vt-level`, `vt_golden`, failure reports, xdist and pytest-asyncio: inner pytest
+runs, in-process where they can be (`pytester.runpytest`), as a framework project would run
+them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import vt
 from reference_impl.examples import chat
 
 BASE = ("-p", "no:cacheprovider")
+# In process, pytest-playwright's soft-assertion scope would nest in the outer run's.
+INNER = (*BASE, "-p", "no:playwright")
 CHAT_APP = """
 import pytest
 from reference_impl.examples import chat
@@ -42,32 +45,36 @@ def vt_app():
 
 
 # The bundled scenarios by level, so the counts below follow the suite as it grows.
-# `pytest --vt` adds those written for a reference app (a level that names none, the plain
-# Datastar chat, runs only when named with --vt-scenarios against a server).
+# `--vt-bundled` adds those written for a reference app (a level that names none, the plain
+# Datastar chat, runs only when named with --vt-level, against a server; the cluster and
+# faults levels, which need processes vt starts, run only when named too).
 LEVEL_COUNT = Counter(s.level for s in vt.bundled_scenarios() if s.app is not None and s.embedded)
 TOTAL = sum(LEVEL_COUNT.values())
+CHAT = LEVEL_COUNT["chat"]
 
 
-def test_vt_adds_the_bundled_scenarios_in_an_empty_project(pytester: pytest.Pytester) -> None:
+def test_vt_level_adds_the_bundled_scenarios_in_an_empty_project(
+    pytester: pytest.Pytester,
+) -> None:
     # The chat level alone keeps this quick; tests/conformance/test_suite.py runs every level.
-    result = pytester.runpytest_subprocess(*BASE, "--vt", "--strict-markers", "-v", "-m", "vt_chat")
-    result.assert_outcomes(passed=LEVEL_COUNT["chat"], deselected=TOTAL - LEVEL_COUNT["chat"])
+    result = pytester.runpytest(*INNER, "--vt-level", "chat", "--strict-markers", "-v")
+    result.assert_outcomes(passed=CHAT)
     result.stdout.fnmatch_lines(["*vt::chat::chat-fan-out PASSED*"])
 
 
 def test_markers_select_levels(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_other():\n    pass\n")
-    result = pytester.runpytest_subprocess(*BASE, "--vt", "--strict-markers", "-m", "vt_core")
+    result = pytester.runpytest(*INNER, "--vt-bundled", "--strict-markers", "-m", "vt_core")
     core = LEVEL_COUNT["core"]
     result.assert_outcomes(passed=core, deselected=TOTAL - core + 1)
-    result = pytester.runpytest_subprocess(*BASE, "--vt", "-m", "vt_chat", "-k", "order")
+    result = pytester.runpytest(*INNER, "--vt-bundled", "-m", "vt_chat", "-k", "order")
     result.assert_outcomes(passed=1, deselected=TOTAL)
 
 
-def test_vt_runs_against_the_projects_own_app(pytester: pytest.Pytester) -> None:
+def test_vt_level_runs_against_the_projects_own_app(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(CHAT_APP)
-    result = pytester.runpytest_subprocess(*BASE, "--vt", "-m", "vt_chat", "-k", "fan-out")
-    result.assert_outcomes(passed=1, deselected=TOTAL - 1)
+    result = pytester.runpytest(*INNER, "--vt-level", "chat", "-k", "fan-out")
+    result.assert_outcomes(passed=1, deselected=CHAT - 1)
 
 
 def test_a_failing_scenario_names_its_step_and_leaves_a_report_and_junit_errors(
@@ -75,23 +82,15 @@ def test_a_failing_scenario_names_its_step_and_leaves_a_report_and_junit_errors(
 ) -> None:
     pytester.makeconftest(BROKEN_APP)
     junit = pytester.path / "junit.xml"
-    result = pytester.runpytest_subprocess(
-        *BASE,
-        "--vt",
-        "-m",
-        "vt_chat",
-        "-k",
-        "fan-out",
-        "--vt-timeout",
-        "0.5",
-        f"--junit-xml={junit}",
+    result = pytester.runpytest(
+        *INNER, "--vt-level", "chat", "-k", "fan-out", "--vt-timeout", "0.5", f"--junit-xml={junit}"
     )
-    result.assert_outcomes(failed=1, deselected=TOTAL - 1)
+    result.assert_outcomes(failed=1, deselected=CHAT - 1)
     result.stdout.fnmatch_lines(
         [
-            "*scenario 'chat-fan-out' (*chat-fan-out.toml) failed at step 5 (line 23): "
-            "expect_text 'alice: hello bob':*",
-            "*did not show 'alice: hello bob' in 'article' within 0.5s*",
+            "*scenario 'chat-fan-out' (*chat-fan-out.toml) failed at step 5 (line 24): "
+            "expect_text 'alice: hello bob *':*",
+            "*did not show 'alice: hello bob *' in 'article' within 0.5s*",
         ]
     )
     assert "_runner.py" not in result.stdout.str()  # the step's message, not vt's traceback
@@ -112,12 +111,13 @@ def test_vt_scenarios_adds_the_projects_own_files(pytester: pytest.Pytester) -> 
         '[scenario]\nlevel = "core"\napp = "counter"\n\n[[step]]\nopen = "a"\n'
         '[[step]]\nclick = "#inc"\n[[step]]\nexpect_text = "1"\nselector = "#count"\n'
     )
-    result = pytester.runpytest_subprocess(*BASE, "--vt-scenarios", str(folder), "-m", "vt_core")
+    result = pytester.runpytest(*INNER, "--vt-scenarios", str(folder), "-m", "vt_core", "-v")
     result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["scenarios/mine.toml::mine PASSED*"])
     (folder / "bad.toml").write_text("[[step]]\nopen = 1\n")
-    result = pytester.runpytest_subprocess(*BASE, "--vt-scenarios", str(folder))
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*bad.toml:1: step 1: open's argument must be a str*"])
+    result = pytester.runpytest(*INNER, "--vt-scenarios", str(folder))
+    result.assert_outcomes(passed=1, failed=1)  # the malformed file fails alone
+    result.stdout.fnmatch_lines(["*bad.toml:1: step 1: open's argument must be a str*"])
 
 
 def test_base_url_says_at_start_that_vt_app_is_ignored(pytester: pytest.Pytester) -> None:
@@ -151,8 +151,8 @@ def vt_client_options(vt_client_options):
 
 def test_scenarios_run_under_xdist(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(CHAT_APP)
-    result = pytester.runpytest_subprocess(*BASE, "--vt", "-m", "vt_chat", "-n", "2")
-    result.assert_outcomes(passed=LEVEL_COUNT["chat"])
+    result = pytester.runpytest_subprocess(*BASE, "--vt-level", "chat", "-n", "2")
+    result.assert_outcomes(passed=CHAT)
 
 
 def test_async_fixtures_work_under_pytest_asyncio_auto_mode(pytester: pytest.Pytester) -> None:
@@ -199,21 +199,22 @@ def vt_app(monkeypatch):
 async def test_fan_out_stream(vt_async_client, vt_golden):
     scenario = next(s for s in vt.bundled_scenarios() if s.name == "chat-fan-out")
     run = await vt.run_scenario(vt_async_client, scenario)
-    vt_golden.check(run)
+    await vt_golden.acheck(run)
 """
 
 
-@pytest.mark.timeout(600)  # six inner pytest runs, each starting servers
+@pytest.mark.timeout(600)  # six inner pytest runs, each starting servers (one with xdist)
 def test_the_golden_update_flow(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytester.makepyfile(test_golden=GOLDEN_TEST)
-    goldens = pytester.path / "goldens" / "test_fan_out_stream-asyncio"
+    # Not `test_golden.py`: in process, the outer run may have imported a module of that name.
+    pytester.makepyfile(test_golden_flow=GOLDEN_TEST)
+    goldens = pytester.path / "goldens" / "test_golden_flow" / "test_fan_out_stream-asyncio"
 
-    first = pytester.runpytest_subprocess(*BASE)  # no goldens, no update flag: a failure
+    first = pytester.runpytest(*INNER)  # no goldens, no update flag: a failure
     first.assert_outcomes(failed=1)
     first.stdout.fnmatch_lines(["*alice: no golden file (not written without the update flag)*"])
     assert not goldens.exists()
 
-    written = pytester.runpytest_subprocess(*BASE, "--vt-update-goldens")
+    written = pytester.runpytest(*INNER, "--vt-update-goldens")
     written.assert_outcomes(passed=1)
     written.stdout.fnmatch_lines(["*vt goldens: 0 matched, 0 differ, 2 written*"])
     assert sorted(p.name for p in goldens.iterdir()) == ["alice.txt", "bob.txt"]
@@ -223,7 +224,7 @@ def test_the_golden_update_flow(pytester: pytest.Pytester, monkeypatch: pytest.M
     same.stdout.fnmatch_lines(["*vt goldens: 2 matched, 0 differ, 0 written*"])
 
     monkeypatch.setenv("CHANGED_VIEW", "1")
-    changed = pytester.runpytest_subprocess(*BASE)
+    changed = pytester.runpytest(*INNER)
     changed.assert_outcomes(failed=1)
     changed.stdout.fnmatch_lines(
         [
@@ -232,8 +233,8 @@ def test_the_golden_update_flow(pytester: pytest.Pytester, monkeypatch: pytest.M
             "*next: re-run with --vt-update-goldens*",
         ]
     )
-    pytester.runpytest_subprocess(*BASE, "--vt-update-goldens").assert_outcomes(passed=1)
-    pytester.runpytest_subprocess(*BASE).assert_outcomes(passed=1)
+    pytester.runpytest(*INNER, "--vt-update-goldens").assert_outcomes(passed=1)
+    pytester.runpytest(*INNER).assert_outcomes(passed=1)
 
 
 def test_a_failed_async_test_leaves_one_report_folder_replaced_on_rerun(

@@ -197,7 +197,7 @@ async def test_10_05_brotli_stream_has_no_plaintext_ready(
     decompressor = brotli.Decompressor()
     plain = b""
     raw = b""
-    url = vt_async_client.url(sse_url(tab.id))
+    url = vt_async_client.url_of(sse_url(tab.id))
     with deadline(5, "heartbeat in the decompressed stream", lambda: plain):
         async with tab.session.http.stream(
             "GET", url, headers={"Accept-Encoding": "gzip, br;q=0"}
@@ -401,13 +401,13 @@ async def test_10_12_rebootstrap_recovers_path_params_from_the_referer(
     session = vt_async_client.new_session()
     await session.open("/", connect=False)
     stale = "/u/{name}_" + "cd" * 32
-    url = vt_async_client.url(sse_url(stale))
+    url = vt_async_client.url_of(sse_url(stale))
 
     response, data = await stream_raw(
         session.http,
         url,
         until=b": ready\n\n",
-        **{"Accept-Encoding": "identity", "Referer": vt_async_client.url("/u/grace?x=1")},
+        **{"Accept-Encoding": "identity", "Referer": vt_async_client.url_of("/u/grace?x=1")},
     )
 
     assert response.status_code == 200
@@ -427,7 +427,7 @@ async def test_10_12_rebootstrap_recovers_path_params_from_the_referer(
 async def test_10_13_param_route_without_referer_reloads(vt_async_client: vt.AsyncClient) -> None:
     session = vt_async_client.new_session()
     await session.open("/", connect=False)
-    url = vt_async_client.url(sse_url("/u/{name}_" + "ef" * 32))
+    url = vt_async_client.url_of(sse_url("/u/{name}_" + "ef" * 32))
 
     response, data = await stream_raw(
         session.http, url, until=b"reload()", **{"Accept-Encoding": "identity"}

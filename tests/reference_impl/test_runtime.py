@@ -253,7 +253,7 @@ async def test_a_newer_stream_supersedes_the_older_one(vt_async_client: vt.Async
 
     with deadline(5, "the new count on the newer stream", lambda: data):
         async with tab.session.http.stream(
-            "GET", vt_async_client.url(f"/_sse?{body}"), headers={"Accept-Encoding": "identity"}
+            "GET", vt_async_client.url_of(f"/_sse?{body}"), headers={"Accept-Encoding": "identity"}
         ) as second:
             await tab.wait_until(lambda: not tab.connected, description="see the old stream end")
             await tab.session.request(

@@ -32,10 +32,12 @@ def broken_app(
     body: bytes = b"",
     *,
     page_too: bool = False,
+    page_body: str = "",
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """A Via-looking page whose stream (`/_sse`), actions and other routes answer `status`
-    with `content_type` and `body`, then never end (until the client leaves); `status=None`
-    sends no response at all. With `page_too`, the page (`/`) answers so as well."""
+    """A Via-looking page (holding `page_body`) whose stream (`/_sse`), actions and other
+    routes answer `status` with `content_type` and `body`, then never end (until the client
+    leaves); `status=None` sends no response at all. With `page_too`, the page (`/`) answers
+    so as well."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -44,7 +46,7 @@ def broken_app(
             await send({"type": "lifespan.shutdown.complete"})
             return
         if scope["path"] == "/" and not page_too:
-            html = page().encode()
+            html = page(body=page_body).encode()
             await send(_start(200, "text/html; charset=utf-8"))
             await send({"type": "http.response.body", "body": html})
             return
@@ -55,6 +57,11 @@ def broken_app(
             pass  # the request body; then wait for the client to leave
 
     return app
+
+
+# A button whose click sends `GET /feed`, which may answer with a stream (read on in the
+# background) or with anything else (read to its end, as an action's answer).
+FEED_BUTTON = """<button id="b" data-on:click="@get('/feed')">feed</button>"""
 
 
 def _start(status: int, content_type: str) -> dict[str, Any]:
@@ -163,3 +170,43 @@ async def test_a_raw_request_whose_body_never_ends_fails_in_time() -> None:
     assert isinstance(error, vt.WaitTimeout), repr(error)
     assert "GET /livez was not answered in full within 1s" in str(error)
     assert took < WAIT + 3
+
+
+async def test_a_click_whose_request_sends_no_headers_fails_naming_5_1() -> None:
+    # A gesture's answer may be a stream (no read timeout): its headers, the wait deadline.
+    with vt.LiveServer(broken_app(None, page_body=FEED_BUTTON)) as server:
+        async with vt.AsyncClient(server.url, timeout=WAIT) as client:
+            tab = await client.new_session("s").open("/", connect=False)
+            error, took = await fails_within(lambda: tab.click("#b"))
+    assert isinstance(error, vt.UnexpectedResponse), repr(error)
+    assert error.section == "5.1"
+    assert "GET /feed for tab s/1 sent no response headers within 1s" in str(error)
+    assert took < WAIT + 3
+
+
+async def test_a_click_whose_answer_never_ends_fails_naming_4_2() -> None:
+    app = broken_app(200, "text/html", b"<p>still", page_body=FEED_BUTTON)
+    with vt.LiveServer(app) as server:
+        async with vt.AsyncClient(server.url, timeout=WAIT) as client:
+            tab = await client.new_session("s").open("/", connect=False)
+            error, took = await fails_within(lambda: tab.click("#b"))
+    assert isinstance(error, vt.UnexpectedResponse), repr(error)
+    assert error.section == "4.2"
+    assert "GET /feed -> 200 'text/html': the response did not end within 1s" in str(error)
+    assert error.raw == b"<p>still"
+    assert took < WAIT + 3
+
+
+async def test_a_stream_a_click_opened_is_read_past_the_wait_deadline() -> None:
+    fed = b'event: datastar-patch-signals\ndata: signals {"fed": 1}\n\n'
+    app = broken_app(200, "text/event-stream", fed, page_body=FEED_BUTTON)
+    with vt.LiveServer(app) as server:
+        async with vt.AsyncClient(server.url, timeout=WAIT) as client:
+            tab = await client.new_session("s").open("/", connect=False)
+            with deadline(HARD, "click", lambda: "(the click still runs)"):
+                (result,) = await tab.click("#b")  # returns at the stream's headers
+            assert result.status == 200
+            await tab.expect_signal("fed", 1)
+            await tab.expect_quiet(WAIT * 1.5)  # longer than the wait deadline
+            assert tab.connected  # the quiet stream is still open, and no error came
+            assert not tab.recording.failures

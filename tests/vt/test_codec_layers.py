@@ -12,15 +12,17 @@ VT = Path(__file__).resolve().parents[2] / "vt"
 # Each codec module and the vt modules it may import: bytes -> events -> patch -> dom.
 ALLOWED: dict[str, set[str]] = {
     "wire.sse": set(),
-    "js.values": set(),
-    "js.expr": {"js.values"},
-    "js.attrs": {"js.expr"},
+    "js.expr": set(),
+    "js.engine": {"js.expr"},
+    "js.attrs": {"js.engine", "js.expr"},
     "replica.tree": set(),
     "replica.canonical": {"replica.tree"},
     "replica.dom": {"js.attrs", "replica.canonical", "errors", "replica.tree"},
-    "wire.events": {"errors", "js.expr", "wire.sse"},
+    "wire.events": {"errors", "js.engine", "js.expr", "wire.sse"},
     "replica.morph": {"replica.tree"},
-    "replica.display": {"js.attrs", "js.expr", "replica.tree"},
+    "replica.fields": {"js.attrs", "replica.dom", "replica.tree"},
+    "replica.watchers": {"js.attrs", "js.engine", "replica.fields", "replica.tree"},
+    "replica.display": {"js.attrs", "js.engine", "replica.fields", "replica.tree"},
     "replica.patch": {
         "js.attrs",
         "replica.display",
@@ -36,14 +38,15 @@ ALLOWED: dict[str, set[str]] = {
         "js.attrs",
         "replica.display",
         "replica.dom",
+        "replica.fields",
+        "replica.watchers",
         "wire.events",
         "js.expr",
         "replica.patch",
         "replica.signals",
         "wire.sse",
     },
-    "js.actions": {"js.attrs", "js.expr"},
-    "page.bindings": {"js.actions", "js.attrs", "replica.dom", "js.expr"},
+    "page.bindings": {"js.attrs", "js.engine", "js.expr", "replica.dom", "replica.fields"},
 }
 IO_LIBRARIES = {"httpx", "anyio", "pytest", "playwright", "uvicorn", "starlette"}
 

@@ -23,8 +23,9 @@ Serve = Callable[[Any], str]
 # by a user (a failed morph is undone and logged; an expression vt cannot read becomes a
 # console line or an `ElementNotInteractive`).
 # Control flow inside one module, never seen by a user: the morph giving up, an expression vt
-# cannot evaluate, a browser page that did not fire an action (each caught where raised).
-INTERNAL = {"MorphError", "ExpressionError", "_NotFired"}
+# cannot evaluate, a browser page that did not fire an action, `vt conformance -x` ending its
+# batch (each caught where raised).
+INTERNAL = {"MorphError", "ExpressionError", "_NotFired", "_FirstFailure"}
 
 
 def exported_exceptions() -> dict[str, type[BaseException]]:

@@ -7,16 +7,21 @@ import asyncio
 import io
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import vt
+from vt.cli.batch import Batch
+from vt.client.timeline import ActionRef
 from vt.client.waits import settle
-from vt.scenario.batch import Batch
-from vt.scenario.golden import MAX_DIFF_LINES, compare_goldens
+from vt.pytest.goldens import VTGolden
+from vt.scenario.golden import MAX_DIFF_LINES, compare_goldens, render_tab
+from vt.scenario.harness import take_goldens
 from vt.scenario.normalize import NAMED_RULES, Rule, normalize
+from vt.sync.client import with_async_tabs
 
 
 @pytest.mark.parametrize(
@@ -148,3 +153,75 @@ async def test_settle_gives_up_after_its_limit_on_a_stream_that_never_goes_quiet
         assert await settle([tab], window=0.3, limit=0.6) is False
         assert 0.6 <= time.monotonic() - started < 2.0  # bounded: the limit, not forever
         assert "tick" in tab.text("body")
+
+
+# -- a tab's connections, apart ---------------------------------------------------------------
+
+
+@dataclass
+class _Session:
+    name: str = "s"
+    cookies: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Tab:
+    """What a golden reads of a tab: its events, and which came in an action's response."""
+
+    events: list[Any]
+    response_origin: dict[int, ActionRef]
+    id_or_none: str | None = None
+    session: _Session = field(default_factory=_Session)
+
+
+def test_a_golden_does_not_depend_on_which_connection_was_read_first() -> None:
+    from tests.vt.apps import patch
+    from vt.wire.events import read_raw
+
+    stream_1, stream_2 = (read_raw(patch(f'<p id="s">stream {n}</p>')) for n in (1, 2))
+    answer = read_raw(patch('<p id="r">in the answer</p>'))
+    send = ActionRef("a/1", "POST /send", 1.0)
+    # The action's SSE answer read between the stream's two events, or before both.
+    between = _Tab([stream_1, answer, stream_2], {1: send})
+    first = _Tab([answer, stream_1, stream_2], {0: send})
+    assert render_tab(between) == render_tab(first)
+    assert render_tab(first).splitlines()[-3:] == [
+        "# response to POST /send",
+        "patch-elements mode=outer",
+        '  <p id="r">in the answer</p>',
+    ]
+
+
+def test_an_action_answered_with_sse_is_a_section_of_its_own(serve: Any) -> None:
+    from starlette.responses import Response
+
+    from tests.vt.apps import Scripted, page, patch
+
+    def answer(server: Scripted, name: str, payload: dict[str, Any]) -> Response:
+        server.push(patch('<p id="fan">fanned out</p>'))  # on the stream, meanwhile
+        body = patch('<p id="own">the answer</p>')
+        return Response(body, media_type="text/event-stream")
+
+    targets = page(body='<p id="fan"></p><p id="own"></p>')
+    url = serve(Scripted(page_html=targets, on_action=answer).app())
+    with vt.Client(url, timeout=3) as client:
+        tab = client.new_session("a").open("/")
+        tab.ready()
+        tab.action("Send")
+        tab.expect_text("#fan", "fanned out")
+        texts = with_async_tabs({"a": tab}, lambda tabs: take_goldens(tabs, "t"))
+    stream, _, answered = texts["a"].partition("# response to Send\n")
+    assert "fanned out" in stream
+    assert "the answer" not in stream
+    assert "the answer" in answered
+
+
+def test_goldens_are_taken_once_the_streams_are_quiet(serve: Any, tmp_path: Path) -> None:
+    # Two patches 0.15 s apart arrive after the tab is ready: a golden taken at once (as
+    # `vt_golden` did) missed them; one taken once the streams are quiet has both.
+    url = serve(_paced_stream([0.15, 0.15]))
+    with vt.Client(url, timeout=3) as client:
+        tab = client.new_session().open("/")
+        tab.ready()
+        VTGolden(tmp_path, update=True, properties=[]).check({"a": tab})
+    assert "late 1" in (tmp_path / "a.txt").read_text()

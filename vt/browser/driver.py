@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 from playwright.async_api import Browser
@@ -42,12 +42,12 @@ from playwright.async_api import Error as PlaywrightError
 from ..client.hub import Hub, Settings
 from ..defaults import QUIET_WINDOW, WAIT_TIMEOUT
 from ..errors import BrowserErrors, UsageError
-from ..scenario.golden import render_tabs
-from ..scenario.runner import BROWSER_REFUSED, ScenarioFailed, ScenarioRun, run_scenario
+from ..scenario.harness import run_and_take
+from ..scenario.runner import BROWSER_REFUSED, ScenarioFailed, ScenarioRun
 from ..wire.events import StreamItem
 from . import waits
 from .chromium import launch
-from .record import PageMessage, describe_errors
+from .record import Answer, PageMessage, describe_errors
 from .session import BrowserSession
 from .tab import BrowserTab, Person, refuse
 
@@ -56,9 +56,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BrowserDriver",
+    "BrowserRecorder",
     "BrowserSession",
     "BrowserTab",
-    "browser_goldens",
     "run_in_browsers",
 ]
 
@@ -266,10 +266,11 @@ async def run_in_browsers(
     artifacts: Path | None = None,
 ) -> tuple[ScenarioRun, dict[str, str]]:
     """Run `scenario` in Chromium users on `base_url` (on `browser`, or a Chromium launched
-    for the run); return the run and, per tab, its golden text (`browser_goldens`), read
-    before the contexts close. `timeout` overrides the scenario's wait deadline, as in
-    `run_scenario`. When a step fails and `artifacts` is given, each page's screenshot,
-    received frames and console messages are written there first.
+    for the run) through the one harness (`vt.scenario.harness.run_and_take` with a
+    `BrowserRecorder`); return the run and, per tab, its golden text, taken once the pages
+    have gone quiet and before the contexts close. `timeout` overrides the scenario's wait
+    deadline, as in `run_scenario`. When a step fails and `artifacts` is given, each page's
+    screenshot, received frames and console messages are written there first.
 
     A scenario with a verb no person can do (`BROWSER_REFUSED`) fails at that step before
     any browser is launched.
@@ -287,31 +288,25 @@ async def run_in_browsers(
     async with BrowserDriver(
         base_url, browser=browser, executable=executable, timeout=deadline
     ) as driver:
-        try:
-            run = await run_scenario(driver, scenario, timeout=timeout)
-        except ScenarioFailed as failure:
+        take = await run_and_take(
+            driver, scenario, texts=True, recorder=BrowserRecorder(), timeout=timeout
+        )
+        if take.failure is not None:
             if artifacts is not None:
-                for name, tab in failure.run.tabs.items():
+                for name, tab in take.tabs.items():
                     await tab.save_artifacts(artifacts, name)
-            raise
-        items = {name: await tab.stream_items() for name, tab in run.tabs.items()}
-        return run, browser_goldens(run, items)
-
-
-def browser_goldens(run: ScenarioRun, items: Mapping[str, Sequence[StreamItem]]) -> dict[str, str]:
-    """Per tab of a browser run, its normalised golden text, from `items` (each tab's
-    `stream_items()`, read before the browser closed): the same text `vt record` writes for
-    an HTTP run, so the two compare line for line."""
-    views = {name: _GoldenView(tab, list(items[name])) for name, tab in run.tabs.items()}
-    return render_tabs(views, run.scenario.name)
+            raise take.failure
+        return cast(ScenarioRun, take.run), take.texts or {}  # a passed run has both
 
 
 @dataclass(slots=True)
 class _GoldenView:
-    """A browser tab as `render_tabs` reads a tab: its events, id and session."""
+    """A browser tab as `render_tabs` reads a tab: its events (the streams', then each
+    action answer's), which answer carried which (`response_origin`), its id and session."""
 
     tab: BrowserTab
     events: list[StreamItem]
+    response_origin: dict[int, Answer]
 
     @property
     def id_or_none(self) -> str | None:
@@ -320,3 +315,34 @@ class _GoldenView:
     @property
     def session(self) -> Person:
         return self.tab.session
+
+
+class BrowserRecorder:
+    """How browser tabs settle and what their golden text is, for the one harness
+    (`vt.scenario.harness.run_and_take(driver, scenario, recorder=BrowserRecorder())`): the
+    frames the init script recorded (`PageRecord.received`), read while the browser is open,
+    each action's event-stream answer apart from the stream, as for an HTTP tab."""
+
+    async def settle(
+        self, tabs: Sequence[BrowserTab], window: float = QUIET_WINDOW, limit: float = WAIT_TIMEOUT
+    ) -> bool:
+        """Wait until no page receives an event for `window` seconds, for at most `limit`
+        seconds; True when that quiet was seen. Re-checked on each change a page reports
+        (`vt.browser.waits.watch`), never polled."""
+        if not tabs:
+            return True
+        hub = tabs[0].driver.hub
+        deadline = anyio.current_time() + limit
+        while (remaining := deadline - anyio.current_time()) > 0:
+            counts = [await tab.frame_count() for tab in tabs]
+
+            async def arrived(counts: list[int] = counts) -> bool:
+                return [await tab.frame_count() for tab in tabs] != counts
+
+            if not await waits.watch(hub, min(window, remaining), arrived):
+                return remaining >= window
+        return False
+
+    async def views(self, tabs: Mapping[str, BrowserTab]) -> dict[str, _GoldenView]:
+        """Per tab, what it received, as `render_tabs` reads a tab (as for an HTTP run)."""
+        return {name: _GoldenView(tab, *await tab.received()) for name, tab in tabs.items()}

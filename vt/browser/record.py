@@ -12,11 +12,12 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from playwright.async_api import ConsoleMessage, Page
 from playwright.async_api import Error as PlaywrightError
@@ -25,7 +26,15 @@ from ..client.report import slug
 from ..wire.events import StreamItem, read_item
 from ..wire.sse import ServerSentEvent
 
-__all__ = ["CHANGED_BINDING", "PageMessage", "PageRecord", "describe_errors", "init_script"]
+__all__ = [
+    "CHANGED_BINDING",
+    "Answer",
+    "PageMessage",
+    "PageRecord",
+    "answer_name",
+    "describe_errors",
+    "init_script",
+]
 
 CHANGED_BINDING = "__vtChanged"
 """The Playwright binding the init script calls when the page may have changed."""
@@ -58,6 +67,32 @@ def describe_errors(errors: Iterable[PageMessage]) -> str:
         f"{len(lines)} console or page error(s) in the browser (allow expected ones with "
         "@pytest.mark.vt_browser_allow(REGEX, ...)):\n  " + "\n  ".join(lines)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An action's event-stream answer in a page's record: `name` as vt's HTTP client names
+    the request (`answer_name`), `at` when it was sent (epoch ms). What a golden's
+    `# response to NAME` section is named and ordered by (`vt.scenario.golden.connections`)."""
+
+    name: str
+    at: float
+
+
+def answer_name(method: str, url: str) -> str:
+    """A request's name as vt's HTTP client gives it: Via's action route `POST /_action/NAME`
+    is `NAME` (the `action` verb; in a browser it is the click that posts it), anything else
+    `METHOD path`, without Datastar's own `datastar` query parameter (§4.1)."""
+    parts = urlsplit(url)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "datastar"])
+    path = parts.path + (f"?{query}" if query else "")
+    if method.upper() == "POST" and parts.path.startswith("/_action/"):
+        return parts.path.removeprefix("/_action/")
+    return f"{method.upper()} {path}"
+
+
+def _item(frame: Mapping[str, Any]) -> StreamItem:
+    return read_item(ServerSentEvent(frame["event"], frame["data"], frame.get("id")))
 
 
 class PageRecord:
@@ -119,11 +154,36 @@ class PageRecord:
         return sorted(frames, key=lambda e: e["t"])  # stable: equal times keep request order
 
     async def stream_items(self) -> list[StreamItem]:
-        """`sse_events()` read as vt reads a stream (§6): the input of a golden."""
-        return [
-            read_item(ServerSentEvent(f["event"], f["data"], f.get("id")))
-            for f in await self.sse_events()
-        ]
+        """`sse_events()` read as vt reads a stream (§6)."""
+        return [_item(f) for f in await self.sse_events()]
+
+    async def frame_count(self) -> int:
+        """How many SSE events (not comments) the page has received so far, on its streams
+        and in action answers: what settling watches."""
+        count: int = await self.page.evaluate(
+            "() => window.__vt ? window.__vt.requests.reduce("
+            "(n, r) => n + r.events.filter((e) => 'event' in e).length, 0) : 0"
+        )
+        return count
+
+    async def received(self) -> tuple[list[StreamItem], dict[int, Answer]]:
+        """The input of a golden: every SSE event the page received, read as vt reads a
+        stream (§6): its streams' events in arrival order, then each action answer's (an
+        event-stream response to any request but a stream GET, §4.3), the answers in the
+        order they were sent; and, per index of an answer's event, its `Answer` (as an HTTP
+        tab's `response_origin`)."""
+        requests = (await self.record()).get("requests", [])
+        items = [_item(f) for f in await self.sse_events()]
+        origin: dict[int, Answer] = {}
+        for request in sorted(requests, key=lambda r: r["t"]):
+            frames = [e for e in request["events"] if "event" in e]
+            if request.get("stream") or not frames:
+                continue
+            answer = Answer(answer_name(request["method"], request["url"]), request["t"])
+            for frame in frames:
+                origin[len(items)] = answer
+                items.append(_item(frame))
+        return items, origin
 
     def errors(self, allowed: Sequence[str] = ()) -> list[PageMessage]:
         """Console errors and page errors not matching any of the `allowed` regexes."""

@@ -163,7 +163,7 @@ class BrowserTab(PageRecord):
     def _limit(self, timeout: float | None) -> float:
         return timeout if timeout is not None else self.timeout
 
-    def url(self, path: str) -> str:
+    def url_of(self, path: str) -> str:
         """`path` on the server under test (absolute URLs pass through)."""
         return path if "://" in path else self.driver.base_url + "/" + path.lstrip("/")
 
@@ -180,7 +180,7 @@ class BrowserTab(PageRecord):
         self.path = path
         if not connect:
             await self._hold_streams()
-        await self.page.goto(self.url(path), timeout=_ms(self._limit(timeout)))
+        await self.page.goto(self.url_of(path), timeout=_ms(self._limit(timeout)))
         if connect:
             await self.ready(timeout)
         self.session.cookies = await self.session.read_cookies()

@@ -153,7 +153,7 @@ class BrowserUser(_BrowserTwin):
     def __repr__(self) -> str:
         return f"<BrowserUser {self._async.name}>"
 
-    url = direct(BrowserTab.url)
+    url_of = direct(BrowserTab.url_of)
     open = blocking_as(lambda: BrowserUser)(BrowserTab.open)
     ready = blocking(BrowserTab.ready)
     settle = blocking(BrowserTab.settle)
@@ -189,6 +189,8 @@ class BrowserUser(_BrowserTwin):
     record = blocking(BrowserTab.record)
     sse_events = blocking(BrowserTab.sse_events)
     stream_items = blocking(BrowserTab.stream_items)
+    frame_count = blocking(BrowserTab.frame_count)
+    received = blocking(BrowserTab.received)
     errors = direct(BrowserTab.errors)
     save_artifacts = blocking(BrowserTab.save_artifacts)
     changed = direct(BrowserTab.changed)

@@ -1,19 +1,23 @@
 """The `vt` command.
 
-    vt run [SCENARIO|FILE ...] [--url URL] [--scenarios DIR]   run scenarios (bundled by default)
+    vt run [URL] [SCENARIO|FILE ...] [--scenarios DIR]         run scenarios (bundled by default)
     vt record [URL] --scenario FILE --out DIR                  write golden streams, per tab
     vt check [URL] --scenario FILE --golden DIR [--update]     compare with the goldens
-    vt conformance [URL] [--level L] [--junit-xml F] [--expect FILE] [-x]
+    vt conformance [URL ...] [--level L] [--junit-xml F] [--expect FILE [--target NAME]] [-x]
     vt conformance --level cluster [URL ...] [--nodes N] [--node-command TEMPLATE]
     vt conformance URL --level sdk                             a Datastar SDK's /test endpoint
-    vt serve EXAMPLE [--port N] [--datastar-js PATH]           serve a reference example
+    vt serve EXAMPLE|module:factory [--port N] [--datastar-js PATH]
     vt serve EXAMPLE --nodes N                                 a local cluster on NATS JetStream
     vt spec [SECTION]                                          print specs/protocol.md (a section)
+    vt load SCENARIO|FILE[@N] ... [Locust options]             the scenarios as load, on Locust
     vt install-browser-client [--venv | --dest DIR] [--from F] fetch the Datastar client (browsers)
 
-Without a URL, each scenario runs against a fresh instance of the reference app it names,
-served on 127.0.0.1. Exit codes: 0 all passed, 1 a scenario failed, 2 usage error (a bad
-argument, an unreadable scenario file, an unreachable URL). `NO_COLOR` turns colour off.
+The URL is the first positional argument of every command (`vt run --url URL` is the old
+spelling, still accepted with a warning). Without a URL, each scenario runs against a fresh
+instance of `--app module:factory` (the user's app, found from the current directory, as
+uvicorn finds it) or else of the app the scenario names, served on 127.0.0.1. Exit codes: 0
+all passed, 1 a scenario failed, 2 usage error (a bad argument, an unreadable scenario file,
+an unreachable URL). `NO_COLOR` turns colour off.
 """
 
 from __future__ import annotations
@@ -21,25 +25,21 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import os
+import pkgutil
+import re
 import sys
 import time
-import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
+
+import uvicorn
 
 from .. import __version__
 from ..conformance.sdk import load_sdk_cases
 from ..errors import VTError
-from ..scenario.batch import (
-    SDK_LEVEL,
-    Batch,
-    Outcome,
-    check_url,
-    color_enabled,
-    progress_stream,
-    sdk_entries,
-    write_junit,
-)
+from ..scenario.apps import app_maker
 from ..scenario.clusters import ClusterPool
 from ..scenario.format import (
     Scenario,
@@ -48,9 +48,20 @@ from ..scenario.format import (
     load_scenario,
     load_scenarios,
 )
+from ..scenario.harness import check_url
 from ..scenario.normalize import Rule
 from ..specfiles import spec_text
+from .batch import (
+    SDK_LEVEL,
+    Batch,
+    Outcome,
+    color_enabled,
+    progress_stream,
+    sdk_entries,
+    write_junit,
+)
 from .clusters import add_cluster_arguments, serve_cluster, serve_node
+from .expect import read_expect
 
 __all__ = ["main"]
 
@@ -80,6 +91,12 @@ def _parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--junit-xml", type=Path, help="write JUnit XML results here")
         sub.add_argument(
+            "--app",
+            metavar="MODULE:FACTORY",
+            help="serve this app (an ASGI app or a factory, found from the current directory, "
+            "as uvicorn finds it) instead of each scenario's own; not with a URL",
+        )
+        sub.add_argument(
             "--nodes",
             type=int,
             help="run each scenario on a local cluster of N nodes of its app (nats-server and "
@@ -102,10 +119,15 @@ def _parser() -> argparse.ArgumentParser:
         "run",
         help="run scenarios against a server",
         description="Run scenarios (names of bundled ones, or scenario files) against the "
-        "server at --url, or against the embedded reference runtime when no URL is given.",
+        "server at URL, or, when no URL is given, against --app or each scenario's own app.",
     )
-    run.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="names or .toml files")
-    run.add_argument("--url", help="server to test (default: serve the scenario's app)")
+    run.add_argument(
+        "scenarios",
+        nargs="*",
+        metavar="[URL] SCENARIO",
+        help="the server's URL first (optional), then scenario names or .toml files",
+    )
+    run.add_argument("--url", dest="old_url", help=argparse.SUPPRESS)  # the old spelling
     run.add_argument("--scenarios", dest="folder", type=Path, help="a folder of scenario files")
     run.add_argument("--list", action="store_true", help="list scenarios and exit")
     common(run)
@@ -159,12 +181,18 @@ def _parser() -> argparse.ArgumentParser:
         "--expect",
         type=Path,
         metavar="FILE",
-        help='TOML of expected failures: `scenario-name = "reason"` per line',
+        help='TOML of expected failures: `scenario-name = "reason"` per line, or a table '
+        "per implementation (targets/expected-failures.toml), picked with --target",
+    )
+    conf.add_argument(
+        "--target", metavar="NAME", help="the implementation under test: its table of --expect"
     )
     common(conf)
 
-    serve = commands.add_parser("serve", help="serve a reference example on 127.0.0.1")
-    serve.add_argument("example", help="chat, counter, presence, rooms, ...")
+    serve = commands.add_parser("serve", help="serve a bundled example, or your app, on 127.0.0.1")
+    serve.add_argument(
+        "example", nargs="?", help="a bundled example (chat, counter, ...) or module:factory"
+    )
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--datastar-js", type=Path, help="the Datastar client to serve")
     add_cluster_arguments(serve)
@@ -172,6 +200,16 @@ def _parser() -> argparse.ArgumentParser:
     spec = commands.add_parser("spec", help="print specs/protocol.md, or one section of it")
     spec.add_argument("section", nargs="?", help="a section number, e.g. 5.3")
     spec.add_argument("--file", default="protocol.md", help="another file under specs/")
+    load = commands.add_parser(
+        "load",
+        help="run scenarios as distributed load on Locust (the `load` extra)",
+        description="Each scenario (a file or a bundled name; FILE@N: exactly N users) becomes "
+        "a Locust user class; the arguments after the scenarios go to Locust (`vt load FILE "
+        "--help` lists Locust's), vt's among them: --vt-timeout S (each step's wait "
+        "deadline), --vt-pace S (mean pause before each iteration), --vt-events-only (no page "
+        "replica), --vt-summary FILE (the fan-out summary as JSON).",
+    )
+    load.add_argument("arguments", nargs=argparse.REMAINDER, help="scenarios, then Locust's")
 
     client = commands.add_parser(
         "install-browser-client",
@@ -190,7 +228,26 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "run" and not any(e.startswith("-") for e in extra):
+        args.scenarios += extra  # names after an option: `vt run URL --timeout 3 NAME`
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    # The user's own modules (`--app`, a scenario's `app = "module:factory"`, `vt serve`) are
+    # found from the current directory, as uvicorn and `python -m` find them.
+    here = os.getcwd()
+    added = here not in sys.path and "" not in sys.path
+    if added:
+        sys.path.insert(0, here)
+    try:
+        return _command(args)
+    finally:
+        if added and here in sys.path:
+            sys.path.remove(here)  # `main` is also called in-process (tests): leave no trace
+
+
+def _command(args: argparse.Namespace) -> int:
     if isinstance(getattr(args, "url", None), list):  # a cluster's nodes: one URL string
         args.url = " ".join(args.url) or None
     try:
@@ -199,6 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "spec":
             print(spec_text(args.section, args.file))
             return 0
+        if args.command == "load":
+            from ..load.command import run as run_load
+
+            return run_load(list(args.arguments))
         if args.command == "install-browser-client":
             return _install_browser_client(args)
         return _scenarios_command(args)
@@ -254,7 +315,7 @@ def _choose(args: argparse.Namespace) -> list[Scenario]:
         return available
     by_name = {s.name: s for s in available}
     chosen = []
-    for item in args.scenarios:
+    for item in args.names:
         if item.endswith(".toml"):
             chosen.append(load_scenario(item))
         elif item in by_name:
@@ -272,7 +333,7 @@ def _for_any_app(args: argparse.Namespace, bundled: list[Scenario]) -> list[Scen
     chat of targets/README.md) run only when named, against a URL; say so."""
     other = sorted({s.level for s in bundled if s.app is None})
     if other:
-        how = "--level LEVEL URL" if args.command == "conformance" else "NAME --url URL"
+        how = "--level LEVEL URL" if args.command == "conformance" else "URL NAME"
         print(f"vt {args.command}: level(s) {', '.join(other)} run only when named ({how})")
     clusters = sorted({s.level for s in bundled if s.app is not None and not s.embedded})
     if clusters:  # they start processes (nats-server, nodes, Toxiproxy): only when asked
@@ -284,13 +345,49 @@ def _for_any_app(args: argparse.Namespace, bundled: list[Scenario]) -> list[Scen
 
 
 def _need_url(args: argparse.Namespace, chosen: list[Scenario]) -> None:
-    if not args.url and any(s.app is None for s in chosen):
+    if not args.url and not args.app and any(s.app is None for s in chosen):
         names = sorted({s.level for s in chosen if s.app is None})
         raise LookupError(f"level(s) {', '.join(names)} name no reference app: give a URL")
 
 
+def _run_url(args: argparse.Namespace) -> None:
+    """`vt run`'s URL: its first positional arguments that are URLs (one spelling across
+    commands; several are a cluster's nodes); `--url` is the old spelling, accepted with a
+    warning."""
+    args.names = list(args.scenarios)
+    urls = []
+    while args.names and _URLISH.match(args.names[0]):
+        urls.append(args.names.pop(0))
+    args.url = " ".join(urls) or None
+    if args.old_url:
+        shown = " ".join(["vt run", args.old_url, *(args.names or ["SCENARIO"])])
+        print(f"vt: --url is deprecated: give the URL first, as `{shown}`", file=sys.stderr)
+        args.url = args.url or args.old_url
+
+
+# A URL (scheme://...) or a host:port someone meant as one (then check_url says what is wrong).
+_URLISH = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://|(localhost|\[[^]]*\]|[\d.]+):\d+)")
+
+
 def _scenarios_command(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        _run_url(args)
+    if args.app and args.url:
+        print("vt: give a URL or --app, not both", file=sys.stderr)
+        return 2
     scenarios = _choose(args)
+    if (
+        args.app
+        and not args.node_command
+        and (args.nodes or not all(s.embedded for s in scenarios))
+    ):
+        print(
+            "vt: --app serves your app in one process; a cluster's nodes (--nodes, or a "
+            "scenario's nodes and faults) need --node-command, how to start one node",
+            file=sys.stderr,
+        )
+        return 2
+    maker = app_maker(args.app) if args.app else None
     sdk = args.command == "conformance" and SDK_LEVEL in (args.level or [])
     if sdk and not args.url:
         print(f"vt: the {SDK_LEVEL} level needs the URL of a server serving /test", file=sys.stderr)
@@ -300,14 +397,15 @@ def _scenarios_command(args: argparse.Namespace) -> int:
             print(f"{s.name:<20} {s.level:<8} {s.description}")
         return 0
     url = args.url
-    for one in (url or "").split():
-        problem = check_url(one)
+    if url:
+        problem = check_url(url)
         if problem is not None:
             print(problem, file=sys.stderr)
             return 2
     expected: dict[str, str] = {}
     if args.command == "conformance" and args.expect:
-        expected = _read_expect(args.expect, scenarios + (sdk_entries() if sdk else []))
+        known = scenarios + (sdk_entries() if sdk else [])
+        expected = read_expect(args.expect, args.target, {s.name for s in known})
     goldens = args.out if args.command == "record" else getattr(args, "golden", None)
     batch = Batch(
         url=url,
@@ -321,8 +419,10 @@ def _scenarios_command(args: argparse.Namespace) -> int:
         progress=progress_stream(),
         clusters=ClusterPool(nodes=args.nodes, command=args.node_command),
     )
+    if maker is not None:
+        batch.app = lambda _: maker()
     color = color_enabled(sys.stdout)
-    target = url or "the embedded reference runtime (each scenario's app, on 127.0.0.1)"
+    target = url or args.app or "the embedded reference runtime (each scenario's app, on 127.0.0.1)"
     print(f"vt {args.command}: {len(scenarios)} scenario(s) against {target}")
     started = time.monotonic()
     outcomes: list[Outcome] = []
@@ -402,50 +502,77 @@ def _print_table(outcomes: list[Outcome]) -> None:
         print(f"{level or 'total':<12}{passed:>8}{failed:>8}{xfailed:>18}")
 
 
-def _read_expect(path: Path, scenarios: list[Scenario]) -> dict[str, str]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"cannot read the expect file {path}: {exc}") from None
-    known = {s.name for s in scenarios}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"{path}: no scenario named {', '.join(unknown)}")
-    return {str(k): str(v) for k, v in data.items()}
-
-
 def _serve(args: argparse.Namespace) -> int:
+    """`vt serve`: a bundled example by name, or the user's app by `module:factory`."""
+    from reference_impl.app import App
     from reference_impl.serve import LOOPBACK, serve
     from reference_impl.serve import serve_node as serve_one
 
+    examples = _bundled_examples()
+    listing = (
+        f"bundled examples: {', '.join(examples)}; or your own app as module:factory "
+        "(found from the current directory, e.g. `vt serve myapp:create_app`)"
+    )
+    name = args.example
+    if name is None:
+        print(f"vt serve: which app? {listing}", file=sys.stderr)
+        return 2
     if args.nodes is not None:
+        if ":" in name and not args.node_command:
+            print(
+                "vt: --nodes serves bundled examples on the reference runtime; for your app, "
+                "give --node-command (how to start one node)",
+                file=sys.stderr,
+            )
+            return 2
         return serve_cluster(args)
-    try:
-        module = importlib.import_module(f"reference_impl.examples.{args.example}")
-    except ImportError:
-        print(f"vt: no reference example {args.example!r}", file=sys.stderr)
-        return 2
-    factory = getattr(module, "create_app", None)
-    if factory is None:
-        print(f"vt: reference_impl.examples.{args.example} has no create_app()", file=sys.stderr)
-        return 2
-    options = {}
-    if args.datastar_js is not None:
-        if not args.datastar_js.is_file():
-            print(f"vt: --datastar-js {args.datastar_js} is not a file", file=sys.stderr)
+    if ":" in name:
+        if args.datastar_js is not None or args.nats or args.fault:
+            print(
+                "vt: --datastar-js, --nats and --fault are for the bundled examples",
+                file=sys.stderr,
+            )
             return 2
-        if "options" not in inspect.signature(factory).parameters:
-            print(f"vt: the {args.example} example takes no options", file=sys.stderr)
-            return 2
-        options["datastar_js"] = args.datastar_js
-    if args.nats:
-        return serve_node(args, factory, options, serve_one)
-    if args.fault:
-        options["faults"] = frozenset(args.fault)
-    app = factory(**options)
-    print(f"serving {args.example} on http://{LOOPBACK}:{args.port}/  (Ctrl-C to stop)", flush=True)
-    serve(app, port=args.port, log_level="warning")
+        app = app_maker(name)()
+    elif name in examples:
+        factory = examples[name]
+        options = {}
+        if args.datastar_js is not None:
+            if not args.datastar_js.is_file():
+                print(f"vt: --datastar-js {args.datastar_js} is not a file", file=sys.stderr)
+                return 2
+            if "options" not in inspect.signature(factory).parameters:
+                print(f"vt: the {name} example takes no options", file=sys.stderr)
+                return 2
+            options["datastar_js"] = args.datastar_js
+        if args.nats:
+            return serve_node(args, factory, options, serve_one)
+        if args.fault:
+            options["faults"] = frozenset(args.fault)
+        app = factory(**options)
+    else:
+        print(f"vt: no bundled example {name!r}; {listing}", file=sys.stderr)
+        return 2
+    print(f"serving {name} on http://{LOOPBACK}:{args.port}/  (Ctrl-C to stop)", flush=True)
+    if isinstance(app, App):
+        serve(app, port=args.port, log_level="warning")  # drains Via's tabs on the way out
+    else:
+        uvicorn.run(app, host=LOOPBACK, port=args.port, log_level="warning")
     return 0
+
+
+def _bundled_examples() -> dict[str, Callable[..., Any]]:
+    """The reference examples `vt serve` knows: name -> `create_app`."""
+    import reference_impl.examples as package
+
+    found = {}
+    for module in pkgutil.iter_modules(package.__path__):
+        factory = getattr(
+            importlib.import_module(f"{package.__name__}.{module.name}"), "create_app", None
+        )
+        if factory is not None:
+            found[module.name] = factory
+    return found
 
 
 if __name__ == "__main__":

@@ -45,6 +45,9 @@ class Arrivals(TabView):
     recording: Recording
     version: int
     responses: list[ResponseInfo]
+    # Which events came in an action's response (index in `events` -> the action), so a
+    # golden keeps each connection's events apart (vt.scenario.golden.connections).
+    response_origin: dict[int, ActionRef]
     follow_redirects: bool
     profile: str  # vt.page.profile: "via", or "datastar" for a plain page
     _signalled: set[int]  # connections that sent the client's ready_signal (plain pages)
@@ -153,6 +156,8 @@ class Arrivals(TabView):
             if isinstance(item, Comment):
                 items.append(item)
                 continue
+            if item.event is not None:
+                self.response_origin[len(self.events)] = ref  # the event `_read` appends
             self._read(item, ref, " (in the response)", raw.raw)
             if item.event is not None:
                 items.append(item.event)

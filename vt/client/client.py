@@ -252,7 +252,14 @@ class AsyncClient:
         """Every tab of every session, in creation order."""
         return [tab for session in self.sessions for tab in session.tabs]
 
-    def url(self, path: str) -> str:
+    @property
+    def url(self) -> str:
+        """The server under test, as a string (the same as `base_url`; a string as
+        Playwright's `page.url` and pytest-base-url's `base_url` are). `url_of(path)` makes an
+        absolute URL of a path."""
+        return self.hub.settings.base_url
+
+    def url_of(self, path: str) -> str:
         """An absolute URL for a path on the server."""
         return self.hub.url(path)
 

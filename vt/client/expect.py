@@ -87,14 +87,14 @@ class TabView:
     def page_url(self) -> str:
         """The page's URL. Requests from the page send it as `Referer`, as a browser's
         same-origin requests do; Via rebuilds a stale tab's page from it (§5.5.3)."""
-        return self.url(self.path)
+        return self.url_of(self.path)
 
     @property
     def base_url(self) -> str:
         """The server this tab talks to: in a cluster, the node its session is pinned to."""
         return self.hub.settings.base_url
 
-    def url(self, path: str) -> str:
+    def url_of(self, path: str) -> str:
         """An absolute URL for a path on this tab's server."""
         return self.hub.url(path, self.base_url)
 

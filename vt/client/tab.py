@@ -6,34 +6,35 @@
     await tab.press("input[data-bind=draft]", "Enter")   # reads data-on:keydown, POSTs
     await tab.expect_text("article", "hello")
 
-This module moves bytes and records what happened; the rules live below it, sans-IO:
-`vt.page.requests` builds the requests and reads the responses, `vt.wire.feed` turns stream bytes
-into
-events, `Replica` applies them, `vt.page.flows` performs gestures, `vt.client.waits` holds the
-`expect_*`
-conditions and `vt.client.report` the failure messages. What the tab shares with its client (task
-group, change event, last action, options) comes down to it as a `Hub`.
+This module loads pages and reads streams; its bases send requests (`vt.client.calls`) and
+drive gestures (`vt.client.gestures`). The rules live below it, sans-IO: `vt.page.requests`
+builds the requests and reads the responses, `vt.wire.feed` turns stream bytes into events,
+`Replica` applies them, `vt.page.gestures` performs gestures, `vt.client.waits` holds the
+`expect_*` conditions and `vt.client.report` the failure messages. What the tab shares with its
+client (task group, change event, last action, options) comes down to it as a `Hub`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import anyio
 
 from ..defaults import QUIET_WINDOW
 from ..errors import ProtocolError, UnexpectedResponse, UsageError, hide_frames
-from ..page import flows as _flows
+from ..js.attrs import parse_data_attr
 from ..page import navigation as _navigation
-from ..page.bindings import Assign, Fetch, describe_effects
+from ..page.flows import GestureState, Send
 from ..page.navigation import Navigation
 from ..page.profile import via_only
-from ..page.reader import read_page
+from ..page.reader import Init, read_page
 from ..page.requests import (
     ActionResult,
     ResponseInfo,
     stream_request,
 )
+from ..page.timing import duration
 from ..replica.dom import Element
 from ..replica.replica import Replica
 from ..wire.events import (
@@ -44,7 +45,7 @@ from ..wire.feed import ItemFeed
 from . import http as _http
 from . import waits as _waits
 from .arrivals import short_id
-from .calls import ActionCalls
+from .gestures import Gestures
 from .hub import Hub, node_name
 from .recording import Recording
 from .timeline import ActionRef, Timeline
@@ -82,7 +83,7 @@ class TabOwner(Protocol):
     async def request(self, method: str, path: str, /, **kwargs: Any) -> _http.HTTPResponse: ...
 
 
-class AsyncTab(ActionCalls):
+class AsyncTab(Gestures):
     """One page load: a replica of the page, its signals, its stream and its timeline.
 
     Made by `AsyncSession.open` (or `fork`). Attributes worth knowing:
@@ -117,6 +118,7 @@ class AsyncTab(ActionCalls):
         self.timeline = Timeline(read_raw)
         self.responses: list[ResponseInfo] = []
         self.events = EventLog()
+        self.response_origin: dict[int, ActionRef] = {}
         self.recording = Recording()
         # The recording's lists, under the names tests read.
         self.protocol_errors: list[ProtocolError] = self.recording.protocol_errors
@@ -138,7 +140,8 @@ class AsyncTab(ActionCalls):
         self._streams: list[tuple[anyio.CancelScope, anyio.Event]] = []
         self._opened = range(0)  # the connection numbers the last connect() opened
         self._signalled: set[int] = set()  # connections that sent the app's ready signal
-        self._fired_once: set[tuple[Element, str]] = set()
+        self.gestures = GestureState()
+        self.inits: tuple[Init, ...] = ()  # a plain page's data-init attributes
 
     def __repr__(self) -> str:
         return f"<AsyncTab {self.label} {self.id_or_none!r}>"
@@ -156,7 +159,7 @@ class AsyncTab(ActionCalls):
         limit = self.hub.settings.wait_timeout
         for _ in range(_navigation.MAX_REDIRECTS):
             with anyio.move_on_after(limit) as loading:  # the whole page, not each read
-                response = await self.session.http.get(self.url(self.path))
+                response = await self.session.http.get(self.url_of(self.path))
             if loading.cancelled_caught:
                 self.timeline.add("page", f"GET {self.path}: not answered within {limit:g}s")
                 raise UnexpectedResponse(
@@ -183,7 +186,8 @@ class AsyncTab(ActionCalls):
         page = read_page(replica.document, self.page_html, self.session.profile)
         self.replica = replica
         self.closed = False
-        self._fired_once = set()
+        self.gestures = GestureState()
+        self.inits = page.inits
         self.profile = page.profile
         self.stream_url = page.stream_url
         self.stream_urls = page.stream_urls
@@ -212,7 +216,7 @@ class AsyncTab(ActionCalls):
         if beacon:
             await self.send_beacon()
         await self.drop()
-        self.path = _navigation.path_of(self.base_url, self.url(path))
+        self.path = _navigation.path_of(self.base_url, self.url_of(path))
         await self._load()
         if reconnect:
             await self.connect()
@@ -272,7 +276,7 @@ class AsyncTab(ActionCalls):
         self.closed = True
         try:
             response = await self.session.http.post(
-                self.url(self.close_url),
+                self.url_of(self.close_url),
                 content=tab_id.encode(),
                 headers={"Content-Type": "text/plain;charset=UTF-8", "Referer": self.page_url},
             )
@@ -297,58 +301,71 @@ class AsyncTab(ActionCalls):
         plain page that opens no stream).
 
         Raises:
-            UnexpectedResponse: the server did not answer 200 `text/event-stream` (§5.1);
-                streams this call opened before it are dropped.
+            UnexpectedResponse: the server did not answer 200 `text/event-stream`, or sent
+                no headers within the wait deadline (§5.1); streams this call opened before
+                it are dropped.
         """
         if self.connected:
             raise UsageError(f"tab {self.label} is already connected; drop() it first")
         first = self.recording.connections + 1
         infos: list[ResponseInfo] = []
+
+        async def open_one(send: Send) -> None:
+            infos.extend(self._stream_of(await self._request(send, opening=True)))
+
         try:
-            for url in self.stream_urls:
-                infos.append(await self._open_stream(url))
+            if self.profile == "datastar":
+                for init in self.inits:
+                    await self._drive(
+                        self._run_page(init.element, init.expression, "data-init"), open_one
+                    )
+            else:
+                outgoing = stream_request(
+                    self.url_of(self.stream_url), self.signals.to_wire(), referer=self.page_url
+                )
+                name = f"GET {self.stream_url}"
+                result = await self._send(outgoing, name, background=True, opening=True)
+                infos.extend(self._stream_of(result))
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await self.drop()
             raise
         self._opened = range(first, self.recording.connections + 1)
+        self._start_intervals()
         return infos[0] if infos else None
 
-    async def _open_stream(self, url: str) -> ResponseInfo:
-        outgoing = stream_request(self.url(url), self.signals.to_wire(), referer=self.page_url)
-        request = _http.build(
-            self.session.http,
-            outgoing,
-            timeout=_http.stream_timeout(self.hub.settings.http_timeout),
-        )
-        limit = self.hub.settings.wait_timeout
-        deadline = anyio.current_time() + limit
-        # The connect is bounded by `http_timeout`, the reads of a stream by nothing (a quiet
-        # stream is no error); the headers, flushed at once (§5.1), by the wait deadline.
-        with anyio.move_on_after(limit):
-            response = await self.session.http.send(request, stream=True)
-        if anyio.current_time() >= deadline:
-            self.timeline.add("connect", f"stream: no response headers within {limit:g}s")
-            self._changed()
-            raise UnexpectedResponse(
-                f"GET {url} for tab {self.label} sent no response headers within {limit:g}s; "
-                "a stream's headers are flushed at once",
-                section="5.1",
-            )
-        info = self._record_response("GET", response)
-        if response.status_code != 200 or info.content_type != "text/event-stream":
-            body = await _http.read_bounded(response, deadline - anyio.current_time())
-            await response.aclose()
-            self.timeline.add(
-                "connect", f"stream refused: {response.status_code} {info.content_type!r}"
-            )
-            self._changed()
-            raise UnexpectedResponse(
-                f"GET {url} for tab {self.label} answered {response.status_code} "
-                f"{info.content_type!r}; a stream needs 200 text/event-stream",
-                section="5.1",
-                raw=body,
-            )
+    def _start_intervals(self) -> None:
+        """`data-on-interval` attributes: each runs on the client's clock while in the page."""
+        for element in self.replica.document.with_attribute_prefix("data-on-interval"):
+            for name, value in element.attrs.items():
+                attr = parse_data_attr(name, value)
+                if attr is None or attr.plugin != "on-interval" or not value.strip():
+                    continue
+                tags = attr.modifiers.get("duration", ())
+                seconds = duration(tags) if tags else 1.0
+                leading = "leading" in tags
+
+                async def run(
+                    el: Element = element,
+                    code: str = value,
+                    every: float = seconds,
+                    now: bool = leading,
+                ) -> None:
+                    await self._interval(el, code, every, leading=now)
+
+                self.hub.start(run)
+
+    def _stream_of(self, result: ActionResult) -> list[ResponseInfo]:
+        """The stream a request that opens one (`_send`'s `opening`) opened: none when a plain
+        page's `data-init` ran an action that did not answer with a stream."""
+        info = self.responses[-1]  # a stream's: `_send` returns at once after recording it
+        return [info] if info.headers is result.headers and info.is_stream else []
+
+    def _stream(
+        self, response: _http.HTTPResponse, info: ResponseInfo, done_cb: Callable[[], None]
+    ) -> None:
+        """Read a 200 `text/event-stream` response in the background as one of the tab's
+        streams (numbered, recorded, applied as it arrives)."""
         number, _ = self.recording.open()
         self.connected = True
         self._quiet_since = anyio.current_time()
@@ -372,6 +389,7 @@ class AsyncTab(ActionCalls):
                         self.recording.receive(number, chunk, hub.last_action)
                         self._receive(feed.feed(chunk), number)
                         self._changed()
+                        await self._pump()
                         if self._pending is not None:
                             hub.start(self._follow)  # the page leaves; its stream ends
                     self._receive(feed.close(), number)
@@ -387,13 +405,13 @@ class AsyncTab(ActionCalls):
             finally:
                 with anyio.CancelScope(shield=True):
                     await response.aclose()
+                done_cb()
                 self.timeline.add("end", f"stream #{number} ended: {reason}")
                 done.set()
                 self.connected = any(not ended.is_set() for _, ended in self._streams)
                 self._changed()
 
         self.hub.start(read)
-        return info
 
     async def ready(self, timeout: float | None = None) -> None:
         """Wait until the current stream has sent `: ready` (the server is subscribed, §5.3).
@@ -447,122 +465,12 @@ class AsyncTab(ActionCalls):
         await self.drop()
         return await self.connect()
 
-    # -- gestures (the rules: vt.page.flows) ----------------------------------------------------
-
-    async def click(self, selector: str, *, timeout: float | None = None) -> list[ActionResult]:
-        """Click the first element matching `selector`, as a user would.
-
-        Waits (up to `timeout`) for such an element to appear in the replica. The `click`
-        event bubbles from the element through its ancestors and runs every `data-on:click`
-        on the way (`__stop`, `__once`, `__outside`, `__window` honoured); timing modifiers
-        (`__debounce`, `__throttle`, `__delay`) fire at once. `confirm(...)` is answered OK.
-        A click also does what the browser does by default: toggles a checkbox (its bound
-        signal follows, `input` and `change` fire), picks a bound radio, submits the form of a
-        submit button (firing `data-on:submit`).
-
-        Returns the responses of the requests the click sent, in order.
-
-        Raises:
-            ElementNotInteractive: the element is disabled, or nothing on its path reacts to a
-                click; the message says what vt found instead.
-        """
-        target = await self._find(selector, "click", timeout)
-        return await self._drive(
-            _flows.click(
-                self.replica,
-                target,
-                label=self.label,
-                name=f"click {selector}",
-                fired_once=self._fired_once,
-            )
-        )
-
-    async def press(
-        self, selector: str, key: str, *, timeout: float | None = None
-    ) -> list[ActionResult]:
-        """Press one key (a `KeyboardEvent.key`, such as ``"Enter"`` or ``"a"``) on an element.
-
-        Fires `keydown` then `keyup` with `evt.key` set, running the `data-on:keydown` /
-        `data-on:keyup` bindings whose key filters (`evt.key==='Enter'&&…`) pass. Enter also
-        does what a browser does: it clicks a focused button, and in a form field it submits
-        the form (clicking its submit button, or directly when the form has a single field).
-
-        Raises:
-            ElementNotInteractive: no binding on the element's path reacts to this key; the
-                message lists the bindings and the key filters that did not match.
-        """
-        target = await self._find(selector, f"press {key!r} on", timeout)
-        return await self._drive(
-            _flows.press(
-                self.replica,
-                target,
-                key,
-                label=self.label,
-                name=f"press {key!r} on {selector}",
-                fired_once=self._fired_once,
-            )
-        )
-
-    async def type(
-        self, selector: str, text: str, *, append: bool = False, timeout: float | None = None
-    ) -> list[ActionResult]:
-        """Type `text` into a field, as a user would: the bound signal follows each key.
-
-        The field's `data-bind` signal is set as typing sets it (numbers for number inputs),
-        starting from empty (or from its current value with `append=True`). Each character
-        fires `keydown`, `input` and `keyup` bindings along the element's path; then `change`
-        fires, as when the field loses focus. Timing modifiers are read as a user typing
-        faster than their interval: an `input` binding with `__debounce` fires once, after the
-        last character; one with `__throttle` fires on the first character only.
-
-        Raises:
-            ElementNotInteractive: the element is not a field, or has no `data-bind` and no
-                binding reacts to typing.
-        """
-        target = await self._find(selector, "type into", timeout)
-        return await self._drive(
-            _flows.type_text(
-                self.replica,
-                target,
-                text,
-                label=self.label,
-                append=append,
-                name=f"type {text!r} into {selector}",
-                fired_once=self._fired_once,
-            )
-        )
-
     async def _find(self, selector: str, verb: str, timeout: float | None) -> Element:
         return await self.wait_until(
             lambda: self.replica.document.select_one(selector),
             description=f"show an element matching {selector!r} to {verb}",
             timeout=timeout,
         )
-
-    async def _drive(self, flow: _flows.Flow) -> list[ActionResult]:
-        """Run a gesture: record what fires, write its signals, send its requests."""
-        try:
-            step = next(flow)
-            while True:
-                reply: ActionResult | None = None
-                if isinstance(step, _flows.Fired):
-                    self.timeline.add(
-                        "gesture",
-                        f"{step.event} -> {step.binding.attr}: {describe_effects(step.effects)}",
-                        step.binding,
-                    )
-                elif isinstance(step, Assign):
-                    self.signals.patch(step.as_patch())
-                    self._changed()
-                else:
-                    assert isinstance(step, Fetch)
-                    reply = await self.fetch(
-                        step.method, step.url, headers=_flows.fetch_headers(step)
-                    )
-                step = flow.send(reply)
-        except StopIteration as stop:
-            results: list[ActionResult] = stop.value
-            return results
 
 
 async def open_tab(

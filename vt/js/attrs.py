@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .expr import NOT_A_LITERAL, ExpressionError, evaluate, parse_literal
+from .engine import Batch
+from .expr import ExpressionError, load_json
 
 __all__ = [
     "DataAttr",
@@ -146,27 +147,35 @@ class SignalsDecl:
     expression: str
     only_if_missing: bool
 
-    def patch(
-        self, signals: Mapping[str, Any] | None, created: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """The merge patch this attribute applies, given the current signals (signals the
-        expression reads before they exist are added to `created`, see `vt.js.expr.evaluate`).
+    def patch(self, signals: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """The merge patch this attribute applies, given the current signals, and the whole
+        store after the expression ran if reading it changed the signals (a signal read
+        before it exists is created, empty), else None.
 
         Raises:
-            ExpressionError: the value is not something vt evaluates (or is not an object,
-                for the whole-object form).
+            ExpressionError: the expression throws (or does not compile) in JavaScript, or
+                the whole-object form's value is not an object.
         """
-        value = parse_literal(self.expression)
-        if value is NOT_A_LITERAL:
-            value = evaluate(self.expression, signals or {}, created)
+        store: dict[str, Any] | None = None
+        try:
+            value = load_json(self.expression)
+        except ValueError:
+            batch = Batch(signals)
+            outcome = batch.run(self.expression, returns_value=True)
+            store = batch.take().signals
+            if outcome.error is not None:
+                raise ExpressionError(
+                    f"data-signals=`{self.expression.strip()[:60]}`: {outcome.error}"
+                ) from None
+            value = outcome.value
         if self.path:
-            return nest(self.path, value)
+            return nest(self.path, value), store
         if not isinstance(value, dict):
             raise ExpressionError(
                 f"data-signals=`{self.expression.strip()[:60]}` is not an object (Datastar "
                 "merges the object a data-signals value evaluates to)"
             )
-        return value
+        return value, store
 
 
 def signals_decls(attrs: Iterable[tuple[str, str]]) -> list[SignalsDecl]:

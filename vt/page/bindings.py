@@ -1,64 +1,53 @@
-"""What a page does when a user clicks, presses a key or types: Datastar bindings, read (sans-IO).
+"""What a page does when an event reaches an element: Datastar's `data-on:*` listeners, found
+in the order a browser calls them and run in the JavaScript engine (sans-IO).
 
-A Datastar page wires gestures with attributes (specs/protocol.md §6.5):
+`data-on:<event>[__modifier[.tag]...]="<expression>"` adds a listener (specs/protocol.md §6.5):
+on the element, on `window` (`__window`), or on `document` (`__document`, and `__outside`,
+which runs only for events outside the element). `listeners()` lists the listeners one event
+calls, in the browser's order: capture listeners from the window down, those on the target,
+then (for events that bubble) up through the ancestors, the document and the window.
+`run_listener()` runs one expression as Datastar's `on` plugin does (`__prevent`, `__stop`,
+`evt`), through `vt.js.engine`: what it writes to the signals and the requests its actions
+would send come back in a `Ran`.
 
-* `data-on:<event>[__modifier[.tag]...]="<expression>"` runs the expression when the event
-  reaches the element; Via writes `@post('/_action/Send')`, guarded by
-  `evt.key==='Enter'&&` or `confirm("…")&&`, after assignments such as `$draft='';`;
-* `data-bind="<signal>"` (or `data-bind:<signal>`) keeps a signal equal to a field's value.
-
-This module reads those attributes and the expressions in them without running JavaScript,
-and works out what a browser would do for one event: which bindings fire along the event's
-path (the target, its ancestors, then `__outside` and `__window` listeners, unless one
-`__stop`s it), in what order, and which effects they have (`Fetch`, `Assign`, `Confirm`). The
-tab performs the effects. Expressions outside this small grammar raise `ExpressionError`
-naming the part that could not be read; a tab turns that into `ElementNotInteractive`.
-
-Timing modifiers (`__debounce`, `__throttle`, `__delay`) do not delay anything here; see
-`AsyncTab.type` for how typing treats them.
+Timing modifiers (`__delay`, `__debounce`, `__throttle`) are applied by `vt.page.flows` on the
+tab's clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..js.actions import (
-    Assign,
-    Confirm,
-    Effect,
-    ExpressionError,
-    Fetch,
-    KeyGuard,
-    Sequence,
-    parse_expression,
-)
 from ..js.attrs import Modifiers, parse_data_attr
-from ..js.expr import js_truthy
+from ..js.engine import Batch
+from ..js.expr import ExpressionError
 from ..replica.dom import Document, Element
+from ..replica.fields import ElementHost, Fields, as_number, bind_path_of
 
 __all__ = [
-    "Assign",
+    "NON_BUBBLING",
     "Binding",
-    "Confirm",
-    "Dispatch",
-    "Effect",
     "ExpressionError",
-    "Fetch",
-    "KeyGuard",
-    "Sequence",
+    "Ran",
     "bind_path",
     "bindings_of",
-    "click_events",
-    "describe_effects",
-    "dispatch",
+    "event_spec",
     "field_value",
+    "listeners",
     "missing_binding",
-    "parse_expression",
+    "near_misses",
+    "run_expression",
+    "run_listener",
 ]
 
 ON_PREFIX = "data-on:"
+
+# Events that do not bubble: only capture listeners and the target's own hear them.
+NON_BUBBLING = frozenset(
+    {"focus", "blur", "mouseenter", "mouseleave", "pointerenter", "pointerleave", "load"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +60,17 @@ class Binding:
     modifiers: Modifiers
     expression: str
 
+    @property
+    def where(self) -> str:
+        """`window`, `document` (`__document`, `__outside`) or `element`: what it listens on."""
+        if "window" in self.modifiers:
+            return "window"
+        if "outside" in self.modifiers or "document" in self.modifiers:
+            return "document"
+        if self.event in ("datastar-fetch", "datastar-signal-patch"):
+            return "document"
+        return "element"
+
     def describe(self) -> str:
         """`data-on:keydown="evt.key==='Enter'&&@post('/_action/Send')"` on `<input#draft>`."""
         where = f"<{self.element.tag}{'#' + self.element.id if self.element.id else ''}>"
@@ -78,21 +78,19 @@ class Binding:
 
 
 @dataclass(slots=True)
-class Dispatch:
-    """What one event did: the bindings that fired (with their effects, in order), those a
-    guard stopped (with the reason), look-alike attributes that are not bindings for this
-    event, and whether a fired binding prevented the default action."""
+class Ran:
+    """What one expression did: the whole signal store if it changed them (else None), the
+    requests its actions would send (engine request dicts, in call order), whether it
+    called `evt.preventDefault()` / `evt.stopPropagation()`, the error it threw, console
+    lines, and elements it removed (`el.remove()`)."""
 
-    event: str
-    fired: list[tuple[Binding, list[Effect]]] = field(default_factory=list)
-    blocked: list[tuple[Binding, str]] = field(default_factory=list)
-    near_misses: list[str] = field(default_factory=list)
+    signals: dict[str, Any] | None = None
+    requests: list[dict[str, Any]] = field(default_factory=list)
     prevented: bool = False
-
-    @property
-    def effects(self) -> list[Effect]:
-        """Every effect of every fired binding, in order."""
-        return [effect for _, effects in self.fired for effect in effects]
+    stopped: bool = False
+    error: str | None = None
+    console: list[str] = field(default_factory=list)
+    host: ElementHost | None = None
 
 
 # -- reading attributes ----------------------------------------------------------------------
@@ -111,7 +109,7 @@ def bindings_of(element: Element, event: str | None = None) -> list[Binding]:
     return found
 
 
-def _near_misses(element: Element, event: str) -> list[str]:
+def near_misses(element: Element, event: str) -> list[str]:
     """Attributes that look like a binding for `event` but that Datastar 1.0 does not read."""
     misses = []
     for name in element.attrs:
@@ -130,29 +128,7 @@ def bind_path(element: Element) -> tuple[str, ...] | None:
 
     `data-bind="form.email"` names the path as written; `data-bind:my-draft` is camel-cased
     to `myDraft`, as Datastar does with keys (unless `__case` says otherwise)."""
-    for name, value in element.attrs.items():
-        attr = parse_data_attr(name, value)
-        if attr is None or attr.plugin != "bind":
-            continue
-        if attr.key:
-            return attr.path
-        if value.strip():
-            return tuple(value.strip().split("."))
-    return None
-
-
-# What a click on a checkbox or radio does besides `click`: the browser toggles it, then fires
-# `input` and `change` (bound or not).
-_TOGGLES = frozenset({"checkbox", "radio"})
-
-
-def click_events(element: Element) -> tuple[str, ...]:
-    """The events one click dispatches to `element`, in order: `click`, then `input` and
-    `change` for a checkbox or radio (which the browser toggles, whether or not it has a
-    `data-bind`)."""
-    if element.tag == "input" and (element.get("type") or "").lower() in _TOGGLES:
-        return ("click", "input", "change")
-    return ("click",)
+    return bind_path_of(element.node)
 
 
 def missing_binding(target: Element, events: tuple[str, ...]) -> str:
@@ -167,109 +143,144 @@ def missing_binding(target: Element, events: tuple[str, ...]) -> str:
 
 def field_value(element: Element, text: str) -> Any:
     """A typed text as the bound signal's value: numbers for number and range inputs (as
-    Datastar coerces them), the text itself otherwise."""
+    Datastar coerces them, `+el.value`), the text itself otherwise."""
     if element.tag == "input" and (element.get("type") or "").lower() in ("number", "range"):
-        try:
-            number = float(text)
-        except ValueError:
-            return text
-        return int(number) if number.is_integer() else number
+        return as_number(text)
     return text
 
 
-# -- dispatching one event ---------------------------------------------------------------------
+# -- the order of listeners --------------------------------------------------------------------
 
 
-def dispatch(
-    document: Document,
-    target: Element,
+def listeners(document: Document, target: Element, event: str) -> list[Binding]:
+    """The listeners one `event` dispatched at `target` calls, in the browser's order
+    (capture phase, target, bubble phase; `window` and `document` listeners in their
+    places). Propagation stops are for the caller to apply (`stops_after`)."""
+    path = [target, *target.ancestors]  # target first, root last
+    bubbles = event not in NON_BUBBLING
+    on_document: list[Binding] = []
+    on_window: list[Binding] = []
+    on_element: dict[Element, list[Binding]] = {}
+    for element in document.with_attribute_prefix(f"{ON_PREFIX}{event}"):
+        for binding in bindings_of(element, event):
+            where = binding.where
+            if where == "window":
+                on_window.append(binding)
+            elif where == "document":
+                if "outside" in binding.modifiers and binding.element.contains(target):
+                    continue
+                on_document.append(binding)
+            else:
+                on_element.setdefault(element, []).append(binding)
+
+    def capture(items: Iterable[Binding]) -> list[Binding]:
+        return [b for b in items if "capture" in b.modifiers]
+
+    def plain(items: Iterable[Binding]) -> list[Binding]:
+        return [b for b in items if "capture" not in b.modifiers]
+
+    order = capture(on_window) + capture(on_document)
+    for element in reversed(path[1:]):
+        order += capture(on_element.get(element, []))
+    at_target = on_element.get(target, [])
+    order += capture(at_target) + plain(at_target)  # capture listeners first (DOM, 2021)
+    if bubbles:
+        for element in path[1:]:
+            order += plain(on_element.get(element, []))
+        order += plain(on_document) + plain(on_window)
+    return order
+
+
+def event_spec(
     event: str,
+    target: int | None,
+    current: int | None,
     *,
     key: str | None = None,
-    fired_once: set[tuple[Element, str]] | None = None,
-    only: Callable[[Binding], bool] | None = None,
-) -> Dispatch:
-    """The bindings one event fires, as the browser would run them.
-
-    The event starts at `target` and bubbles through its ancestors; then `__outside`
-    listeners of elements that do not contain the target, then `__window` listeners, unless a
-    fired binding had `__stop`. `key` is the `evt.key` of a keyboard event. `fired_once`
-    remembers `__once` listeners that already ran (it is updated). `only` picks which
-    bindings take part (the others are as if absent).
-
-    Raises:
-        ExpressionError: a binding that would fire has an expression vt cannot read.
-    """
-    result = Dispatch(event)
-    once = fired_once if fired_once is not None else set()
-
-    def listeners(element: Element) -> list[Binding]:
-        return [b for b in bindings_of(element, event) if only is None or only(b)]
-
-    stopped = False
-    for element in [target, *target.ancestors]:
-        result.near_misses.extend(_near_misses(element, event))
-        for binding in listeners(element):
-            if "window" not in binding.modifiers and "outside" not in binding.modifiers:
-                stopped |= _fire(binding, key, once, result)
-        if stopped:
-            return result
-    elsewhere = document.with_attribute_prefix(f"{ON_PREFIX}{event}")
-    for element in elsewhere:
-        if not element.contains(target):
-            for binding in listeners(element):
-                if "outside" in binding.modifiers and "window" not in binding.modifiers:
-                    stopped |= _fire(binding, key, once, result)
-    if stopped:
-        return result
-    for element in elsewhere:
-        for binding in listeners(element):
-            if "window" in binding.modifiers:
-                _fire(binding, key, once, result)
-    return result
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The `evt` an expression sees: `type`, `key` for keyboard events, `target` and
+    `currentTarget` (element handles), `bubbles`."""
+    spec: dict[str, Any] = {
+        "type": event,
+        "target": target,
+        "currentTarget": current,
+        "bubbles": event not in NON_BUBBLING,
+        "isTrusted": True,
+    }
+    if key is not None:
+        spec.update(key=key, code=_code(key), shiftKey=False, ctrlKey=False, altKey=False)
+        spec["metaKey"] = False
+    if extra:
+        spec.update(extra)
+    return spec
 
 
-def _fire(binding: Binding, key: str | None, once: set[tuple[Element, str]], out: Dispatch) -> bool:
-    """Run one listener into `out`; return True if it stops propagation."""
-    token = (binding.element, binding.attr)
-    if "once" in binding.modifiers and token in once:
-        return False
-    try:
-        statements = parse_expression(binding.expression)
-    except ExpressionError as exc:
-        raise ExpressionError(f"{binding.describe()}: {exc}") from None
-    if "once" in binding.modifiers:
-        once.add(token)
-    if "prevent" in binding.modifiers:
-        out.prevented = True
-    effects: list[Effect] = []
-    reasons: list[str] = []
-    for operands in statements:
-        for index, operand in enumerate(operands):
-            if isinstance(operand, KeyGuard):
-                if not operand.passes(key):
-                    seen = "has no key" if key is None else f"has key {key!r}"
-                    reasons.append(f"the event {seen}; the expression needs {operand.describe()}")
-                    break
-            elif isinstance(operand, Sequence):
-                effects.extend(operand.parts)
-            else:
-                effects.append(operand)
-                last = index == len(operands) - 1
-                if isinstance(operand, Assign) and not last and not js_truthy(operand.value):
-                    # `a&&($x='')&&@post(...)`: the assignment's value is falsy, so
-                    # JavaScript's && stops there and the rest never runs.
-                    reasons.append(
-                        f"{operand.describe()} has a falsy value, which ends the && chain"
-                    )
-                    break
-    if effects:
-        out.fired.append((binding, effects))
-    if reasons:
-        out.blocked.append((binding, "; ".join(reasons)))
-    return "stop" in binding.modifiers
+def _code(key: str) -> str:
+    if len(key) == 1 and key.isalpha():
+        return f"Key{key.upper()}"
+    if len(key) == 1 and key.isdigit():
+        return f"Digit{key}"
+    return {" ": "Space"}.get(key, key)
 
 
-def describe_effects(effects: Iterable[Effect]) -> str:
-    """`$draft = ''; @post('/_action/Send')`."""
-    return "; ".join(e.describe() for e in effects)
+# -- running ---------------------------------------------------------------------------------
+
+
+def run_listener(
+    binding: Binding,
+    target: Element,
+    signals: Mapping[str, Any],
+    fields: Fields,
+    *,
+    key: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    computed: Iterable[tuple[Any, str, str]] = (),
+) -> Ran:
+    """Run one listener as Datastar's `on` plugin does, with `evt` for this event
+    (`computed`: the page's `data-computed` signals, computed when read)."""
+    host = ElementHost(fields, signals)
+    me = host.handle(binding.element.node)
+    at = me if target == binding.element else host.handle(target.node)
+    current: int | None = me if binding.where == "element" else None
+    evt = event_spec(binding.event, at, current, key=key, extra=extra)
+    ran = run_expression(
+        binding.expression, signals, host, me, evt=evt, arg_names="evt", computed=computed
+    )
+    ran.prevented = ran.prevented or "prevent" in binding.modifiers
+    ran.stopped = ran.stopped or "stop" in binding.modifiers
+    if binding.element.tag == "form" and binding.event == "submit":
+        ran.prevented = True  # Datastar always prevents a form's submit it listens to
+    if "passive" in binding.modifiers:
+        ran.prevented = False
+    return ran
+
+
+def run_expression(
+    expression: str,
+    signals: Mapping[str, Any],
+    host: ElementHost,
+    el: int | None,
+    *,
+    evt: Mapping[str, Any] | None = None,
+    arg_names: str = "",
+    args: Iterable[Any] | None = None,
+    computed: Iterable[tuple[Any, str, str]] = (),
+) -> Ran:
+    """Run an action expression (`data-on`, `data-init`, `data-on-interval`, ...) for the
+    element with handle `el`, in one engine batch (`computed`: (element, path, expression)
+    of the page's `data-computed` signals, computed when read)."""
+    batch = Batch(signals, host)
+    for node, path, source in computed:
+        batch.define_computed(path, source, host.handle(node))
+    outcome = batch.run(expression, el=el, evt=evt, arg_names=arg_names, args=args)
+    taken = batch.take()
+    return Ran(
+        signals=taken.signals,
+        requests=taken.requests,
+        prevented=outcome.prevented,
+        stopped=outcome.stopped,
+        error=outcome.error,
+        console=taken.console,
+        host=host,
+    )

@@ -1,54 +1,56 @@
-"""Gestures as the browser performs them, sans-IO: click, press a key, type.
+"""Gestures as the browser performs them, sans-IO: click, press, type, fill, check, select,
+submit, focus, blur, hover.
 
-A gesture is a generator (the shape of httpx's `Auth.auth_flow`): it reads the page, yields
-each thing the browser would do — a binding firing (`Fired`), a signal write (`Assign`), a
-request (`Fetch`) — and is sent back the response of each request before it goes on. The
-caller (`AsyncTab`, or `run` in a test) applies the writes and sends the requests; the
-gesture's rules (bubbling, key filters, `__once`, timing modifiers, HTML's default actions)
-live here and need no server and no event loop:
+A gesture is a generator (the shape of httpx's `Auth.auth_flow`): it dispatches the events a
+browser fires, in the browser's order, runs the listeners they reach (`vt.page.bindings`, in
+the JavaScript engine), and yields what the caller must do: `Fired` (a listener ran, for the
+timeline), `SetSignals` (the signal store an expression left), `Send` (a request an action
+sends; the caller answers with its `ActionResult` once the response headers are in, or
+None), `Later` (a timing modifier's timer: call `GestureState.fire` after the delay). The
+rules (event order, default actions, `__once`, propagation, timing) need no server:
 
-    flow = click(replica, replica.document.select_one("#agree"), label="t")
+    flow = click(replica, replica.document.select_one("#agree"), label="t", state=state)
     results, steps = run(flow, replica)
 
-The generator's return value is the responses of the requests it sent, in order. It raises
-`ElementNotInteractive` when the element is disabled or nothing reacts to the gesture, with
-what vt found instead (the bindings a guard stopped, look-alike attributes).
+The generator returns the answers to its requests, in order. It raises
+`ElementNotInteractive` when the element is disabled, or when nothing reacts to the gesture,
+with what vt found instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
 from ..errors import ElementNotInteractive, hide_frames
+from ..replica.display import Effects
 from ..replica.dom import Document, Element
+from ..replica.fields import Fields, as_number, form_data
 from ..replica.signals import Signals
-from .bindings import (
-    Assign,
-    Binding,
-    Dispatch,
-    Effect,
-    ExpressionError,
-    Fetch,
-    bind_path,
-    dispatch,
-    field_value,
-)
+from .bindings import Binding, Ran, bind_path, listeners, near_misses, run_listener
 from .requests import ActionResult
+from .timing import Call, Timer, Wait, stages
 
 __all__ = [
     "Fired",
     "Flow",
+    "GestureState",
+    "Gesture",
+    "Later",
+    "Log",
     "Page",
+    "Send",
+    "SetSignals",
     "Step",
-    "click",
+    "bound_value",
     "describe_element",
-    "fetch_headers",
+    "gesture",
     "get_path",
-    "press",
-    "run",
-    "type_text",
+    "is_disabled",
+    "is_hidden",
+    "is_submit_button",
+    "set_path",
 ]
 
 # pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
@@ -62,90 +64,227 @@ _DISABLEABLE = frozenset({"button", "input", "select", "textarea", "fieldset", "
 
 @dataclass(frozen=True, slots=True)
 class Fired:
-    """A binding ran for `event` with these effects (its `Assign`s and `Fetch`es follow)."""
+    """A listener ran for `event`: what it did (`ran`)."""
 
     event: str
     binding: Binding
-    effects: tuple[Effect, ...]
+    ran: Ran
 
 
-Step: TypeAlias = Fired | Assign | Fetch
-"""What a gesture yields: a binding fired, a signal to write, a request to send."""
+@dataclass(frozen=True, slots=True)
+class SetSignals:
+    """Take `store` as the tab's signals (an expression or a bound field changed them)."""
+
+    store: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """A request an action sends (an engine request dict: method, url, contentType,
+    signals, headers...), from `element`; `form` holds the fields for `contentType: 'form'`."""
+
+    request: dict[str, Any]
+    element: Element
+    form: list[tuple[str, str]] | None = None
+    multipart: bool = False
+
+    @property
+    def method(self) -> str:
+        """GET, POST, PUT, PATCH or DELETE."""
+        return str(self.request["method"])
+
+    @property
+    def url(self) -> str:
+        """The URL as the expression wrote it."""
+        return str(self.request["url"])
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    """A line the browser's console shows (an expression threw, a request was not sent)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Later:
+    """A timer: after `delay` seconds, run `GestureState.fire(key, stage, token)` as a flow."""
+
+    delay: float
+    key: tuple[Any, ...]
+    stage: int
+    token: int
+
+
+Step: TypeAlias = Fired | SetSignals | Send | Later | Log
+"""What a gesture yields."""
 
 Flow: TypeAlias = Generator[Step, ActionResult | None, list[ActionResult]]
-"""A gesture: yields steps, is sent each `Fetch`'s response, returns the responses."""
+"""A gesture: yields steps, is sent each `Send`'s answer, returns the answers."""
 
 
 class Page(Protocol):
-    """What a gesture reads: the page and its signals as the browser holds them now."""
+    """What a gesture reads: the page, its signals and fields as the browser holds them."""
 
     @property
     def document(self) -> Document: ...
     @property
     def signals(self) -> Signals: ...
+    @property
+    def fields(self) -> Fields: ...
+    @property
+    def effects(self) -> Effects: ...
 
 
-class _Gesture:
-    """One gesture's state: its dispatches, default actions and responses."""
+@dataclass(slots=True)
+class GestureState:
+    """What a page remembers between gestures: `__once` listeners that ran, timing
+    modifiers' timers, the focused and hovered elements, fields changed since `change`."""
 
-    def __init__(self, page: Page, name: str, label: str, fired_once: set[tuple[Element, str]]):
-        self.page = page
-        self.name = name
-        self.label = label
-        self.fired_once = fired_once
-        self.dispatches: list[Dispatch] = []
+    once: set[tuple[Any, str]] = field(default_factory=set)
+    timers: dict[tuple[Any, ...], list[Timer]] = field(default_factory=dict)
+    focused: Element | None = None
+    hovered: Element | None = None
+    dirty: set[Any] = field(default_factory=set)
+
+
+class Gesture:
+    """One gesture's bookkeeping: its dispatches, default actions, errors and answers;
+    `vt.page.gestures` builds the gestures on it."""
+
+    def __init__(self, page: Page, state: GestureState, name: str, label: str) -> None:
+        self.page, self.state, self.name, self.label = page, state, name, label
+        self.ran = 0
+        self.effective = 0  # listeners that changed signals, sent requests or prevented
+        self.idle: list[str] = []  # listeners that ran and did nothing
+        self.errors: list[str] = []
+        self.misses: list[str] = []
         self.defaults: list[str] = []
         self.results: list[ActionResult] = []
+        self.submitter: Element | None = None  # the button of the submit in progress
 
     def dispatch(
-        self,
-        target: Element,
-        event: str,
-        *,
-        key: str | None = None,
-        only: Callable[[Binding], bool] | None = None,
-    ) -> Generator[Step, ActionResult | None, Dispatch]:
-        try:
-            result = dispatch(
-                self.page.document,
-                target,
-                event,
-                key=key,
-                fired_once=self.fired_once,
-                only=only,
-            )
-        except ExpressionError as exc:
-            raise ElementNotInteractive(f"{self.label}: {exc}") from None
-        self.dispatches.append(result)
-        for binding, effects in result.fired:
-            yield Fired(event, binding, tuple(effects))
-            for effect in effects:
-                if isinstance(effect, Assign):
-                    yield effect
-                elif isinstance(effect, Fetch):
-                    answer = yield effect
-                    if answer is not None:
-                        self.results.append(answer)
-                # A `Confirm` is answered OK: nothing to do.
-        return result
+        self, target: Element, event: str, *, key: str | None = None, **extra: Any
+    ) -> Generator[Step, ActionResult | None, bool]:
+        """Dispatch `event` at `target`; return whether a listener prevented its default."""
+        prevented = False
+        stopped: object = None
+        for element in (target, *target.ancestors):
+            self.misses.extend(near_misses(element, event))
+        for binding in listeners(self.page.document, target, event):
+            node = binding.where if binding.where != "element" else binding.element
+            if stopped is not None and node is not stopped:
+                break
+            if binding.where == "document" and "outside" in binding.modifiers and _hidden(binding):
+                continue
+            token = (binding.element.node, binding.attr)
+            if "once" in binding.modifiers:
+                if token in self.state.once:
+                    continue
+                self.state.once.add(token)
+            timers = stages(binding.modifiers)
+            if "prevent" in binding.modifiers and "passive" not in binding.modifiers:
+                prevented = True
+            if binding.element.tag == "form" and event == "submit":
+                prevented = True
+            if "stop" in binding.modifiers:
+                stopped = node
+            if timers:
+                key_of = (*token, event)
+                self.state.timers.setdefault(key_of, timers)
+                args = (binding, target, key, extra)
+                yield from self.timed(key_of, 0, Call(0, args))
+                self.ran += 1
+                self.effective += 1  # its run is on the clock
+                continue
+            ran = yield from self.perform(binding, target, key, extra)
+            prevented |= ran.prevented
+            if ran.stopped:
+                stopped = node
+        return prevented
 
-    def set_signal(self, path: tuple[str, ...], value: Any) -> Assign:
-        self.defaults.append(f"${'.'.join(path)} = {value!r}")
-        return Assign(path, value)
+    def timed(
+        self, key: tuple[Any, ...], stage: int, step: Wait | Call
+    ) -> Generator[Step, Any, None]:
+        timers = self.state.timers[key]
+        todo: list[Wait | Call] = [step]
+        while todo:
+            item = todo.pop(0)
+            if isinstance(item, Wait):
+                yield Later(item.delay, key, item.stage, item.token)
+            elif item.stage >= len(timers):
+                binding, target, k, extra = item.args
+                yield from self.perform(binding, target, k, extra)
+            else:
+                todo[:0] = timers[item.stage].call(item.stage, item.args)
+
+    def perform(
+        self, binding: Binding, target: Element, key: str | None, extra: Mapping[str, Any]
+    ) -> Generator[Step, ActionResult | None, Ran]:
+        page = self.page
+        ran = run_listener(
+            binding,
+            target,
+            page.signals,
+            page.fields,
+            key=key,
+            extra=extra,
+            computed=page.effects.computed,
+        )
+        self.ran += 1
+        if ran.signals is not None or ran.requests or ran.prevented:
+            self.effective += 1
+        elif ran.error is None:
+            seen = f"key {key!r}" if key is not None else "no key"
+            self.idle.append(
+                f"{binding.describe()} ran for {binding.event} ({seen}) and did nothing"
+            )
+        yield Fired(binding.event, binding, ran)
+        yield from self.effects(ran, binding.element, binding.describe())
+        return ran
+
+    def effects(self, ran: Ran, element: Element, what: str) -> Generator[Step, Any, None]:
+        if ran.error is not None:
+            self.errors.append(f"{what}: {ran.error}")
+            yield Log(f"{ran.error} ({what})")
+        for line in ran.console:
+            yield Log(line)
+        if ran.signals is not None:
+            yield SetSignals(ran.signals)
+        for request in ran.requests:
+            send = _prepare(self, request, element)
+            if send is None:
+                yield Log(self.errors[-1])
+            else:
+                answer = yield send
+                if answer is not None:
+                    self.results.append(answer)
+
+    def set_field(self, target: Element, value: str) -> Generator[Step, Any, None]:
+        """The user changed a field's value: the property, and its bound signal."""
+        self.page.fields.set_value(target.node, value)
+        self.state.dirty.add(target.node)
+        self.defaults.append(f"{describe_element(target)} value = {value!r}")
+        path = bind_path(target)
+        if path is not None:
+            current = get_path(self.page.signals, path)
+            store = self.page.signals.to_dict()
+            set_path(store, path, bound_value(target, value, current))
+            yield SetSignals(store)
 
     def finish(self, target: Element, events: tuple[str, ...]) -> list[ActionResult]:
-        """The gesture's responses, or `ElementNotInteractive` if nothing reacted to it."""
-        if any(d.fired for d in self.dispatches) or self.defaults:
+        """The answers, or `ElementNotInteractive` if nothing reacted to the gesture."""
+        if self.effective or self.defaults:
             return self.results
         lines = [
             f"{self.label}: {self.name}: nothing reacts to it; a browser would do nothing.",
             f"  element: {describe_element(target)}",
         ]
-        for d in self.dispatches:
-            for binding, reason in d.blocked:
-                lines.append(f"  {binding.describe()} did not run: {reason}")
-        misses = sorted({m for d in self.dispatches for m in d.near_misses})
-        lines.extend(f"  look-alike attribute: {m}" for m in misses)
+        lines.extend(
+            f"  {error} (the browser logs it and does nothing else)" for error in self.errors
+        )
+        lines.extend(f"  {line}" for line in self.idle)
+        lines.extend(f"  look-alike attribute: {m}" for m in sorted(set(self.misses)))
         if len(lines) == 2:
             found = sorted(
                 {name for el in (target, *target.ancestors) for name in el.attrs if "data-" in name}
@@ -157,185 +296,60 @@ class _Gesture:
         raise ElementNotInteractive("\n".join(lines))
 
 
-def click(
-    page: Page,
-    target: Element,
-    *,
-    label: str,
-    name: str | None = None,
-    fired_once: set[tuple[Element, str]] | None = None,
-) -> Flow:
-    """A click on `target`: `click` bubbles from it, then the browser's default action — a
-    checkbox toggles (its bound signal follows) and fires `input` and `change`, a radio is
-    picked, a submit button submits its form (firing `data-on:submit`)."""
-    gesture = _Gesture(page, name or "click", label, set() if fired_once is None else fired_once)
-    yield from _click(gesture, target)
-    return gesture.finish(target, ("click", "input", "change", "submit"))
+def _hidden(binding: Binding) -> bool:
+    """An `__outside` listener's element hidden with `display: none` does not run."""
+    style = (binding.element.get("style") or "").replace(" ", "")
+    return "display:none" in style
 
 
-def press(
-    page: Page,
-    target: Element,
-    key: str,
-    *,
-    label: str,
-    name: str | None = None,
-    fired_once: set[tuple[Element, str]] | None = None,
-) -> Flow:
-    """One key (`KeyboardEvent.key`) on `target`: `keydown`, then Enter's default action (a
-    focused button is clicked; a form field submits its form: HTML's implicit submission),
-    then `keyup`. Key filters (`evt.key==='Enter'&&…`) decide which bindings run."""
-    gesture = _Gesture(
-        page, name or f"press {key!r}", label, set() if fired_once is None else fired_once
+def _prepare(gesture: Gesture, request: dict[str, Any], element: Element) -> Send | None:
+    """A request as the browser builds it when the action is called; None if the browser
+    would not send it (no form, or a form that fails validation)."""
+    if request.get("contentType") != "form":
+        return Send(request, element)
+    document = gesture.page.document
+    selector = request.get("selector")
+    form = document.select_one(selector) if selector else element.closest("form")
+    if form is None:
+        gesture.errors.append(f"FetchFormNotFound: no form for @{request['method'].lower()}")
+        return None
+    fields = gesture.page.fields
+    signals = gesture.page.signals
+    for el in form.select("input[required], select[required], textarea[required]"):
+        if el.get("disabled") is None and not fields.value(el.node, signals):
+            gesture.errors.append(
+                f"the form is invalid ({describe_element(el)} is required and empty): the "
+                "browser reports it and sends nothing"
+            )
+            return None
+    submitter = element if is_submit_button(element) else gesture.submitter
+    pairs = form_data(form.node, fields, signals, submitter.node if submitter else None)
+    multipart = (form.get("enctype") or "") == "multipart/form-data"
+    return Send(request, element, pairs, multipart)
+
+
+def bound_value(target: Element, text: str, current: Any) -> Any:
+    """What Datastar's bind adapter reads from a text-like field: numbers for number and
+    range inputs, and for a text field bound to a number; the text otherwise."""
+    kind = (target.get("type") or "text").lower() if target.tag == "input" else target.tag
+    numeric = kind in ("number", "range") or (
+        kind != "textarea" and not isinstance(current, str) and current is not None
     )
-    down = yield from gesture.dispatch(target, "keydown", key=key)
-    if key == "Enter" and not down.prevented:
-        if target.tag in ("button", "a") or _is_submit_button(target):
-            gesture.defaults.append(f"Enter clicks {describe_element(target)}")
-            yield from _click(gesture, target)
-        elif target.tag == "input" and (target.get("type") or "").lower() in TEXT_FIELDS:
-            form = target.closest("form")
-            if form is not None:
-                yield from _implicit_submit(gesture, form)
-    yield from gesture.dispatch(target, "keyup", key=key)
-    return gesture.finish(target, ("keydown", "keyup", "click", "submit"))
+    return as_number(text) if numeric and kind != "textarea" else text
 
 
-def type_text(
-    page: Page,
-    target: Element,
-    text: str,
-    *,
-    label: str,
-    append: bool = False,
-    name: str | None = None,
-    fired_once: set[tuple[Element, str]] | None = None,
-) -> Flow:
-    """Typing `text` into a field: per character `keydown`, the bound signal set (numbers for
-    number inputs), `input`, `keyup`; then `change`, as when the field loses focus.
-
-    Timing modifiers read as a user typing faster than their interval: `__debounce`
-    bindings are refused on every character and an `input` one fires once, after the last;
-    `__throttle` ones fire on the first character only.
-    """
-    path = bind_path(target)
-    editable = target.tag in ("input", "textarea", "select") or target.get(
-        "contenteditable"
-    ) not in (None, "false")
-    if not editable and path is None:
-        raise ElementNotInteractive(
-            f"{label}: cannot type into {describe_element(target)}: it is not a "
-            "form field and has no data-bind"
-        )
-    gesture = _Gesture(
-        page, name or f"type {text!r}", label, set() if fired_once is None else fired_once
-    )
-    value = ""
-    if append:
-        current = get_path(page.signals, path) if path else None
-        value = str(current) if current is not None else (target.get("value") or "")
-    for index, char in enumerate(text):
-
-        def per_char(binding: Binding, first: bool = index == 0) -> bool:
-            if "debounce" in binding.modifiers:
-                return False
-            return first or "throttle" not in binding.modifiers
-
-        keydown = yield from gesture.dispatch(target, "keydown", key=char, only=per_char)
-        if keydown.prevented:
-            continue
-        value += char
-        if path is not None:
-            yield gesture.set_signal(path, field_value(target, value))
-        yield from gesture.dispatch(target, "input", only=per_char)
-        yield from gesture.dispatch(target, "keyup", key=char, only=per_char)
-    yield from gesture.dispatch(
-        target, "input", only=lambda binding: "debounce" in binding.modifiers
-    )
-    yield from gesture.dispatch(target, "change")
-    if path is None:
-        return gesture.finish(target, ("keydown", "input", "keyup", "change"))
-    return gesture.results
-
-
-def _click(gesture: _Gesture, target: Element) -> Generator[Step, ActionResult | None, None]:
-    if target.get("disabled") is not None and target.tag in _DISABLEABLE:
-        raise ElementNotInteractive(
-            f"{gesture.label}: {describe_element(target)} is disabled; a browser does not "
-            "dispatch clicks to it"
-        )
-    clicked = yield from gesture.dispatch(target, "click")
-    if clicked.prevented:
-        return
-    kind = (target.get("type") or "").lower()
-    if target.tag == "input" and kind in ("checkbox", "radio"):
-        path = bind_path(target)
-        if path is not None:
-            if kind == "radio":
-                value: Any = target.get("value") or "on"
-            else:
-                current = get_path(gesture.page.signals, path)
-                checked = not (current if isinstance(current, bool) else bool(current))
-                value = checked if target.get("value") is None else (target.get("value") or "")
-                if not checked and target.get("value") is not None:
-                    value = ""
-            yield gesture.set_signal(path, value)
-        # Bound or not, the box changed state: the browser fires `input` then `change`.
-        yield from gesture.dispatch(target, "input")
-        yield from gesture.dispatch(target, "change")
-        return
-    form = target.closest("form")
-    if form is not None and _is_submit_button(target):
-        gesture.defaults.append(f"submit {describe_element(form)}")
-        yield from gesture.dispatch(form, "submit")
-
-
-def _implicit_submit(
-    gesture: _Gesture, form: Element
-) -> Generator[Step, ActionResult | None, None]:
-    """HTML's implicit submission: Enter in a field clicks the form's default button, or
-    submits a form that has one field and no button."""
-    buttons = [el for el in form.select("button, input") if _is_submit_button(el)]
-    if buttons:
-        gesture.defaults.append(f"Enter clicks {describe_element(buttons[0])}")
-        yield from _click(gesture, buttons[0])
-        return
-    fields = [el for el in form.select("input") if (el.get("type") or "").lower() in TEXT_FIELDS]
-    if len(fields) == 1:
-        gesture.defaults.append(f"Enter submits {describe_element(form)}")
-        yield from gesture.dispatch(form, "submit")
-
-
-def run(
-    flow: Flow,
-    page: Page,
-    answer: Callable[[Fetch], ActionResult | None] = lambda fetch: None,
-) -> tuple[list[ActionResult], list[Step]]:
-    """Drive a gesture with no I/O: apply its signal writes to `page`, answer each request
-    with `answer(fetch)`; return the gesture's result and every step it yielded."""
-    steps: list[Step] = []
-    reply: ActionResult | None = None
-    try:
-        step = next(flow)
-        while True:
-            steps.append(step)
-            reply = None
-            if isinstance(step, Assign):
-                page.signals.patch(step.as_patch())
-            elif isinstance(step, Fetch):
-                reply = answer(step)
-            step = flow.send(reply)
-    except StopIteration as stop:
-        results: list[ActionResult] = stop.value
-        return results, steps
-
-
-def fetch_headers(effect: Fetch) -> dict[str, str] | None:
-    """The `headers` option of `@post(url, {headers: {...}})`, as strings."""
-    headers = effect.options.get("headers")
-    if isinstance(headers, dict):
-        return {str(k): str(v) for k, v in headers.items()}
-    return None
+def set_path(store: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    """Set (or, for None, delete) the signal at `path` in a plain signal store."""
+    node = store
+    for part in path[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    if value is None:
+        node.pop(path[-1], None)
+    else:
+        node[path[-1]] = value
 
 
 def describe_element(el: Element) -> str:
@@ -355,8 +369,34 @@ def get_path(signals: Mapping[str, Any], path: tuple[str, ...] | None, default: 
     return value
 
 
-def _is_submit_button(el: Element) -> bool:
+def is_submit_button(el: Element) -> bool:
+    """A button that submits its form when clicked."""
     kind = (el.get("type") or "").lower()
     if el.tag == "button":
         return kind in ("", "submit")
     return el.tag == "input" and kind in ("submit", "image")
+
+
+def is_hidden(el: Element) -> bool:
+    """Not visible: `display: none` in its style (as `data-show` sets it) or the `hidden`
+    attribute, on it or an ancestor; a person cannot point at it."""
+    for node in (el, *el.ancestors):
+        if node.get("hidden") is not None:
+            return True
+        if "display:none" in (node.get("style") or "").replace(" ", "").lower():
+            return True
+    return False
+
+
+def is_disabled(el: Element) -> bool:
+    """Disabled as the browser sees it: the attribute, or a disabled fieldset around it."""
+    if el.tag in _DISABLEABLE and el.get("disabled") is not None:
+        return True
+    return el.tag in _DISABLEABLE and any(
+        a.tag == "fieldset" and a.get("disabled") is not None for a in el.ancestors
+    )
+
+
+def gesture(page: Page, state: GestureState, name: str, label: str) -> Gesture:
+    """A gesture's bookkeeping (for `vt.page.gestures`)."""
+    return Gesture(page, state, name, label)

@@ -5,7 +5,10 @@ decoded, then JSON), never with a regular expression over the raw bytes. The str
 from the `@get('…')` in a `data-init` attribute, as the browser would find it.
 
 A plain Datastar page (no `via_tab`; `vt.page.profile`) has no tab id: its signals come from every
-`data-signals`, and it opens one stream per `@get('…')` its `data-init` attributes run.
+`data-signals`, and what it opens is what its `data-init` attributes run (`inits`, read with
+Datastar's attribute grammar: `data-init__delay.10ms` beside `data-init` are two; their
+expressions run in the JavaScript engine when the tab connects, so a `@post` opens a stream as a
+`@get` does).
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import PageBootstrapError, hide_frames
+from ..js.attrs import parse_data_attr
+from ..js.engine import Batch
 from ..js.expr import ExpressionError
-from ..replica.dom import Document
+from ..replica.dom import Document, Element
 from ..replica.signals import merge_patch
 from .profile import TAB_KEY, resolve_profile
+from .timing import duration
 
-__all__ = ["PageInfo", "read_page"]
+__all__ = ["Init", "PageInfo", "read_page"]
 
 # pytest shows the test's line, then the reason: not vt's own frames (`hide_frames`).
 __tracebackhide__ = hide_frames
@@ -30,6 +36,15 @@ DEFAULT_CLOSE_URL = "/_sse/close"
 
 _GET_CALL = re.compile(r"@get\(\s*(['\"`])(.+?)\1")
 _BEACON_CALL = re.compile(r"sendBeacon\(\s*(['\"`])(.+?)\1")
+
+
+@dataclass(frozen=True, slots=True)
+class Init:
+    """One `data-init` attribute: its element, expression and `__delay` (seconds)."""
+
+    element: Element
+    expression: str
+    delay: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +61,7 @@ class PageInfo:
     close_url: str
     profile: str = "via"
     stream_urls: tuple[str, ...] = ()
+    inits: tuple[Init, ...] = ()
 
 
 def read_page(document: Document, raw: str, profile: str = "via") -> PageInfo:
@@ -59,17 +75,17 @@ def read_page(document: Document, raw: str, profile: str = "via") -> PageInfo:
     seed: dict[str, Any] = {}
     for decl in document.page_signals:
         try:
-            merge_patch(seed, decl.patch(seed), only_if_missing=decl.only_if_missing)
+            patch, store = decl.patch(seed)
+            if store is not None:
+                seed = store
+            merge_patch(seed, patch, only_if_missing=decl.only_if_missing)
         except ExpressionError:
             continue  # an expression the replica reports when it merges the page's signals
     if resolve_profile(profile, seed) == "datastar":
-        streams = tuple(
-            match.group(2)
-            for el in document.select("[data-init]")
-            for match in _GET_CALL.finditer(el.get("data-init") or "")
-        )
+        inits = _inits(document)
+        streams = _urls(inits, seed)
         first = streams[0] if streams else DEFAULT_STREAM_URL
-        return PageInfo(None, seed, first, DEFAULT_CLOSE_URL, "datastar", streams)
+        return PageInfo(None, seed, first, DEFAULT_CLOSE_URL, "datastar", streams, inits)
     tab_id = seed.get(TAB_KEY)
     if not isinstance(tab_id, str) or not tab_id:
         metas = [m.html for m in document.select("meta[data-signals]")]
@@ -94,3 +110,25 @@ def read_page(document: Document, raw: str, profile: str = "via") -> PageInfo:
         close_url=close_url or DEFAULT_CLOSE_URL,
         stream_urls=(stream_url or DEFAULT_STREAM_URL,),
     )
+
+
+def _inits(document: Document) -> tuple[Init, ...]:
+    """The page's `data-init` attributes in document order (those with a delay after the
+    others, by their delay), outside `data-ignore`."""
+    found: list[Init] = []
+    for el in document.with_attribute_prefix("data-init"):
+        if el.closest("[data-ignore]") is not None:
+            continue
+        for name, value in el.attrs.items():
+            attr = parse_data_attr(name, value)
+            if attr is not None and attr.plugin == "init" and value.strip():
+                found.append(Init(el, value, duration(attr.modifiers.get("delay", ()))))
+    return tuple(sorted(found, key=lambda init: init.delay))
+
+
+def _urls(inits: tuple[Init, ...], seed: dict[str, Any]) -> tuple[str, ...]:
+    """The URLs the inits' actions would request (read by running them on a copy)."""
+    batch = Batch(seed)
+    for init in inits:
+        batch.run(init.expression)
+    return tuple(str(request["url"]) for request in batch.take().requests)

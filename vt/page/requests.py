@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
 
 from ..wire.events import Event, PatchElements, PatchMode, PatchSignals, StreamItem
 from ..wire.feed import Fed, ItemFeed
@@ -31,7 +31,10 @@ __all__ = [
     "ResponseReader",
     "action_request",
     "stream_request",
+    "gesture_request",
     "upload_request",
+    "urlencoded",
+    "with_query",
     "with_signals",
 ]
 
@@ -52,6 +55,11 @@ class ResponseInfo:
     def content_type(self) -> str:
         """The media type, without parameters, lower case."""
         return self.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+    @property
+    def is_stream(self) -> bool:
+        """200 `text/event-stream`: an event stream (§5.1), read as it arrives."""
+        return self.status == 200 and self.content_type == "text/event-stream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +102,65 @@ class Outgoing:
 
 def with_signals(url: str, signals: Mapping[str, Any]) -> str:
     """`url` with the signals as its `datastar` query parameter."""
-    query = quote(json.dumps(signals, separators=(",", ":")), safe="")
-    return url + ("&" if "?" in url else "?") + f"datastar={query}"
+    return with_query(url, [("datastar", json.dumps(signals, separators=(",", ":")))])
+
+
+def _form_encode(text: str) -> str:
+    # URLSearchParams' serialiser: alphanumerics and *-._ kept, space as +, the rest %XX.
+    return quote_plus(text, safe="*").replace("~", "%7E")
+
+
+def urlencoded(pairs: list[tuple[str, str]]) -> str:
+    """Pairs as `URLSearchParams.toString()` writes them."""
+    return "&".join(f"{_form_encode(k)}={_form_encode(v)}" for k, v in pairs)
+
+
+def with_query(url: str, pairs: list[tuple[str, str]], *, replace: bool = True) -> str:
+    """`url` with `pairs` set (`replace`: `URLSearchParams.set`) or appended, the whole query
+    written again by `URLSearchParams`, as Datastar builds a request URL."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if replace:
+        names = {name for name, _ in pairs}
+        kept = [(k, v) for k, v in query if k not in names]
+        first = next((i for i, (k, _) in enumerate(query) if k in names), len(kept))
+        query = kept[:first] + pairs + kept[first:]
+    else:
+        query = query + pairs
+    return urlunsplit(parts._replace(query=urlencoded(query)))
+
+
+def gesture_request(
+    request: Mapping[str, Any],
+    url: str,
+    *,
+    referer: str,
+    form: list[tuple[str, str]] | None = None,
+    multipart: bool = False,
+) -> Outgoing:
+    """The request a fetch action (`@get`… recorded by `vt.js.engine`) sends to absolute
+    `url`: the signals it captured when called (`contentType: 'json'`) or the form's fields
+    (`'form'`), with Datastar's headers and the action's `headers` option."""
+    method = str(request["method"]).upper()
+    body_method = method not in ("GET", "DELETE")
+    headers = {"Referer": referer, "Accept": DATASTAR_ACCEPT, "Datastar-Request": "true"}
+    if request.get("contentType", "json") == "json":
+        if body_method:
+            headers["Content-Type"] = "application/json"
+        headers.update(request.get("headers") or {})
+        text = str(request.get("signals", "{}"))
+        if body_method:
+            return Outgoing(method, with_query(url, []), headers, content=text.encode())
+        return Outgoing(method, with_query(url, [("datastar", text)]), headers)
+    pairs = form or []
+    if not multipart:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    headers.update(request.get("headers") or {})
+    if not body_method:
+        return Outgoing(method, with_query(url, pairs, replace=False), headers)
+    if multipart:
+        return Outgoing(method, with_query(url, []), headers, data=dict(pairs), files={})
+    return Outgoing(method, with_query(url, []), headers, content=urlencoded(pairs).encode())
 
 
 def action_request(
@@ -154,8 +219,7 @@ class ResponseReader:
     def __init__(self, info: ResponseInfo) -> None:
         self.info = info
         self.body = bytearray()
-        streamed = info.status == 200 and info.content_type == "text/event-stream"
-        self._feed = ItemFeed() if streamed else None
+        self._feed = ItemFeed() if info.is_stream else None
 
     def feed(self, chunk: bytes) -> list[Fed]:
         """Keep `chunk`; return the stream items it completed (none for a non-SSE body)."""

@@ -11,63 +11,55 @@ Fixtures:
   `strict`, `accept_encoding`, ...); override it as pytest-playwright's `browser_context_args`.
 * `vt_client` — a `vt.Client` (sync) for that server; closes its sessions after the test.
 * `vt_async_client` — a `vt.AsyncClient` for async tests (anyio's plugin, or pytest-asyncio).
-* `vt_golden` — compare tabs' normalised streams with golden files (`--vt-update-goldens`).
+* `vt_clusters` — the local clusters vt starts for scenario items of the cluster and faults
+  levels (session-scoped).
+* `vt_golden` — compare tabs' normalised streams with golden files (`--vt-update-goldens`),
+  keyed by test file and test name.
 
-Options: `--vt` (add the bundled scenarios as tests), `--vt-scenarios DIR` (add your own),
-`--vt-base-url URL`, `--vt-timeout SECONDS` (the wait deadline of `expect_*`, `ready`,
-`wait_until`), `--vt-http-timeout SECONDS` (each HTTP request and stream connect),
-`--vt-output DIR` (failure reports; default `test-results`), `--vt-update-goldens`.
-Markers: `vt` and `vt_<level>` (`-m vt_chat`).
+Options: `--vt` (add the project's scenario files, from the `vt_scenarios` folders, default
+`tests/scenarios`), `--vt-scenarios PATH` (a folder or file of yours), `--vt-level LEVEL` /
+`--vt-bundled` (vt's own scenarios of a level / of every level), `--vt-base-url URL` (else
+pytest-base-url's `--base-url`), `--vt-timeout SECONDS` (the wait deadline of `expect_*`,
+`ready`, `wait_until`), `--vt-http-timeout SECONDS` (each HTTP request and stream connect),
+`--vt-output DIR` (failure reports; default `test-results`, emptied of old reports at the
+start of a run), `--vt-update-goldens`. Markers: `vt` and `vt_<level>` (`-m vt_chat`).
+Scenario files are collected as test files (`vt.pytest.collect`).
 
 The module imports nothing heavy at load time: pytest imports every plugin for every run.
 """
 
 from __future__ import annotations
 
-import os
+import shutil
+import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ..defaults import HTTP_TIMEOUT, WAIT_TIMEOUT
+from .settings import (
+    BASE_URL_ENV,
+    CONFIG,
+    DEFAULT_SCENARIOS,
+    IGNORED_APP_MESSAGE,
+    LEVELS,
+    NO_APP_MESSAGE,
+    REPORT_FILES,
+    VTConfig,
+    resolve,
+    vt_settings,
+    within,
+)
 
 if TYPE_CHECKING:
     from vt import AsyncClient, Client
-    from vt.pytest.support import VTGolden
+    from vt.pytest.goldens import GoldenLedger, VTGolden
+    from vt.scenario.clusters import ClusterPool
 
-__all__ = ["GoldenSummary", "ScenarioCollector", "VTConfig", "artifacts_dir", "vt_settings"]
+__all__ = ["GoldenSummary", "VTConfig", "artifacts_dir", "vt_settings"]
 
-BASE_URL_ENV = "VT_BASE_URL"
-NO_APP_MESSAGE = (
-    "vt has no server to test: override the `vt_app` fixture to return your ASGI app "
-    "(vt serves it on 127.0.0.1), or pass --vt-base-url URL (or set VT_BASE_URL)."
-)
-IGNORED_APP_MESSAGE = (
-    "vt: --vt-base-url is set, so every test talks to {url} and shares its state; a `vt_app` "
-    "fixture is ignored. For a fresh app per test, drop --vt-base-url (vt serves vt_app per test)."
-)
-# Levels known before any scenario is read, so `-m vt_core` passes --strict-markers anyway.
-LEVELS = ("core", "chat", "sdk", "browser", "slow")
-
-
-@dataclass(frozen=True, slots=True)
-class VTConfig:
-    """The plugin's settings for this run (from the command line, ini file and environment)."""
-
-    base_url: str | None
-    timeout: float
-    output: Path
-    scenarios: bool
-    scenario_dirs: tuple[Path, ...]
-    update_goldens: bool
-    http_timeout: float = HTTP_TIMEOUT
-    profile: str = "auto"
-
-
-_CONFIG = pytest.StashKey[VTConfig]()
 _CALL_FAILED = pytest.StashKey[str]()
 
 
@@ -75,14 +67,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """pytest hook: vt's command-line options and ini keys."""
     group = parser.getgroup("vt", "vt: server-driven UI testing")
     group.addoption(
-        "--vt", action="store_true", dest="vt_scenarios_on", help="add vt's bundled scenarios"
+        "--vt",
+        action="store_true",
+        dest="vt_scenarios_on",
+        help=f"add the project's scenario files (*.toml under the vt_scenarios folders, default "
+        f"{DEFAULT_SCENARIOS}) as tests, run against vt_app",
     )
     group.addoption(
         "--vt-scenarios",
         action="append",
         default=[],
-        metavar="DIR",
-        help="add the scenario files (*.toml) under DIR as tests (repeatable)",
+        metavar="PATH",
+        help="add the scenario files under PATH (a folder, or one .toml file) as tests "
+        "(repeatable)",
+    )
+    group.addoption(
+        "--vt-level",
+        action="append",
+        default=[],
+        dest="vt_levels",
+        metavar="LEVEL",
+        help="add vt's own bundled scenarios of LEVEL (chat, core, scopes, ...), run against "
+        "vt_app or else each scenario's reference app (repeatable)",
+    )
+    group.addoption(
+        "--vt-bundled",
+        action="store_true",
+        dest="vt_bundled",
+        help="add vt's own bundled scenarios of every level written for a reference app",
     )
     group.addoption(
         "--vt-base-url",
@@ -91,7 +103,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="test the server at this URL instead of serving vt_app; repeat it (or separate "
         "URLs with commas) for a cluster's nodes: sessions are spread across them, each "
-        f"tab pinned to its node (env {BASE_URL_ENV})",
+        f"tab pinned to its node (env {BASE_URL_ENV}; else pytest-base-url's --base-url)",
     )
     group.addoption(
         "--vt-timeout",
@@ -133,103 +145,114 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("vt_profile", "default for --vt-profile", default="auto")
     parser.addini("vt_http_timeout", "default for --vt-http-timeout", default=str(HTTP_TIMEOUT))
     parser.addini("vt_output", "default for --vt-output", default="test-results")
+    parser.addini(
+        "vt_scenarios",
+        f"the project's scenario folders, added by --vt (default {DEFAULT_SCENARIOS})",
+        type="paths",
+        default=[],
+    )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-asyncio's configure, which warns
 def pytest_configure(config: pytest.Config) -> None:
-    """pytest hook: resolve the settings once, into the config stash; register markers."""
-    given = config.getoption("vt_base_url")
-    base_url = (
-        (" ".join(given) if given else None)
-        or config.getini("vt_base_url")
-        or os.environ.get(BASE_URL_ENV)
-        or None
-    )
-    timeout = config.getoption("vt_timeout") or float(config.getini("vt_timeout"))
-    output = Path(config.getoption("vt_output") or config.getini("vt_output"))
-    if not output.is_absolute():
-        output = config.rootpath / output
-    dirs = tuple(Path(d).absolute() for d in config.getoption("vt_scenarios"))
-    config.stash[_CONFIG] = VTConfig(
-        base_url,
-        timeout,
-        output,
-        bool(config.getoption("vt_scenarios_on")),
-        dirs,
-        bool(config.getoption("vt_update_goldens")),
-        config.getoption("vt_http_timeout") or float(config.getini("vt_http_timeout")),
-        config.getoption("vt_profile") or config.getini("vt_profile"),
-    )
-    config.pluginmanager.register(GoldenSummary(), "vt-golden-summary")
+    """pytest hook: resolve the settings once, into the config stash; register markers; share
+    the base URL with pytest-base-url."""
+    settings = resolve(config)
+    config.stash[CONFIG] = settings
+    if settings.base_url and getattr(config.option, "base_url", "absent") is None:
+        config.option.base_url = settings.first_url  # pytest-base-url's `base_url`
+    for path in settings.scenario_paths:
+        _collect_too(config, path)
+    if settings.scenarios:
+        for path in settings.project_folders:
+            _collect_too(config, path)
+    config.pluginmanager.register(GoldenSummary(config), "vt-golden-summary")
     config.addinivalue_line("markers", "vt: a vt scenario (added by --vt / --vt-scenarios)")
     for level in LEVELS:
         config.addinivalue_line("markers", f"vt_{level}: vt scenarios of level {level}")
-
-
-def pytest_report_header(config: pytest.Config) -> str | None:
-    """pytest hook: say, at session start, that tests share the `--vt-base-url` server (and
-    that `vt_app` is not served)."""
-    settings = config.stash[_CONFIG]
-    if settings.base_url:
-        return IGNORED_APP_MESSAGE.format(url=settings.base_url)
-    return None
-
-
-class ScenarioCollector(pytest.Collector):
-    """The parent of the scenario items (`vt`); they are made at collection's end, not by
-    collecting this node."""
-
-    def collect(self) -> list[pytest.Item | pytest.Collector]:
-        """Nothing: the items are added by `pytest_collection_modifyitems`."""
-        return []
-
-
-@pytest.hookimpl(tryfirst=True)  # before `-m` / `-k` deselect: scenario items are selectable
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
-    """pytest hook: add one item per scenario (`--vt`, `--vt-scenarios`)."""
-    settings = config.stash[_CONFIG]
-    if not settings.scenarios and not settings.scenario_dirs:
-        return
-    from vt.pytest.support import make_browser_scenario_test, make_scenario_test
-    from vt.scenario.format import ScenarioError, bundled_scenarios, load_scenarios
-
-    try:
-        # `--vt` adds the scenarios written for the reference apps (and any Via app); those
-        # that name no app (the plain-Datastar chat level) come with `--vt-scenarios DIR`.
-        # The cluster and faults levels need processes vt starts (a local cluster, Toxiproxy):
-        # `vt conformance --level cluster` runs them (specs/cluster.md §C9).
-        bundled = [s for s in bundled_scenarios() if s.app is not None and s.embedded]
-        scenarios = bundled if settings.scenarios else []
-        for folder in settings.scenario_dirs:
-            scenarios.extend(load_scenarios(folder))
-    except ScenarioError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    # One parent for every scenario item, so node ids read `vt::<level>::<name>`.
-    parent = ScenarioCollector.from_parent(session, name="vt", nodeid="vt")
-    added: list[pytest.Item] = []
-    # Each scenario over HTTP, and with `--vt-browser` (browser_plugin) in browsers too.
-    makers = [("", make_scenario_test)]
-    if config.getoption("vt_browser_scenarios", False):
-        makers.append(("[browser]", make_browser_scenario_test))
-    for scenario in scenarios:
-        marker = f"vt_{scenario.level}"
-        if scenario.level not in LEVELS:
-            config.addinivalue_line("markers", f"{marker}: vt scenarios of level {scenario.level}")
-        for suffix, make in makers:
-            item = pytest.Function.from_parent(
-                parent,
-                name=f"{scenario.level}::{scenario.name}{suffix}",
-                callobj=make(scenario, settings),
-            )
-            item.add_marker(pytest.mark.vt)
-            item.add_marker(getattr(pytest.mark, marker))
-            added.append(item)
-    # Reported as collected, so pytest's "collected N items" counts them.
-    config.hook.pytest_collectreport(
-        report=pytest.CollectReport(parent.nodeid, "passed", None, list(added))
+    # pytest-asyncio warns on every run while `asyncio_default_fixture_loop_scope` is unset.
+    # vt's async fixtures are function-scoped, so nothing of vt's depends on it: say nothing
+    # on vt's behalf (a project that sets the option gets its value and no warning anyway).
+    warnings.filterwarnings(
+        "ignore",
+        message='The configuration option "asyncio_default_fixture_loop_scope" is unset',
+        category=pytest.PytestDeprecationWarning,
     )
-    items.extend(added)
+
+
+def _collect_too(config: pytest.Config, path: Path) -> None:
+    """Add a scenario path to what pytest collects, unless an argument already covers it."""
+    if not path.exists():
+        return
+    covered = [Path(str(arg).split("::")[0]).absolute() for arg in config.args]
+    if not any(within(path, arg) for arg in covered):
+        config.args.append(str(path))
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """pytest hook: say, at session start, that tests share the `--vt-base-url` server (and
+    that `vt_app` is not served), and where `--vt` looked for scenario files."""
+    settings = config.stash[CONFIG]
+    lines = []
+    if settings.base_url:
+        lines.append(IGNORED_APP_MESSAGE.format(url=settings.base_url))
+    if settings.scenarios:
+        folders = ", ".join(str(p) for p in settings.project_folders)
+        lines.append(f"vt: --vt adds the scenario files under {folders} (ini: vt_scenarios)")
+    return lines
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """pytest hook: an unreachable server is one line, once (not a failure per test); old
+    report folders go (the controller does it, before xdist's workers start)."""
+    config = session.config
+    if hasattr(config, "workerinput") or config.option.collectonly:
+        return
+    settings = config.stash[CONFIG]
+    if settings.base_url and settings.check_url:
+        from vt.scenario.harness import check_url
+
+        problem = check_url(settings.base_url)
+        if problem is not None:
+            raise pytest.UsageError(problem)
+    _clear_output(settings.output)
+
+
+def _clear_output(output: Path) -> None:
+    """Remove old report folders from vt's report folder (pytest-playwright empties its own
+    output folder the same way): only folders that hold what vt writes there, so a folder of
+    the user's that happens to sit there stays."""
+    if not output.is_dir():
+        return
+    for child in output.iterdir():
+        if child.is_dir() and any(any(child.glob(pattern)) for pattern in REPORT_FILES):
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """pytest hook: a scenario file of this run is a `ScenarioFile` (`vt.pytest.collect`)."""
+    if file_path.suffix != ".toml":
+        return None
+    if not parent.config.stash[CONFIG].wants(file_path, parent.session):
+        return None
+    from vt.pytest.collect import ScenarioFile
+
+    return ScenarioFile.from_parent(parent, path=file_path)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    """pytest hook: vt's bundled levels (`--vt-level`, `--vt-bundled`) as one collector `vt`
+    beside the session's own results."""
+    report = yield
+    settings = collector.config.stash[CONFIG]
+    if isinstance(collector, pytest.Session) and (settings.levels or settings.bundled):
+        from vt.pytest.collect import BundledScenarios
+
+        bundled = BundledScenarios.from_parent(collector, name="vt", nodeid="vt")
+        bundled.levels = () if settings.bundled else settings.levels
+        report.result.append(bundled)
+    return report
 
 
 @pytest.hookimpl(wrapper=True)
@@ -242,30 +265,65 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 class GoldenSummary:
-    """A plugin object gathering `vt_golden`'s outcomes from test reports (so from xdist
-    workers too), for the end-of-run summary: compared, written, unused, what to run next."""
+    """A plugin object gathering `vt_golden`'s and scenario items' golden outcomes from test
+    reports (so from xdist workers too), for the end-of-run summary: compared, written,
+    unused (removed with `--vt-update-goldens`), what to run next. It imports vt only when
+    the run took goldens or has golden folders (`vt.pytest.goldens.GoldenLedger`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
         self.results: list[str] = []  # JSON, one per comparison
+        self.outcomes: list[tuple[str, bool]] = []  # node id, passed
+        option = config.option
+        self.partial = bool(
+            option.keyword
+            or option.markexpr
+            or getattr(option, "lf", False)
+            or getattr(option, "stepwise", False)
+            or any("::" in str(arg) for arg in config.args)
+        )
+        self.ledger: GoldenLedger | None = None
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        """pytest hook: a run that deselected tests does not judge which goldens are unused."""
+        self.partial = self.partial or bool(items)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """pytest hook: keep the `vt_golden` properties of each test's call."""
-        if report.when == "call":
+        """pytest hook: keep each test's golden results and outcome."""
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.outcomes.append((report.nodeid, report.passed))
             self.results.extend(str(v) for k, v in report.user_properties if k == "vt_golden")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """pytest hook: find the unused goldens (and remove them under the update flag), on
+        the controller only."""
+        if hasattr(self.config, "workerinput"):
+            return
+        root = self.config.rootpath
+        folders = {(root / nodeid.split("::")[0]).parent for nodeid, _ in self.outcomes}
+        if not self.results and not any((f / "goldens").is_dir() for f in folders):
+            return
+        from vt.pytest.goldens import GoldenLedger, result_from_json
+
+        ledger = GoldenLedger(root, self.config.stash[CONFIG].update_goldens)
+        ledger.partial = self.partial
+        ledger.results = [result_from_json(text) for text in self.results]
+        for nodeid, passed in self.outcomes:
+            ledger.test_ran(nodeid, passed)
+        ledger.find_unused()
+        if ledger.update:
+            ledger.remove_unused()
+        self.ledger = ledger
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """pytest hook: the summary lines."""
-        if not self.results:
-            return
-        from vt.pytest.support import GoldenSession, result_from_json
-
-        session = GoldenSession([result_from_json(text) for text in self.results])
-        for line in session.summary():
-            terminalreporter.write_line(line)
+        if self.ledger is not None:
+            for line in self.ledger.summary():
+                terminalreporter.write_line(line)
 
 
 def _settings(request: pytest.FixtureRequest) -> VTConfig:
-    return request.config.stash[_CONFIG]
+    return request.config.stash[CONFIG]
 
 
 def _folder(request: pytest.FixtureRequest) -> Path:
@@ -302,6 +360,20 @@ def vt_server(request: pytest.FixtureRequest, vt_app: Any) -> Iterator[Any]:
         request.node.user_properties.append(("vt_server_errors", text))
 
 
+@pytest.fixture(scope="session")
+def vt_clusters() -> Iterator[ClusterPool]:
+    """The local clusters (nats-server, nodes, Toxiproxy) of the scenario items that need
+    several nodes or faults (`--vt-level cluster`), started on first use and reused by the
+    worker's later items; all stopped when the session ends."""
+    from vt.scenario.clusters import ClusterPool
+
+    pool = ClusterPool()
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
 @pytest.fixture
 def vt_client_options(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Keyword options of every vt client of a test (`vt.ClientOptions`). Override it to
@@ -323,7 +395,7 @@ def vt_client(
     """A sync `vt.Client` for the server under test; a failed test leaves a report (see
     `vt_async_client`)."""
     from vt import Client
-    from vt.scenario.batch import clear_folder
+    from vt.scenario.harness import clear_folder
 
     clear_folder(_folder(request))  # an old report of this test goes; this run's will replace it
     with Client(vt_server.url, **vt_client_options) as client:
@@ -334,10 +406,9 @@ def vt_client(
 def _report_if_failed(request: pytest.FixtureRequest, server: Any, tabs: Mapping[str, Any]) -> None:
     failed = request.node.stash.get(_CALL_FAILED, None)
     if failed is not None:
-        from vt.pytest.support import failure_report
+        from vt.pytest.support import report_failed_test
 
-        errors = list(getattr(server, "errors", ()))
-        failure_report(request, _folder(request), tabs, message=failed, errors=errors)
+        report_failed_test(request, tabs, failed, list(getattr(server, "errors", ())))
 
 
 @pytest.fixture
@@ -349,7 +420,7 @@ async def vt_async_client(
     every tab's transcript, timeline and page under `--vt-output`."""
     from vt import AsyncClient
     from vt.pytest.support import hosted
-    from vt.scenario.batch import clear_folder
+    from vt.scenario.harness import clear_folder
 
     clear_folder(_folder(request))  # an old report of this test goes; this run's will replace it
     async with hosted(AsyncClient(vt_server.url, **vt_client_options)) as client:
@@ -359,19 +430,14 @@ async def vt_async_client(
 
 @pytest.fixture
 def vt_golden(request: pytest.FixtureRequest) -> VTGolden:
-    """Compare tabs' normalised streams with golden files under `<test dir>/goldens/<test>/`
-    (see `VTGolden.check`); `--vt-update-goldens` writes them."""
-    from vt.client.report import slug
-    from vt.pytest.support import VTGolden
+    """Compare tabs' normalised streams with golden files under
+    `<test dir>/goldens/<test file stem>/<test>/` (see `VTGolden.check`, and `acheck` in an
+    async test); `--vt-update-goldens` writes them."""
+    from vt.pytest.goldens import VTGolden, golden_folder
 
-    name = slug(request.node.name).strip("-")
-    folder = Path(request.node.path).parent / "goldens" / name
-    return VTGolden(folder, _settings(request).update_goldens, request.node.user_properties)
-
-
-def vt_settings(request: pytest.FixtureRequest) -> VTConfig:
-    """This run's vt settings, for plugins built on this one (`vt.pytest.browser_plugin`)."""
-    return _settings(request)
+    node = request.node
+    folder = golden_folder(Path(node.path), node.nodeid)
+    return VTGolden(folder, _settings(request).update_goldens, node.user_properties)
 
 
 def artifacts_dir(request: pytest.FixtureRequest) -> Path:

@@ -81,6 +81,11 @@ class Element:
         return id(self._el)
 
     @property
+    def node(self) -> HtmlElement:
+        """The lxml element this view shows (for the page layer's field state and engine)."""
+        return self._el
+
+    @property
     def tag(self) -> str:
         """The tag name, lower case."""
         return str(self._el.tag)

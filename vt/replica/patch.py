@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from ..errors import UsageError
 from ..js.attrs import SignalsDecl, signals_decls
 from ..wire.events import BY_ID_MODES, PatchElements, PatchMode
-from .display import DISPLAY_MARKERS
+from .display import DISPLAY_PATTERN
 from .dom import Document, Script, find_by_id, query, remove_self_removing, signals_in
 from .morph import Morph, MorphError, morph_by_result, morph_element_by_result, needs_node_by_node
 from .tree import (
@@ -410,5 +410,5 @@ class _Markers:
         scripts = b"<script" in text
         signals = b"data-signals" in text
         morph = scripts or signals or b"data-ignore-morph" in text or b"data-preserve-attr" in text
-        display = any(marker in text for marker in DISPLAY_MARKERS)
+        display = DISPLAY_PATTERN.search(text) is not None
         return cls(scripts, b"data-effect" in text, signals, morph, display)

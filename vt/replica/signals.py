@@ -153,6 +153,10 @@ class Signals(Mapping[str, Any]):
         """Merge-patch these signals in place (§7.3)."""
         merge_patch(self._data, patch, only_if_missing=only_if_missing)
 
+    def replace(self, data: dict[str, Any]) -> None:
+        """Take `data` as the whole store (what an expression left, `vt.js.engine`)."""
+        self._data = data
+
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of every signal, local ones included."""
         return copy.deepcopy(self._data)

@@ -43,9 +43,28 @@ def parse_document(html: str) -> HtmlElement:
     root = etree.fromstring(html if html.strip() else _EMPTY_PAGE, _PARSER)
     if root is None:  # libxml2 found nothing it could call a document
         root = etree.fromstring(_EMPTY_PAGE, _PARSER)
-    if root.find("body") is None:
-        etree.SubElement(root, "body")
+    body = root.find("body")
+    if body is None:
+        body = etree.SubElement(root, "body")
+    if len(_BODY_TAG.findall(html, 0, _BODY_SCAN)) > 1:
+        _merge_body_attributes(html, body)
     return root
+
+
+# HTML's parser moves the attributes of a second `<body>` start tag onto the one body (those it
+# does not have yet): FastHTML's `Titled(..., Body(...))` writes such a page, and Datastar reads
+# its `data-signals`. libxml2 drops them; the page's first bytes are scanned for the tags.
+_BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_BODY_SCAN = 1 << 20
+
+
+def _merge_body_attributes(html: str, body: HtmlElement) -> None:
+    for tag in _BODY_TAG.findall(html, 0, _BODY_SCAN)[1:]:
+        parsed = etree.fromstring(f"<html>{tag}</html>", _PARSER)
+        found = parsed.find("body") if parsed is not None else None
+        for name, value in found.attrib.items() if found is not None else ():
+            if body.get(name) is None:
+                body.set(name, value)
 
 
 def parse_fragment(html: str) -> HtmlElement:

@@ -2,8 +2,14 @@
 
 `vt record` writes `DIR/<scenario>/<tab>.txt`; `vt check` (and the `vt_golden` pytest fixture)
 renders the same text again and compares it tab by tab. The interleaving of events across tabs
-is not part of a golden (it depends on scheduling); the order within one tab is (§5.4).
-Heartbeats and comments are left out: how many arrive depends on timing, not on the app.
+is not part of a golden (it depends on scheduling), and neither is the interleaving of one
+tab's connections: the server orders the events of one connection (§5.4), but which of two
+connections the client reads first (the stream's fan-out, or an action's own SSE answer) is a
+race. So a golden keeps each connection's events apart: the stream's first, then one section
+per action response that carried events, in the order the actions were sent. Heartbeats and
+comments are left out: how many arrive depends on timing, not on the app.
+
+Goldens are taken through `vt.scenario.harness.take_goldens`, once the streams are quiet.
 """
 
 from __future__ import annotations
@@ -14,21 +20,19 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
 from ..errors import GoldenMismatch
 from ..wire.events import PatchElements, PatchSignals, StreamItem, UnknownEvent
 from .normalize import Rule, normalize
-
-if TYPE_CHECKING:
-    from .runner import ScenarioRun
 
 __all__ = [
     "GoldenMismatch",
     "GoldenResult",
     "GoldenTab",
     "compare_goldens",
-    "render_run",
+    "connections",
+    "render_items",
     "render_tab",
     "render_tabs",
 ]
@@ -52,7 +56,8 @@ class GoldenSession(Protocol):
 
 class GoldenTab(Protocol):
     """What a golden is made from: an `AsyncTab`, or a browser page's record
-    (`vt.browser.driver`)."""
+    (`vt.browser.driver`). A tab may also have `response_origin` (event index -> the action
+    whose response carried it: `AsyncTab` has it); without it, every event is the stream's."""
 
     @property
     def events(self) -> Sequence[StreamItem]:
@@ -114,9 +119,39 @@ class GoldenResult:
 
 
 def render_tab(tab: GoldenTab) -> str:
-    """A tab's stream as readable text: one block per event, elements one tag per line."""
+    """A tab's events as readable text: one block per event, elements one tag per line; the
+    stream's events first, then a `# response to ACTION` section per action response that
+    carried events (see the module's docstring)."""
+    stream, responses = connections(tab)
+    text = render_items(stream)
+    for action, items in responses:
+        block = render_items(items)
+        if block:
+            text += f"# response to {action}\n{block}"
+    return text
+
+
+def connections(tab: GoldenTab) -> tuple[list[StreamItem], list[tuple[str, list[StreamItem]]]]:
+    """A tab's events split by connection: the stream's (every stream connection, in order:
+    they never overlap), and per action response that carried events, the action's name and
+    its events, in the order the actions were sent."""
+    origin: Mapping[int, Any] = getattr(tab, "response_origin", None) or {}
+    stream: list[StreamItem] = []
+    by_action: dict[Any, list[StreamItem]] = {}
+    for index, item in enumerate(tab.events):
+        action = origin.get(index)
+        if action is None:
+            stream.append(item)
+        else:
+            by_action.setdefault(action, []).append(item)
+    ordered = sorted(by_action.items(), key=lambda pair: pair[0].at)
+    return stream, [(action.name, items) for action, items in ordered]
+
+
+def render_items(items: Sequence[StreamItem]) -> str:
+    """Events as golden text blocks (heartbeats and comments left out)."""
     blocks: list[str] = []
-    for item in tab.events:
+    for item in items:
         if isinstance(item, PatchElements):
             head = f"patch-elements mode={item.mode.value}"
             if item.selector is not None:
@@ -138,26 +173,27 @@ def render_tab(tab: GoldenTab) -> str:
     return "\n".join(blocks) + ("\n" if blocks else "")
 
 
-def render_run(run: ScenarioRun, custom: Sequence[Rule] = ()) -> dict[str, str]:
-    """Per tab name of a scenario run, its normalised stream text (see `render_tabs`)."""
-    return render_tabs(run.tabs, run.scenario.name, custom)
-
-
 def render_tabs(
-    tabs: Mapping[str, GoldenTab], title: str, custom: Sequence[Rule] = ()
+    tabs: Mapping[str, GoldenTab],
+    title: str,
+    custom: Sequence[Rule] = (),
+    *,
+    values: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Per tab name, its normalised stream text. A tab's own id and session cookie are
-    replaced by `<tab-id:NAME>` / `<session:SESSION>`, then the named and `custom` rules run."""
-    values: dict[str, str] = {}
+    replaced by `<tab-id:NAME>` / `<session:SESSION>`, and each of `values` (label -> exact
+    value, such as `<run>` -> the run's token) by its label; then the named and `custom`
+    rules run."""
+    known: dict[str, str] = {label: value for label, value in (values or {}).items() if value}
     for name, tab in tabs.items():
         if tab.id_or_none:
-            values[f"<tab-id:{name}>"] = tab.id_or_none
+            known[f"<tab-id:{name}>"] = tab.id_or_none
         cookie = tab.session.cookies.get("via_session")
         if cookie:
-            values.setdefault(f"<session:{tab.session.name}>", cookie)
+            known.setdefault(f"<session:{tab.session.name}>", cookie)
     header = f"# vt golden: {title!r}, tab "
     return {
-        name: f"{header}{name}\n" + normalize(render_tab(tab), values=values, custom=custom)
+        name: f"{header}{name}\n" + normalize(render_tab(tab), values=known, custom=custom)
         for name, tab in tabs.items()
     }
 

@@ -9,7 +9,6 @@ scenario opened ride along on the error for failure reports and goldens.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import re
 import secrets
@@ -27,6 +26,7 @@ from ..client.tab import AsyncTab
 from ..client.waits import is_patch
 from ..defaults import QUIET_WINDOW
 from ..errors import ScenarioFailed, UnexpectedEvent, UsageError, VTError, hide_frames
+from .apps import load_app
 from .cluster_verbs import ClusterVerbs, NodeControl
 from .format import Scenario, Step, match_tabs, open_names
 from .wire_verbs import WireVerbs, chunks
@@ -127,27 +127,27 @@ class StepTime:
 @dataclass(slots=True)
 class ScenarioRun:
     """What a scenario run left behind: its tabs by scenario name (`AsyncTab`s with vt's HTTP
-    client, `BrowserTab`s in browsers), and each step's times."""
+    client, `BrowserTab`s in browsers), each step's times, and its `{run}` token."""
 
     scenario: Scenario
     tabs: dict[str, Any] = field(default_factory=dict)
     steps: list[StepTime] = field(default_factory=list)
+    token: str = ""  # what `{run}` stood for in this run (goldens put `<run>` back)
 
 
 def scenario_app(scenario: Scenario) -> Any:
-    """A fresh instance of the reference app the scenario names (`app = "chat"`), for runs
-    given no URL; raises `VTError` when it names none or an unknown one."""
+    """A fresh instance of the app the scenario names (`app = "chat"`, a bundled example, or
+    `"module:factory"`), for runs given no URL; raises `VTError` when it names none or one
+    that cannot be loaded."""
     ref = scenario.app_factory
     if ref is None:
         raise VTError(f"scenario {scenario.name!r} names no `app`; give a URL to run it against")
-    module_name, _, factory = ref.partition(":")
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
+        return load_app(ref)
+    except VTError as exc:
         raise VTError(
             f"scenario {scenario.name!r}: app {scenario.app!r} not found ({exc})"
         ) from None
-    return getattr(module, factory)()
 
 
 async def run_scenario(
@@ -213,7 +213,7 @@ class _State(ClusterVerbs, WireVerbs):
         self.sessions: dict[str, Any] = {}  # AsyncSession, or a browser context
         self.last: Any = None  # AsyncTab, or a browser page
         # `{run}` in a step's strings: text no earlier run against the same server sent.
-        self.token = uuid.uuid4().hex[:8]
+        self.token = run.token = uuid.uuid4().hex[:8]
         self.marks: dict[str, int] = {}
 
     # -- helpers ------------------------------------------------------------------------------

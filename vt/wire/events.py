@@ -17,7 +17,8 @@ from enum import StrEnum
 from typing import Any, TypeAlias, overload
 
 from ..errors import MalformedEvent, ProtocolError
-from ..js.expr import NOT_A_LITERAL, load_json, parse_literal
+from ..js.engine import parse_literal
+from ..js.expr import NOT_A_LITERAL, load_json
 from .sse import Comment, ServerSentEvent, SSEDecoder
 
 __all__ = [

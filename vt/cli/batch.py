@@ -1,8 +1,11 @@
-"""Running a batch of scenarios for the command line: outcomes, reports, progress, JUnit XML.
+"""Running a batch of scenarios for the command line: outcomes, progress, JUnit XML.
 
-Each scenario runs through `vt.run_scenario` on its own event loop, against the given URL or
-a fresh instance of the reference app it names (so scenarios never see each other's state).
-A failure leaves one report folder (`vt/scenario/html_report.py`) under the output folder.
+Each scenario runs through the one harness (`vt.scenario.harness.run_served`) on its own event
+loop, against the given URL (or a cluster's node URLs), a local cluster vt starts when the
+scenario needs several nodes or faults (`ClusterPool`, reused by later scenarios), the user's
+app (`--app`), or a fresh instance of the app it names (so scenarios never see each other's
+state). A failure leaves one report folder
+(`vt/scenario/html_report.py`) under the output folder.
 """
 
 from __future__ import annotations
@@ -13,8 +16,6 @@ import shutil
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,27 +24,27 @@ from typing import Any, TextIO
 
 import anyio
 
-from ..client.client import AsyncClient
-from ..client.server import LiveServer
-from ..client.tab import AsyncTab
-from ..client.waits import settle
 from ..conformance.sdk import SDKCase, load_sdk_cases, run_sdk_cases
 from ..defaults import HTTP_TIMEOUT
-from .cluster_verbs import NodeControl
-from .clusters import ClusterPool
-from .format import Scenario, Step
-from .golden import GoldenResult, compare_goldens, render_run
-from .html_report import write_report
-from .normalize import Rule
-from .runner import ScenarioFailed, ScenarioRun, StepTime, run_scenario, scenario_app
+from ..scenario.clusters import ClusterPool
+from ..scenario.format import Scenario, Step
+from ..scenario.golden import GoldenResult
+from ..scenario.harness import (
+    GoldenPlan,
+    clear_folder,
+    report_take,
+    report_warning,
+    run_served,
+)
+from ..scenario.normalize import Rule
+from ..scenario.runner import scenario_app
 
 __all__ = [
     "SDK_LEVEL",
     "Batch",
     "Outcome",
-    "check_url",
-    "clear_folder",
-    "report_warning",
+    "color_enabled",
+    "progress_stream",
     "sdk_entries",
     "write_junit",
 ]
@@ -125,28 +126,32 @@ class Batch:
         def on_step(step: Step) -> None:
             self.show_progress(f"{position} {scenario.name}: {step.describe()}")
 
-        if self.url is not None:
-            outcome = anyio.run(self._one, scenario, self.url, folder, on_step, list)
-        elif self.clusters.wants(scenario):
-            cluster = self.clusters.get(scenario)
+        goldens = None
+        if self.goldens is not None:
+            goldens = GoldenPlan(
+                self.goldens / _slug(scenario.name),
+                update=self.update_goldens or self.record,
+                rules=self.normalizers,
+                hint="run `vt check ... --update` (or `vt record`)",
+            )
+        take = run_served(
+            scenario,
+            url=self.url,
+            make_app=lambda: self.app(scenario),
+            clusters=self.clusters,
+            client_options={"artifacts_dir": folder / "waits"},
+            goldens=goldens,
+            timeout=self.timeout,
+            on_step=on_step,
+            stopping=stopping,
+        )
+        outcome = Outcome(scenario, "passed", 0.0, golden=take.golden, server_errors=take.errors)
+        if not take.ok:
+            outcome.status, outcome.message = "failed", take.message
             try:
-                outcome = anyio.run(
-                    self._one, scenario, cluster.urls, folder, on_step, list, cluster
-                )
-            finally:
-                self.clusters.tidy(cluster)
-        else:
-            server = LiveServer(self.app(scenario)).start()
-            try:
-                outcome = anyio.run(
-                    self._one, scenario, server.url, folder, on_step, lambda: server.errors
-                )
-            finally:
-                if stopping is None:
-                    server.stop()
-                else:
-                    stopping.append(threading.Thread(target=server.stop, name="vt-stop"))
-                    stopping[-1].start()
+                outcome.report = report_take(folder, take, title=scenario.name)
+            except OSError as exc:
+                print(report_warning(folder, exc), file=sys.stderr)
         outcome.seconds = time.monotonic() - began
         return self.judge(outcome)
 
@@ -193,71 +198,6 @@ class Batch:
             report(outcomes[-1])
         return outcomes
 
-    async def _one(
-        self,
-        scenario: Scenario,
-        url: str | Sequence[str],
-        folder: Path,
-        on_step: Callable[[Step], None],
-        server_errors: Callable[[], list[str]],
-        control: NodeControl | None = None,
-    ) -> Outcome:
-        failure: ScenarioFailed | None = None
-        run: ScenarioRun | None = None
-        async with AsyncClient(url, artifacts_dir=folder / "waits") as client:
-            try:
-                run = await run_scenario(
-                    client, scenario, timeout=self.timeout, on_step=on_step, control=control
-                )
-            except ScenarioFailed as exc:
-                failure = exc
-        golden: GoldenResult | None = None
-        diff = ""
-        if run is not None and self.goldens is not None:
-            await settle(list(run.tabs.values()))  # the last step's patches are on their way
-            texts = render_run(run, self.normalizers)
-            target = self.goldens / _slug(scenario.name)
-            golden = compare_goldens(target, texts, update=self.update_goldens or self.record)
-            if not golden.ok:
-                diff = str(golden.failure("run `vt check ... --update` (or `vt record`)"))
-        errors = server_errors()
-        if failure is None and not diff:
-            return Outcome(scenario, "passed", 0.0, golden=golden, server_errors=errors)
-        message = str(failure) if failure is not None else diff
-        source = failure.run if failure is not None else run
-        tabs = source.tabs if source is not None else {}
-        steps = source.steps if source is not None else []
-        page = self.write_report(
-            folder, tabs, scenario.name, message, steps=steps, diff=diff, errors=errors
-        )
-        return Outcome(scenario, "failed", 0.0, message, page, errors, golden)
-
-    def write_report(
-        self,
-        folder: Path,
-        tabs: Mapping[str, AsyncTab],
-        title: str,
-        message: str,
-        *,
-        steps: Sequence[StepTime],
-        diff: str,
-        errors: Sequence[str],
-    ) -> Path | None:
-        """Write the failure report; on an unwritable folder, print one warning line."""
-        try:
-            return write_report(
-                folder,
-                tabs,
-                title=title,
-                message=message,
-                steps=steps,
-                golden_diff=diff,
-                server_errors=errors,
-            )
-        except OSError as exc:
-            print(report_warning(folder, exc), file=sys.stderr)
-            return None
-
     def show_progress(self, text: str) -> None:
         """A live status line on stderr, once the run has taken over a second (TTY only)."""
         if self.progress is None or time.monotonic() - self.started < 1.0:
@@ -277,41 +217,6 @@ class Batch:
 def progress_stream() -> TextIO | None:
     """stderr when it is a terminal (a progress line would litter a log file), else None."""
     return sys.stderr if sys.stderr.isatty() else None
-
-
-def clear_folder(folder: Path) -> None:
-    """Remove an old report folder of the same test or scenario, if it can be removed."""
-    if folder.exists():
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def report_warning(folder: Path, exc: OSError) -> str:
-    """The one line said when a report cannot be written (a read-only checkout)."""
-    return f"vt: warning: could not write the failure report to {folder} ({exc.strerror or exc})"
-
-
-def check_url(url: str, timeout: float = 5.0) -> str | None:
-    """None when `url` answers HTTP (any status); otherwise one line saying what was tried and
-    what to do."""
-    if not re.match(r"^https?://[^/]+", url):
-        return (
-            f"vt: {url!r} is not an http(s) URL; give one like http://127.0.0.1:3000 "
-            "(or no URL, to test the embedded reference runtime)"
-        )
-    # The standard library, not vt's client: one plain GET, no cookies, no streams.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=timeout):
-            pass
-    except urllib.error.HTTPError:
-        return None  # it answered: a 404 at the root is the scenario's business
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        return (
-            f"vt: could not reach {url} ({reason}); is the server running? Start one with "
-            "`vt serve chat --port 3000`, or give no URL to test the embedded reference runtime"
-        )
-    return None
 
 
 def color_enabled(stream: TextIO) -> bool:
