@@ -245,7 +245,9 @@ async def test_a_push_while_disconnected_is_delivered_on_reconnect(
     )
 
 
-async def test_a_newer_stream_supersedes_the_older_one(vt_async_client: vt.AsyncClient) -> None:
+async def test_a_newer_stream_supersedes_the_older_one(
+    vt_async_client: vt.AsyncClient, probe: App
+) -> None:
     tab = await vt_async_client.new_session().open("/")
     await tab.ready()
     body = httpx.QueryParams({"datastar": json.dumps({"via_tab": tab.id})})
@@ -256,6 +258,9 @@ async def test_a_newer_stream_supersedes_the_older_one(vt_async_client: vt.Async
             "GET", vt_async_client.url_of(f"/_sse?{body}"), headers={"Accept-Encoding": "identity"}
         ) as second:
             await tab.wait_until(lambda: not tab.connected, description="see the old stream end")
+            # The superseded stream's end leaves the tab connected: the newer stream is open
+            # (else a TTL sweep would dispose a tab with an open stream, §3.5).
+            assert probe.hub.tabs[tab.id].connected
             await tab.session.request(
                 "POST",
                 "/_action/Inc",
