@@ -3,6 +3,7 @@ be tested by the conformance suite. One route per feature, and an index at `/`.
 
     python -m reference_impl.examples.conformance --port 3000
     python -m reference_impl.examples.conformance --port 3000 --fault drop-ready   # mutant
+    python -m reference_impl.examples.conformance --port 3001 --variant strict     # §23
 
 `--fault NAME` (repeatable) switches on a deliberately broken variant of the runtime
 (`reference_impl.options.FAULTS`), for the suite's mutation check; never use it otherwise.
@@ -40,15 +41,21 @@ from reference_impl.options import FAULTS
 from reference_impl.serve import main_for
 
 from . import chat, chat_events, rooms
+from .conformance_pages import Broken, Drain, Expiry, Markup
 from .counter import Counter
 from .messages import WINDOW, Message, keep_newest, message_from
 from .scopes import Scopes
 
 __all__ = [
     "FEATURES",
+    "MAX_SESSIONS",
+    "MAX_TABS",
     "MAX_UPLOAD",
     "PANIC_TEXT",
     "SLOW_SECONDS",
+    "STRICT_HEARTBEAT",
+    "STRICT_TTL",
+    "VARIANTS",
     "TICK_SECONDS",
     "Broadcast",
     "Chat",
@@ -65,10 +72,14 @@ __all__ = [
     "Upload",
     "Watch",
     "create_app",
+    "create_app_capped",
+    "create_app_strict",
     "main",
 ]
 
-MAX_UPLOAD = 1 << 20  # the app's upload cap (1 MiB), so a 413 is cheap to provoke (§4.2)
+# The app's upload cap (2 MiB): a 413 is cheap to provoke (§4.2), and it differs from the
+# request-body cap of JSON actions (Via's 1 MiB), so a body shows which cap it met.
+MAX_UPLOAD = 2 << 20
 SLOW_SECONDS = 0.3  # how long the Slow action takes
 TICK_SECONDS = 0.1  # the ticker's interval
 PANIC_TEXT = "internal detail: /srv/secret 7f3a"  # must never reach a client (§4.2.2)
@@ -90,7 +101,18 @@ FEATURES: list[tuple[str, str]] = [
     ("/hooks", "hooks"),
     ("/watch", "watch"),
     ("/events", "events"),
+    ("/markup", "markup"),
+    ("/broken", "broken"),
+    ("/drain", "drain"),
+    ("/expiry", "expiry"),
 ]
+
+# The strict variant (§23): Via's options a client can observe, set short enough for the suite.
+STRICT_HEARTBEAT = 0.6  # seconds between heartbeats
+STRICT_TTL = 1.0  # seconds: the context and the session TTL
+# The capped variant (§24).
+MAX_SESSIONS = 2
+MAX_TABS = 3
 
 
 class Index(Composition):
@@ -100,6 +122,8 @@ class Index(Composition):
         return h.main(
             h.h1("Via conformance app"),
             h.ul((h.li(h.a(label, href=path)) for path, label in FEATURES), id="features"),
+            # The catch-all `/` has no path parameter, whatever path it answers (§2.1.5).
+            h.p(encode_json(ctx.params), id="params"),
         )
 
 
@@ -227,6 +251,7 @@ class Broadcast(Composition):
             h.input(self.message.bind(), type="text"),
             h.button("Broadcast", on.click(self.send), id="broadcast"),
             h.button("Announce", on.click(self.announce), id="announce"),
+            h.button("Script", on.click(self.script), id="script"),
             h.p(self.broadcast.text(), id="received"),
         )
 
@@ -238,26 +263,41 @@ class Broadcast(Composition):
     def announce(self, ctx: Ctx) -> None:
         ctx.app.broadcast_notify(self.message.read(ctx))  # a broadcast script (§8.3)
 
+    @action("Script")
+    def script(self, ctx: Ctx) -> None:
+        # A raw broadcast script: every tab runs `console.log(MESSAGE)` (§8.3).
+        ctx.app.broadcast(f"console.log({encode_json(self.message.read(ctx))})")
+
 
 class Redirect(Composition):
     """`/redirect`: navigation to the `to` signal's URL; unsafe schemes are dropped
-    (§6.4.3). Each attempt counts, so a dropped redirect shows as a render."""
+    (§6.4.3). Each attempt counts, so a dropped redirect shows as a render, and so does each
+    drop (`ctx.redirect` says whether it queued the redirect)."""
 
     to = SignalStr("to", init="/counter")
     attempts = StateTab[int]("attempts", 0)
+    dropped = StateSess[int]("dropped", 0)  # the session's other tabs show it after a redirect
 
     def view(self, ctx: Ctx) -> h.Node:
         return h.main(
             h.h1("Redirect"),
             h.input(self.to.bind(), type="text"),
             h.button("Go", on.click(self.go), id="go"),
+            h.button("Leave", on.click(self.leave), id="leave"),
             h.p(h.span(str(self.attempts.read(ctx)), id="attempts"), " attempts"),
+            h.p(h.span(str(self.dropped.read(ctx)), id="dropped"), " dropped"),
         )
 
     @action("Go")
     def go(self, ctx: Ctx) -> None:
         self.attempts.add(ctx, 1)
-        ctx.redirect(self.to.read(ctx))  # when queued, only the redirect is sent (§5.4.2)
+        # When queued, only the redirect is sent (§5.4.2).
+        if not ctx.redirect(self.to.read(ctx)):
+            self.dropped.add(ctx, 1)
+
+    @action("Leave")
+    def leave(self, ctx: Ctx) -> None:
+        ctx.redirect(self.to.read(ctx))  # a redirect alone in the queue: still sent (§5.4.2)
 
 
 class Slow(Composition):
@@ -408,6 +448,8 @@ class EventsChat(chat_events.Room):
 MOUNTS: dict[str, type[Any]] = {
     "/": Index,
     "/counter": Counter,
+    # The counter again, under a route whose tab ids a JavaScript string must escape (§2.1.3).
+    "/counter's": Counter,
     "/scopes": Scopes,
     "/chat": Chat,
     "/rooms/{room}": RoomChat,
@@ -422,6 +464,10 @@ MOUNTS: dict[str, type[Any]] = {
     "/hooks": Hooks,
     "/watch": Watch,
     "/events": EventsChat,
+    "/markup": Markup,
+    "/broken": Broken,
+    "/drain": Drain,
+    "/expiry": Expiry,
 }
 
 
@@ -438,6 +484,24 @@ def create_app(faults: Iterable[str] = (), **options: Any) -> App:
     return app
 
 
+def create_app_strict(faults: Iterable[str] = (), **options: Any) -> App:
+    """The strict variant (`specs/conformance-app.md` §23): the conformance app with a
+    Content-Security-Policy nonce on every response, a heartbeat every `STRICT_HEARTBEAT`
+    seconds and context and session TTLs of `STRICT_TTL` seconds (brotli, on by default,
+    stays on)."""
+    options = {"csp": True, "heartbeat": STRICT_HEARTBEAT, **options}
+    options.setdefault("context_ttl", STRICT_TTL)
+    options.setdefault("session_ttl", STRICT_TTL)
+    return create_app(faults, **options)
+
+
+def create_app_capped(faults: Iterable[str] = (), **options: Any) -> App:
+    """The capped variant (`specs/conformance-app.md` §24): at most `MAX_SESSIONS` sessions
+    and `MAX_TABS` live tabs."""
+    options = {"max_sessions": MAX_SESSIONS, "max_contexts": MAX_TABS, **options}
+    return create_app(faults, **options)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve the conformance app on 127.0.0.1."""
 
@@ -450,13 +514,22 @@ def main(argv: list[str] | None = None) -> None:
             help="test-only: switch on one deliberately broken variant (repeatable)",
         )
 
+        parser.add_argument(
+            "--variant",
+            default="default",
+            choices=sorted(VARIANTS),
+            help="the app's options: Via's defaults, or the strict or capped variant (§23, §24)",
+        )
+
     main_for(
-        lambda args: create_app(args.fault),
+        lambda args: VARIANTS[args.variant](args.fault),
         argv,
         description="the Via conformance app (reference runtime)",
         add_arguments=add_arguments,
     )
 
+
+VARIANTS = {"default": create_app, "strict": create_app_strict, "capped": create_app_capped}
 
 if __name__ == "__main__":
     main()

@@ -83,6 +83,10 @@ async def test_every_route_renders_its_heading(vt_async_client: vt.AsyncClient) 
         "/hooks": "Hooks",
         "/watch": "Watch",
         "/events": "Events",
+        "/markup": "Markup",
+        "/broken": "Broken",
+        "/drain": "Drain",
+        "/expiry": "Expiry",
     }
 
 

@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import json
 import math
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from reference_impl import (
     StateAppEvents,
     StateSess,
     StateTab,
+    codec,
     h,
 )
 from reference_impl.decode import decode_json
@@ -33,6 +35,7 @@ from reference_impl.page import beacon_script, render_page
 from reference_impl.queue import PatchQueue
 from reference_impl.sessions import Session, SessionStore, is_hex64, new_hex64
 from reference_impl.sse import patch_elements
+from reference_impl.tabs import Ctx
 
 # -- the h builder ------------------------------------------------------------------------------
 
@@ -376,3 +379,78 @@ def test_restore_puts_back_a_render_and_a_redirect_only_when_none_is_newer() -> 
     assert PatchQueue(elements=["e"])
     assert PatchQueue(redirect="/x")
     assert not PatchQueue()
+
+
+# -- what a cluster node adds (specs/cluster.md), sans I/O ---------------------------------------
+
+
+def test_shared_state_declares_its_type_for_the_backplane_and_tab_state_does_not() -> None:
+    class Holder:
+        count = StateSess[int]("codec_count", 0)
+        mine = StateTab[int]("codec_mine", 0)
+        shared = StateApp[list[str]]("codec_shared", list)
+
+    assert Holder.count.key == "codec_count"
+    assert codec.registered_type("sess", "codec_count") is int
+    assert codec.registered_type("app", "codec_shared") == list[str]
+    assert codec.registered_type("tab", "codec_mine") is Any
+
+
+class Replicator:
+    """Records what a cluster node would stage for the backplane."""
+
+    def __init__(self) -> None:
+        self.staged: list[tuple[str, str]] = []
+
+    def stage_update(self, scope: str, key: str, session: Any, fn: Any, fresh: Any) -> str:
+        self.staged.append((scope, key))
+        return f"commit {scope} {key}"
+
+
+class Staging(Scope):
+    def __init__(self) -> None:
+        super().__init__(Hub(Options()), Session(new_hex64()))
+        self.commits: list[Any] = []
+
+    def stage(self, commit: Any) -> None:
+        self.commits.append(commit)
+
+
+def test_shared_writes_are_staged_for_the_backplane_and_tab_writes_are_not() -> None:
+    tab = Staging()
+    replicator = Replicator()
+    tab.hub.replicator = replicator  # type: ignore[assignment]
+
+    StateApp[int]("rep_app", 0).add(tab, 1)
+    StateSess[int]("rep_sess", 0).add(tab, 1)
+    StateTab[int]("rep_tab", 0).add(tab, 1)
+
+    assert replicator.staged == [("app", "rep_app"), ("sess", "rep_sess")]
+    assert tab.commits == ["commit app rep_app", "commit sess rep_sess"]
+
+
+def test_await_commits_waits_for_every_staged_write_and_logs_failures() -> None:
+    logged: list[str] = []
+    done: list[str] = []
+
+    async def write(name: str) -> None:
+        await asyncio.sleep(0)
+        done.append(name)
+
+    async def fail() -> None:
+        raise RuntimeError("backplane down")
+
+    async def main() -> Any:
+        owner = SimpleNamespace(
+            id="t", commits=[], hub=SimpleNamespace(log_exception=logged.append)
+        )
+        owner.commits = [asyncio.ensure_future(write("a")), asyncio.ensure_future(fail())]
+        await Ctx.await_commits(owner)  # type: ignore[arg-type]
+        return owner
+
+    owner = asyncio.run(main())
+
+    assert done == ["a"]
+    assert owner.commits == []
+    assert len(logged) == 1
+    assert "backplane down" in logged[0]

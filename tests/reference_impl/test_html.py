@@ -67,3 +67,11 @@ def test_signal_helpers() -> None:
         'data-class:active="$open" data-attr:title="$form.name" data-style:color="$form.name" '
         'data-computed:upper="$form.name.toUpperCase()" data-signals="{_draft:&#34;x&#34;}"></div>'
     )
+
+
+def test_text_and_raw_nodes_are_hashable_values() -> None:
+    # Frozen dataclasses: equal by value and hashable, so a view may keep them in sets or as
+    # keys (a mutable dataclass with eq is unhashable).
+    text, raw = h.text("a"), h.raw("<b>")
+
+    assert {text, h.text("a"), raw, h.raw("<b>")} == {text, raw}

@@ -116,3 +116,27 @@ def test_broadcasts_reach_every_registered_tab_and_count_them() -> None:
     for tab in (one, two):
         assert tab.scripts == ["x()", "toast:hi"]
         assert tab.signals == {"all": 1}
+
+
+def test_a_session_write_from_another_node_reaches_that_sessions_readers_only() -> None:
+    reader, other_key, stranger = FakeTab("r", "s1"), FakeTab("o", "s1"), FakeTab("x", "s2")
+    hub = hub_with(
+        (reader, {("sess", "k")}), (other_key, {("sess", "j")}), (stranger, {("sess", "k")})
+    )
+
+    hub.fan_out_session("s1", "k")
+
+    assert [t.stale for t in (reader, other_key, stranger)] == [1, 0, 0]
+
+
+def test_the_tab_cap_holds_past_the_small_integers() -> None:
+    # 300 > 256: counts past CPython's cached small ints compare by value, not identity.
+    hub: Hub[FakeTab] = Hub(Options(max_contexts=300))
+    for n in range(299):
+        hub.register(FakeTab(str(n), "s"), set())
+    assert not hub.at_tab_capacity()
+
+    hub.register(FakeTab("last", "s"), set())
+
+    assert hub.at_tab_capacity()
+    assert not Hub(Options()).at_tab_capacity()  # 0: no cap

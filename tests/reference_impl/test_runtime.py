@@ -4,6 +4,7 @@ lifecycle hooks, periodic streams and stream delivery guarantees."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 import anyio
@@ -73,6 +74,20 @@ async def test_session_cap_refuses_new_sessions_only(vt_async_client: vt.AsyncCl
 
     assert (refused.status_code, refused.text) == (503, "server is at capacity\n")
     assert again.id != first.id  # a live session is never refused
+
+
+@pytest.mark.probe_options(max_request_body=0)
+async def test_without_a_body_cap_the_beacon_still_reads_at_most_4_kib(
+    vt_async_client: vt.AsyncClient,
+) -> None:
+    session = vt_async_client.new_session()
+    await session.open("/", connect=False)
+
+    at_cap = await session.request("POST", "/_sse/close", content=b"x" * 4096)
+    over = await session.request("POST", "/_sse/close", content=b"x" * 4097)
+
+    assert (at_cap.status_code, at_cap.content) == (200, b"")
+    assert (over.status_code, over.text) == (413, "request too large\n")
 
 
 @pytest.mark.probe_options(max_contexts=2)
@@ -230,7 +245,9 @@ async def test_a_push_while_disconnected_is_delivered_on_reconnect(
     )
 
 
-async def test_a_newer_stream_supersedes_the_older_one(vt_async_client: vt.AsyncClient) -> None:
+async def test_a_newer_stream_supersedes_the_older_one(
+    vt_async_client: vt.AsyncClient, probe: App
+) -> None:
     tab = await vt_async_client.new_session().open("/")
     await tab.ready()
     body = httpx.QueryParams({"datastar": json.dumps({"via_tab": tab.id})})
@@ -241,6 +258,9 @@ async def test_a_newer_stream_supersedes_the_older_one(vt_async_client: vt.Async
             "GET", vt_async_client.url_of(f"/_sse?{body}"), headers={"Accept-Encoding": "identity"}
         ) as second:
             await tab.wait_until(lambda: not tab.connected, description="see the old stream end")
+            # The superseded stream's end leaves the tab connected: the newer stream is open
+            # (else a TTL sweep would dispose a tab with an open stream, §3.5).
+            assert probe.hub.tabs[tab.id].connected
             await tab.session.request(
                 "POST",
                 "/_action/Inc",
@@ -496,3 +516,20 @@ async def test_the_first_file_of_a_field_is_the_one_ctx_file_gives() -> None:
             )
             assert answer.status_code == 200
             await tab.expect_text("#seen", "first.txt")
+
+
+async def test_a_panic_is_logged_and_an_action_error_is_not(
+    vt_async_client: vt.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    tab = await vt_async_client.new_session().open("/")
+    await tab.ready()
+
+    with caplog.at_level(logging.ERROR, logger="reference_impl"):
+        await tab.action("Fail")  # the app's answer to the user: a toast, not a fault
+        await tab.expect_script("toast", "nope: bad input")
+        assert not [r for r in caplog.records if "Fail on" in r.getMessage()]
+        await tab.action("Panic")
+        await tab.expect_script("toast", "Something went wrong")
+
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("Panic on" in m and "secret internal detail" in m for m in logged), logged

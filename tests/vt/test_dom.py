@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from vt import Document, PatchElements, PatchMode, canonical_html
 from vt.replica.patch import Patcher
@@ -203,3 +205,31 @@ def test_a_shared_parse_equals_a_direct_parse(tree: str, element_id: str) -> Non
     direct = parse_fragment(markup)
     assert serialize(shared) == serialize(direct) == serialize(again) == serialize(third)
     assert len({id(shared), id(again), id(third)}) == 3
+
+
+def test_a_contains_selector_keeps_working_after_other_xpath_work() -> None:
+    # lxml compiles `:contains()` to a call of its own XPath extension function; libxml2
+    # caches that function's namespace URI in the compiled expression on its first use, as a
+    # pointer into the evaluation's namespace table, which lxml frees afterwards. A compiled
+    # selector used again once that memory was reused (other XPath work, other threads)
+    # calls "{}lower-case" (XPathFunctionError) or decodes garbage. vt's sync API selects
+    # in its loop's thread, a scenario run in-process in another.
+    selector = '#c:contains("-"), p:contains("Ab")'
+    page = Document.parse('<html><body><p id="c">-15</p><p>ab</p></body></html>')
+    results: dict[str, object] = {}
+
+    def select(label: str) -> None:
+        try:
+            results[label] = [el.text for el in page.select(selector)]
+        except Exception as exc:  # the failure to report, whatever lxml raises
+            results[label] = repr(exc)
+
+    select("first")
+    churn = [etree.XPath(f"//n{i}:x", namespaces={f"n{i}": f"urn:vt:{i}" * 4}) for i in range(500)]
+    assert len(churn) == 500
+    worker = threading.Thread(target=select, args=("another thread",))
+    worker.start()
+    worker.join(timeout=10)
+    select("again")
+    expected = ["-15", "ab"]
+    assert results == {"first": expected, "another thread": expected, "again": expected}

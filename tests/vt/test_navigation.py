@@ -48,6 +48,7 @@ class Site:
     page_redirect: str | None = None
     beacon_hangs: bool = False
     compressed: bool = False
+    ends: str | None = None  # the stream ends after its chunks: "finished" or "truncated"
     opened: list[str] = field(default_factory=list)
     beacons: list[str] = field(default_factory=list)
 
@@ -72,7 +73,10 @@ class Site:
                         yield chunk
                     else:  # flushed per event, as §5.6 says
                         yield squeezer.process(chunk) + squeezer.flush()
-                await asyncio.Event().wait()  # stays open, as a live stream does
+                if self.ends is None:
+                    await asyncio.Event().wait()  # stays open, as a live stream does
+                elif squeezer is not None and self.ends == "finished":
+                    yield squeezer.finish()  # the brotli stream's end (§5.5.4)
 
             headers = {"Content-Encoding": "br"} if self.compressed else {}
             return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
@@ -300,6 +304,31 @@ async def test_a_compressed_stream_without_ready_is_ready_on_its_200(serve: Serv
         await tab.expect_text("#where", "patched")
 
         assert tab.responses[-1].headers["content-encoding"] == "br"
+
+
+@pytest.mark.parametrize(
+    ("ends", "reason"),
+    [
+        ("finished", "server ended the stream"),
+        ("truncated", r"stream failed: DecodingError: .*before its end .*§5\.5\.4"),
+    ],
+)
+async def test_a_compressed_stream_cut_before_its_end_is_a_failed_stream(
+    serve: Serve, ends: str, reason: str
+) -> None:
+    site = Site(compressed=True, ends=ends)
+    site.streams[TAB_A] = [patch("<p id='where'>patched</p>")]
+    async with vt.AsyncClient(serve(site.app()), timeout=3, accept_encoding="br") as client:
+        tab = await client.new_session().open("/")
+        await tab.expect_text("#where", "patched")
+
+        await tab.wait_until(
+            lambda: bool(tab.timeline.of_kind("end")), description="see its stream end"
+        )
+
+        (end,) = tab.timeline.of_kind("end")
+        assert re.search(reason, end.text), end.text
+        assert tab.text("#where") == "patched"  # what arrived before the cut still applied
 
 
 # -- protocol violations ------------------------------------------------------------------------

@@ -83,12 +83,13 @@ def test_every_bundled_scenario_loads_and_names_its_app() -> None:
     # Written for any Datastar server (targets/README.md's chat): no reference app to serve.
     assert all(s.app is None for s in plain)
     # the chat level runs on the chat example, the cluster and faults levels on the cluster app
-    # (specs/cluster.md §C8), the suite on `conformance`
+    # (specs/cluster.md §C8), the suite on `conformance` or one of its variants (§23-§24)
     apps = {"chat": "chat", "cluster": "cluster", "faults": "cluster"}
     for s in scenarios:
-        if s.level != "datastar-chat":
-            app = apps.get(s.level, "conformance")
-            assert s.app_factory == f"reference_impl.examples.{app}:create_app", s.path
+        if s.level in apps:
+            assert s.app_factory == f"reference_impl.examples.{apps[s.level]}:create_app", s.path
+        elif s.level != "datastar-chat":
+            assert s.conformance is not None, s.path
 
 
 async def test_gestures_reload_drop_reconnect_and_close_on_the_counter() -> None:

@@ -310,7 +310,15 @@ def _choose(args: argparse.Namespace) -> list[Scenario]:
                 raise LookupError(f"no bundled scenario has level {', '.join(args.level)}")
             _need_url(args, chosen)
         else:  # the suite: what runs against the conformance app (`--level chat` adds the chat)
-            chosen = [s for s in chosen if s.app == "conformance"]
+            chosen = [s for s in chosen if s.conformance is not None]
+        if args.url:  # one server has one set of options: a variant's scenarios need their own
+            variants = sorted({str(s.conformance) for s in chosen} - {"default", "None"})
+            if variants:
+                print(
+                    f"vt conformance: scenarios for the app's variants {', '.join(variants)} "
+                    "run on the embedded runtime, or named: vt run NAME --url VARIANT_URL"
+                )
+                chosen = [s for s in chosen if s.conformance in ("default", None)]
         return sorted(chosen, key=lambda s: (s.level, s.name))
     available = load_scenarios(args.folder) if args.folder else bundled_scenarios()
     if args.list:

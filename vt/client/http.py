@@ -20,6 +20,7 @@ from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import brotli
 import httpx
 
 from ..defaults import KEEPALIVE_EXPIRY
@@ -160,9 +161,30 @@ def build(
 
 def body_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
     """A streamed body's bytes as they arrive. Without a content encoding the raw body is
-    the stream, so httpx's decoders are skipped."""
-    encoded = response.headers.get("content-encoding", "identity") != "identity"
-    return response.aiter_bytes() if encoded else response.aiter_raw()
+    the stream, so httpx's decoders are skipped; a brotli one is decoded here (§5.6)."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding == "br":
+        return _brotli_chunks(response)
+    return response.aiter_bytes() if encoding != "identity" else response.aiter_raw()
+
+
+async def _brotli_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    # httpx's decoder (with Google's `brotli`) never checks that a body reached brotli's end
+    # marker, so a stream cut short would pass for one the server ended cleanly (§5.5.4).
+    decoder = brotli.Decompressor()
+    async for raw in response.aiter_raw():
+        try:
+            data: bytes = decoder.process(raw)
+        except brotli.error as exc:
+            raise httpx.DecodingError(f"brotli: {exc}", request=response.request) from exc
+        if data:
+            yield data
+    if not decoder.is_finished():
+        raise httpx.DecodingError(
+            "brotli: the stream ended before its end marker (a server ending a compressed "
+            "stream finishes it: a clean end, §5.5.4)",
+            request=response.request,
+        )
 
 
 async def read_bounded(response: httpx.Response, seconds: float, limit: int = 4096) -> bytes:

@@ -329,12 +329,25 @@ def query(selector: str, root: HtmlElement) -> list[HtmlElement]:
     return elements(_compile(selector)(root))
 
 
+def _compile(selector: str) -> etree.XPath:
+    compiled, reusable = _translate(selector)
+    # A selector calling lxml's XPath extension function (`:contains()`) is compiled for each
+    # use: libxml2 keeps, in the compiled expression, the function's namespace URI as a
+    # pointer into the first evaluation's namespace table, which lxml frees after it; reused,
+    # it reads freed memory (XPathFunctionError `{}lower-case`, or a UnicodeDecodeError).
+    return compiled if reusable else etree.XPath(compiled.path)
+
+
 @lru_cache(maxsize=512)
-def _compile(selector: str) -> CSSSelector:
+def _translate(selector: str) -> tuple[CSSSelector, bool]:
     try:
-        return CSSSelector(selector, translator="html")
+        compiled = CSSSelector(selector, translator="html")
     except SelectorError as exc:
         raise UsageError(f"invalid CSS selector {selector!r}: {exc}") from None
+    return compiled, _EXTENSION_PREFIX not in compiled.path
+
+
+_EXTENSION_PREFIX = "__lxml_internal_css:"  # lxml.cssselect's functions (`lower-case`)
 
 
 _BY_ID = etree.XPath("descendant::*[@id=$id][1]")

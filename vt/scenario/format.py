@@ -35,11 +35,23 @@ _TAB = {"tab": (str,)}
 _TABS = {"tab": (str,), "tabs": (str, list)}
 _WAIT = {"timeout": (int, float)}
 # Checks of a response's headers, shared by `request` and `expect_response`.
-_RESPONSE = {"response_headers": (dict,), "headers_absent": (list,), "cookie": (list,)}
+_RESPONSE = {
+    "response_headers": (dict,),
+    "header_matches": (dict,),
+    "headers_absent": (list,),
+    "cookie": (list,),
+}
 VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
     "open": (
         (str,),
-        {"session": (str,), "path": (str,), "connect": (bool,), "count": (int,), "node": (int,)},
+        {
+            "session": (str,),
+            "path": (str,),
+            "connect": (bool,),
+            "count": (int,),
+            "node": (int,),
+            "accept_encoding": (str,),
+        },
     ),
     "ready": ((str, list), {}),
     "action": (
@@ -72,6 +84,8 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
             "body_excludes": (str,),
             "body_empty": (bool,),
             "body_bytes": (int,),
+            "repeat": (int,),
+            "chunked": (bool,),
             **_RESPONSE,
         },
     ),
@@ -85,6 +99,10 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
     "expect_no_frame": ((str, list), {"within": (int, float)}),
     "expect_console": ((str,), {**_TAB, **_WAIT}),
     "expect_script": ((str,), {**_TAB, "text": (str,), **_WAIT}),
+    # What Via's options promise on the wire (vt/scenario/wire_verbs.py).
+    "expect_heartbeat": ((str, list), {"count": (int,), "gap": (list,), **_WAIT}),
+    "expect_nonces": ((str, list), {}),
+    "expect_end": ((str, list), {**_WAIT}),
     "converge": ((str,), {"tabs": (str, list), **_WAIT}),
     "drop": ((str, list), {}),
     "reconnect": ((str, list), {}),
@@ -117,6 +135,9 @@ _TAB_ARGUMENT = frozenset(
         "expect_frame",
         "expect_no_frame",
         "recover",
+        "expect_heartbeat",
+        "expect_nonces",
+        "expect_end",
     }
 )
 _HEADER_KEYS = {
@@ -189,6 +210,16 @@ class Scenario:
     def needs_proxies(self) -> bool:
         """True when a step injects a wire fault (Toxiproxy in front of the servers)."""
         return any(step.verb == "fault" for step in self.steps)
+
+    @property
+    def conformance(self) -> str | None:
+        """For a scenario of the conformance suite, the variant of the conformance app it is
+        written for (`default`, or the factory's name: `create_app_strict`), else None."""
+        factory = self.app_factory
+        module, _, name = (factory or "").partition(":")
+        if module != "reference_impl.examples.conformance":
+            return None
+        return "default" if name == "create_app" else name
 
     @property
     def app_factory(self) -> str | None:

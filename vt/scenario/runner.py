@@ -9,6 +9,7 @@ scenario opened ride along on the error for failure reports and goldens.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import secrets
 import time
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 
+from ..client.client import AsyncSession
 from ..client.tab import AsyncTab
 from ..client.waits import is_patch
 from ..defaults import QUIET_WINDOW
@@ -27,6 +29,7 @@ from ..errors import ScenarioFailed, UnexpectedEvent, UsageError, VTError, hide_
 from .apps import load_app
 from .cluster_verbs import ClusterVerbs, NodeControl
 from .format import Scenario, Step, match_tabs, open_names
+from .wire_verbs import WireVerbs, chunks
 
 if TYPE_CHECKING:
     from ..client.client import AsyncClient
@@ -65,6 +68,9 @@ BROWSER_REFUSED = frozenset(
         "expect_quiet",
         "expect_console",
         "expect_script",
+        "expect_heartbeat",
+        "expect_nonces",
+        "expect_end",
     }
 )
 """The verbs a browser driver refuses: a person in a browser cannot do them (a raw request,
@@ -187,7 +193,7 @@ async def run_scenario(
     return run
 
 
-class _State(ClusterVerbs):
+class _State(ClusterVerbs, WireVerbs):
     """The tabs and sessions of one run, and one method per verb."""
 
     def __init__(
@@ -278,6 +284,11 @@ class _State(ClusterVerbs):
         for name in open_names(step):
             node = step.options.get("node")
             session = self.session(str(shared or name), node)
+            encoding = step.options.get("accept_encoding")
+            if encoding is not None:  # the session's, so its streams' too (§5.6)
+                if not isinstance(session, AsyncSession):
+                    raise UsageError("accept_encoding: a browser picks its own encodings")
+                session.http.headers["Accept-Encoding"] = str(encoding)
             if node is not None and shared is not None:  # this tab on its own node
                 tab = await session.open(path, connect=connect, node=node)
             else:
@@ -395,9 +406,16 @@ class _State(ClusterVerbs):
         if payload is not None:
             kwargs["json"] = payload
         elif "body" in options:
-            kwargs["content"] = self.fill(str(options["body"])).encode()
+            repeat = int(options.get("repeat", 1))  # a deep or long body, spelled short
+            kwargs["content"] = self.fill(str(options["body"])).encode() * repeat
         elif "body_bytes" in options:  # a body of that many bytes, for the caps of §4.2
             kwargs["content"] = b"x" * int(options["body_bytes"])
+        if options.get("chunked"):  # no Content-Length: a cap must hold while reading (§4.2)
+            body = kwargs.pop("content", None)
+            if body is None:
+                body = json.dumps(kwargs.pop("json", {})).encode()
+                kwargs["headers"].setdefault("Content-Type", "application/json")
+            kwargs["content"] = chunks(body)
         sent = f"{method.upper()} {self.fill(path)}"
         response = await session.request(method.upper(), self.fill(path), **kwargs)
         body = response.text
@@ -434,6 +452,7 @@ class _State(ClusterVerbs):
             missing = [a for a in options["cookie"] if str(a).lower() not in parts]
             if missing:
                 raise self.fail(step, f"{sent}: Set-Cookie {cookie!r} lacks {missing}")
+        self.check_patterns(step, headers, sent)
 
     async def v_expect_response(self, step: Step) -> None:
         tab = self.one(step)
