@@ -1,8 +1,9 @@
 """Suite time: `vt run` / `vt conformance` and vt's own test suite, wall clock (full mode).
 
 Each command runs once in a subprocess from the repository root; the test suite runs the
-default level (`-m "not slow"`, as `scripts/test`) serially and on 2 xdist workers. A command
-that fails is reported with its exit status (its time then measures a failed run).
+default level (its `-m` expression from `scripts/test --expression default`) serially and
+on 2 xdist workers. A command that fails is reported with its exit status (its time then
+measures a failed run).
 """
 
 from __future__ import annotations
@@ -16,9 +17,16 @@ from typing import Any
 from benchmarks.servers import ROOT
 
 VT = str(Path(sys.executable).with_name("vt"))
-PYTEST = [
-    sys.executable, "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider", "-m", "not slow"
-]  # fmt: skip
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider"]
+
+
+def default_level() -> list[str]:
+    """pytest's `-m` for the default level, as `scripts/test` runs it."""
+    script = ROOT / "scripts" / "test"
+    expression = subprocess.run(
+        ["bash", str(script), "--expression", "default"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return ["-m", expression]
 
 
 def commands() -> dict[str, list[str]]:
@@ -27,8 +35,8 @@ def commands() -> dict[str, list[str]]:
     timed = {"vt run": [VT, "run"]}
     if "conformance" in listed:
         timed["vt conformance"] = [VT, "conformance"]
-    timed["vt's suite, serial"] = [*PYTEST, "-n", "0"]
-    timed["vt's suite, -n 2"] = [*PYTEST, "-n", "2"]
+    timed["vt's suite, serial"] = [*PYTEST, *default_level(), "-n", "0"]
+    timed["vt's suite, -n 2"] = [*PYTEST, *default_level(), "-n", "2"]
     return timed
 
 

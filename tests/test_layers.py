@@ -13,6 +13,7 @@ Imports under `if TYPE_CHECKING:` count like any other.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,9 +51,15 @@ def _package_of(path: Path) -> str:
     return ".".join(path.relative_to(ROOT).parent.parts)
 
 
+@functools.cache
+def _syntax(path: Path) -> ast.Module:
+    """The file's syntax tree, parsed once per run (several checks read every module)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def imports_of(path: Path) -> list[Import]:
     """Every import in the file (TYPE_CHECKING blocks and function bodies included)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = _syntax(path)
     top = {id(node) for node in _top_level(tree.body)}
     found: list[Import] = []
     for node in ast.walk(tree):
@@ -342,7 +349,7 @@ def test_no_module_is_over_600_lines(tree: str) -> None:
 
 
 def _private_reaches(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = _syntax(path)
     module_names: set[str] = set()
     found: list[str] = []
     for imp in imports_of(path):

@@ -96,6 +96,7 @@ def test_markup_in_a_message_is_shown_as_text(vt_browser_users: BrowserUsers) ->
     r"^Datastar failed to reach \S+/_sse\?\S+ retrying in \d+ms\.$",
     r"^Failed to load resource: net::ERR_INTERNET_DISCONNECTED$",
 )
+@pytest.mark.slow  # waits out Datastar's retry backoff (up to 15 s) after the cut
 def test_a_browser_back_online_converges_without_a_reload(vt_browser_users: BrowserUsers) -> None:
     a, b = vt_browser_users.open_many(2)
     connects = b.state()["connects"]

@@ -1,9 +1,10 @@
 """The replica against the real Datastar client in Chromium: same streams, same page and signals.
 
-Every case of `specs/cases/` a browser can show, and generated streams (seed and count from
-`VT_PARITY_SEED` / `VT_PARITY_COUNT`), are fed in sequence to one page in one browser and to
-`vt.Replica`; the normalised body and signals must agree. Streams where Datastar itself is
-timing-dependent are left out by rule (specs/protocol.md §7.5), and counted.
+Every case of `specs/cases/` a browser can show, and generated streams (40 in the browser
+level; in the slow level 400, or `VT_PARITY_COUNT`; seed `VT_PARITY_SEED`), are fed in
+sequence to one page in one browser and to `vt.Replica`; the normalised body and signals
+must agree. Streams where Datastar itself is timing-dependent are left out by rule
+(specs/protocol.md §7.5), and counted.
 
 Runs in the worker's one Chromium (the `vt_browser` fixture: found and launched as every
 browser test of vt is) and needs the Datastar client the reference runtime serves
@@ -47,7 +48,8 @@ from vt.pytest.browser_plugin import no_browser
 
 READ_GAP = 0.05  # seconds after a patch that may add attributes, so it is read alone
 SEED = int(os.environ.get("VT_PARITY_SEED", "1"))
-COUNT = int(os.environ.get("VT_PARITY_COUNT", "400"))
+COUNT = int(os.environ.get("VT_PARITY_COUNT", "400"))  # the slow level's generated streams
+QUICK_COUNT = 40  # the browser level's
 PAGE = """<!DOCTYPE html><html><head>
 <script type="module">
 import { filtered, mergePatch, root } from '/datastar.js';
@@ -127,8 +129,8 @@ def _app(client: Path, current: dict[str, Any]) -> Starlette:
     )
 
 
-def _streams() -> list[tuple[str, str, bytes]]:
-    """(name, page, stream): the codec cases, then the generated streams."""
+def _streams(count: int) -> list[tuple[str, str, bytes]]:
+    """(name, page, stream): the codec cases, then `count` generated streams."""
     out: list[tuple[str, str, bytes]] = []
     for case in load_cases():
         stream = case.stream
@@ -139,13 +141,20 @@ def _streams() -> list[tuple[str, str, bytes]]:
         out.append((f"case {case.name}", case.before_html, stream))
     rng = random.Random(SEED)
     generator = Generator(rng)
-    for index in range(COUNT):
+    for index in range(count):
         out.append((f"generated #{index} (seed {SEED})", generator.page(), generator.stream()))
     return out
 
 
+@pytest.mark.parametrize(
+    "count",
+    [
+        pytest.param(QUICK_COUNT, id="40-streams"),
+        pytest.param(COUNT, id="full", marks=pytest.mark.slow),
+    ],
+)
 def test_the_replica_agrees_with_datastar_in_chromium(
-    capsys: pytest.CaptureFixture[str], vt_browser: Chromium
+    capsys: pytest.CaptureFixture[str], vt_browser: Chromium, count: int
 ) -> None:
     client = default_datastar_js()
     if client is None:
@@ -164,7 +173,7 @@ def test_the_replica_agrees_with_datastar_in_chromium(
             def disagrees(page: str, stream: bytes) -> bool:
                 return feeder.state(page, stream) != replica_state(page, stream)
 
-            for name, page, stream in _streams():
+            for name, page, stream in _streams(count):
                 rule = excluded(page, stream)
                 if rule is not None:
                     left_out[rule] += 1

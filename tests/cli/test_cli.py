@@ -15,6 +15,7 @@ import vt
 from reference_impl import App, Composition, Ctx, h
 from reference_impl.examples import chat
 from vt.cli import main
+from vt.cli.main import _choose, _parser, _run_url
 from vt.scenario.harness import check_url
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "specs" / "scenarios"
@@ -33,18 +34,33 @@ def broken_app() -> App:
     return app
 
 
-def test_run_passes_every_bundled_scenario_against_the_embedded_runtime(
+def test_run_passes_bundled_scenarios_against_the_embedded_runtime(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert main(["run", "--output", str(tmp_path)]) == 0
+    # Two scenarios: tests/conformance/test_suite.py runs every bundled one already.
+    assert main(["run", "chat-fan-out", "chat-order", "--output", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for name in ("chat-fan-out", "chat-order", "chat-escaping", "chat-leak", "chat-converge"):
+    for name in ("chat-fan-out", "chat-order"):
         assert f"PASS  {name}" in out
-    # Every bundled scenario written for a reference app; the plain-Datastar level names none
-    # (it runs only when named, against a URL).
-    for_an_app = [s for s in vt.bundled_scenarios() if s.app is not None and s.embedded]
-    assert f"OK: {len(for_an_app)} passed, 0 failed" in out
+    assert "OK: 2 passed, 0 failed" in out
     assert not any(tmp_path.iterdir()), "a passing run leaves no report"
+
+
+def test_run_without_names_picks_every_bundled_scenario_for_a_reference_app(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Every bundled scenario written for a reference app (the one process `run` serves); the
+    # plain-Datastar level names none (it runs only when named, against a URL), and the
+    # cluster levels start processes (only when named).
+    args = _parser().parse_args(["run"])
+    _run_url(args)  # as `main` reads `run`'s arguments, then chooses
+    chosen = _choose(args)
+    for_an_app = [s for s in vt.bundled_scenarios() if s.app is not None and s.embedded]
+    assert [s.name for s in chosen] == [s.name for s in for_an_app]
+    assert {"chat-fan-out", "chat-order", "chat-escaping", "chat-leak", "chat-converge"} <= {
+        s.name for s in chosen
+    }
+    assert "run only when named" in capsys.readouterr().out
 
 
 def test_run_against_a_url(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -216,6 +232,7 @@ def test_spec_prints_one_section(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["spec", "99.9"]) == 2
 
 
+@pytest.mark.e2e
 def test_the_installed_command_runs_without_colour_or_progress_off_a_tty(tmp_path: Path) -> None:
     env = {**os.environ, "NO_COLOR": "1"}
     done = subprocess.run(
@@ -232,6 +249,7 @@ def test_the_installed_command_runs_without_colour_or_progress_off_a_tty(tmp_pat
     assert done.stderr == ""
 
 
+@pytest.mark.e2e
 def test_serve_serves_a_reference_example(tmp_path: Path) -> None:
     import socket
 

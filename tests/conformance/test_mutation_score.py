@@ -123,6 +123,7 @@ def test_every_equivalent_entry_names_a_line_of_its_module() -> None:
         assert entry["line"] in lines, f"stale entry (the line is gone): {entry}"
 
 
+@pytest.mark.e2e  # `vt conformance` in subprocesses, on a copy of the tree
 @pytest.mark.timeout(600)  # a copy of the tree and two suite runs, on a loaded machine
 def test_the_harness_sees_a_mutant_killed_and_an_equivalent_one_survive(tmp_path: Path) -> None:
     every = mutation.all_mutants(modules=["handlers", "stream"])

@@ -407,6 +407,7 @@ async def test_fault_skip_resync(vt_async_client: vt.AsyncClient) -> None:
     assert [type(e).__name__ for e in stream_items(tab, mark)] == ["Comment"]
 
 
+@pytest.mark.e2e
 async def test_the_command_line_serves_the_app_with_the_faults_it_is_given() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -27,6 +27,7 @@ EXAMPLES = ["counter", "scopes", "chat", "chat_events", "rooms", "chat_persist",
 RUNNING_ON = re.compile(rb"Uvicorn running on http://127\.0\.0\.1:(\d+) ")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", EXAMPLES)
 async def test_example_serves_from_the_command_line(name: str, tmp_path: Path) -> None:
     argv = [sys.executable, "-m", f"reference_impl.examples.{name}", "--port", "0"]

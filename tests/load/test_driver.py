@@ -131,6 +131,7 @@ def test_the_command_line_splits_scenarios_from_locusts_arguments() -> None:
     ]
 
 
+@pytest.mark.e2e  # `vt load` as a user runs it: the installed command, its own process
 @pytest.mark.parametrize(
     ("arguments", "said"),
     [

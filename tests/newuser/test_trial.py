@@ -160,6 +160,7 @@ def _free_port() -> int:
         return port
 
 
+@pytest.mark.e2e
 def test_vt_serve_serves_the_users_app_by_module_and_factory(project: pytest.Pytester) -> None:
     # The installed `vt` command (not `python -m vt`, which has the current directory on its
     # path anyway), run from the project's folder.

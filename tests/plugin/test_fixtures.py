@@ -1,4 +1,5 @@
-"""The pytest plugin, black-box: inner pytest runs in a subprocess (they start servers)."""
+"""The pytest plugin, black-box: inner pytest runs, in-process (`pytester.runpytest`; the e2e
+level runs them again in subprocesses, `--runpytest=subprocess`)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def test_sync_and_async_clients_drive_the_served_app(pytester: pytest.Pytester) 
             assert tab.select("article p") == []
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:playwright", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)
 
 
@@ -51,7 +52,7 @@ def test_without_an_app_or_url_the_test_fails_saying_what_to_do(
 ) -> None:
     monkeypatch.delenv("VT_BASE_URL", raising=False)
     pytester.makepyfile("def test_x(vt_client):\n    pass\n")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:playwright", "-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([f"*{NO_APP_MESSAGE[:60]}*"])
 
@@ -67,8 +68,8 @@ def test_base_url_option_targets_a_running_server(pytester: pytest.Pytester) -> 
         """
     )
     with vt.LiveServer(chat.create_app()) as server, vt.Client(server.url) as client:
-        result = pytester.runpytest_subprocess(
-            "-p", "no:cacheprovider", "--vt-base-url", server.url
+        result = pytester.runpytest(
+            "-p", "no:playwright", "-p", "no:cacheprovider", "--vt-base-url", server.url
         )
         result.assert_outcomes(passed=1)
         # The inner run really talked to this server: its message is in the shared log.
@@ -87,7 +88,9 @@ def test_a_failed_wait_saves_its_transcript_under_vt_output(pytester: pytest.Pyt
         """
     )
     out = pytester.path / "artifacts"
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--vt-output", str(out))
+    result = pytester.runpytest(
+        "-p", "no:playwright", "-p", "no:cacheprovider", "--vt-output", str(out)
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         ["*carol/1 did not show 'never sent' in 'article' within 0.2s*", "*transcript: *"]
@@ -107,7 +110,7 @@ def test_a_failed_wait_saves_its_transcript_under_vt_output(pytester: pytest.Pyt
 
 
 def test_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess("--help")
+    result = pytester.runpytest("-p", "no:playwright", "--help")
     result.stdout.fnmatch_lines(
         ["*vt: server-driven UI testing*", "*--vt-base-url*", "*--vt-timeout*", "*--vt-output*"]
     )
@@ -129,5 +132,7 @@ def test_the_profile_option_forces_how_pages_are_read(pytester: pytest.Pytester)
             assert vt_client.new_session(profile="auto").open("/").profile == "via"
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--vt-profile", "datastar")
+    result = pytester.runpytest(
+        "-p", "no:playwright", "-p", "no:cacheprovider", "--vt-profile", "datastar"
+    )
     result.assert_outcomes(passed=1)

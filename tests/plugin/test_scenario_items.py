@@ -172,6 +172,7 @@ def test_old_report_folders_are_cleared_at_the_start_of_a_run(project: pytest.Py
     assert (mine / "keep").is_dir()
 
 
+@pytest.mark.e2e  # pytest-asyncio's plugin loaded fresh, as a user's run loads it
 def test_pytest_asyncio_says_nothing_about_its_loop_scope(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_quiet="def test_x():\n    pass\n")
     result = pytester.runpytest_subprocess("-p", "asyncio")

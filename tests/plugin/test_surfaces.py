@@ -124,7 +124,7 @@ def test_base_url_says_at_start_that_vt_app_is_ignored(pytester: pytest.Pytester
     pytester.makeconftest(CHAT_APP)
     pytester.makepyfile("def test_x(vt_client):\n    vt_client.new_session().open('/')\n")
     with vt.LiveServer(chat.create_app()) as server:
-        result = pytester.runpytest_subprocess(*BASE, "--vt-base-url", server.url)
+        result = pytester.runpytest(*INNER, "--vt-base-url", server.url)
     result.assert_outcomes(passed=1)
     text = result.stdout.str()
     assert text.count("a `vt_app` fixture is ignored") == 1
@@ -146,15 +146,17 @@ def vt_client_options(vt_client_options):
             assert vt_client.timeout == 0.25
         """
     )
-    pytester.runpytest_subprocess(*BASE).assert_outcomes(passed=1)
+    pytester.runpytest(*INNER).assert_outcomes(passed=1)
 
 
+@pytest.mark.e2e  # xdist's workers are processes
 def test_scenarios_run_under_xdist(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(CHAT_APP)
     result = pytester.runpytest_subprocess(*BASE, "--vt-level", "chat", "-n", "2")
     result.assert_outcomes(passed=CHAT)
 
 
+@pytest.mark.e2e  # pytest-asyncio's plugin loaded fresh, as a user's run loads it
 def test_async_fixtures_work_under_pytest_asyncio_auto_mode(pytester: pytest.Pytester) -> None:
     pytester.makeini(
         "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
@@ -203,7 +205,7 @@ async def test_fan_out_stream(vt_async_client, vt_golden):
 """
 
 
-@pytest.mark.timeout(600)  # six inner pytest runs, each starting servers (one with xdist)
+@pytest.mark.timeout(600)  # five inner pytest runs, each starting servers
 def test_the_golden_update_flow(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     # Not `test_golden.py`: in process, the outer run may have imported a module of that name.
     pytester.makepyfile(test_golden_flow=GOLDEN_TEST)
@@ -219,7 +221,7 @@ def test_the_golden_update_flow(pytester: pytest.Pytester, monkeypatch: pytest.M
     written.stdout.fnmatch_lines(["*vt goldens: 0 matched, 0 differ, 2 written*"])
     assert sorted(p.name for p in goldens.iterdir()) == ["alice.txt", "bob.txt"]
 
-    same = pytester.runpytest_subprocess(*BASE, "-n", "2")  # the summary survives xdist
+    same = pytester.runpytest(*INNER)
     same.assert_outcomes(passed=1)
     same.stdout.fnmatch_lines(["*vt goldens: 2 matched, 0 differ, 0 written*"])
 
@@ -235,6 +237,17 @@ def test_the_golden_update_flow(pytester: pytest.Pytester, monkeypatch: pytest.M
     )
     pytester.runpytest(*INNER, "--vt-update-goldens").assert_outcomes(passed=1)
     pytester.runpytest(*INNER).assert_outcomes(passed=1)
+
+
+@pytest.mark.e2e  # xdist's workers are processes
+def test_the_golden_summary_survives_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_golden_flow=GOLDEN_TEST)
+    written = pytester.runpytest(*INNER, "--vt-update-goldens")
+    written.assert_outcomes(passed=1)
+    written.stdout.fnmatch_lines(["*vt goldens: 0 matched, 0 differ, 2 written*"])
+    same = pytester.runpytest_subprocess(*BASE, "-n", "2")
+    same.assert_outcomes(passed=1)
+    same.stdout.fnmatch_lines(["*vt goldens: 2 matched, 0 differ, 0 written*"])
 
 
 def test_a_failed_async_test_leaves_one_report_folder_replaced_on_rerun(
@@ -255,7 +268,7 @@ def test_a_failed_async_test_leaves_one_report_folder_replaced_on_rerun(
     )
     out = pytester.path / "out"
     for _ in range(2):
-        result = pytester.runpytest_subprocess(*BASE, "--vt-output", str(out))
+        result = pytester.runpytest(*INNER, "--vt-output", str(out))
         result.assert_outcomes(failed=1)
         result.stdout.fnmatch_lines(
             ["*did not show 'never sent'*", "*failure report: *report.html*"]
@@ -283,7 +296,7 @@ def test_an_unwritable_report_folder_is_a_one_line_warning(pytester: pytest.Pyte
     )
     blocker = pytester.path / "a-file"  # a folder cannot be made inside a file, even by root
     blocker.write_text("")
-    result = pytester.runpytest_subprocess(*BASE, "--vt-output", str(blocker / "out"))
+    result = pytester.runpytest(*INNER, "--vt-output", str(blocker / "out"))
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*assert 'Via Chat' == 'not the title'*"])
     result.stdout.fnmatch_lines([f"*vt: could not write the failure report to {blocker}*"])
@@ -301,7 +314,7 @@ def test_live_server_keeps_the_hosts_log_file(pytester: pytest.Pytester) -> None
         """
     )
     log = pytester.path / "run.log"
-    result = pytester.runpytest_subprocess(*BASE, f"--log-file={log}", "--log-file-level=INFO")
+    result = pytester.runpytest(*INNER, f"--log-file={log}", "--log-file-level=INFO")
     result.assert_outcomes(passed=1)
     assert "after the server started" in log.read_text()
 

@@ -7,6 +7,7 @@ absence is checked over a quiet window.
 
 from __future__ import annotations
 
+import anyio
 import pytest
 from probe_app import SCOPE_ACTIONS
 
@@ -46,8 +47,9 @@ async def test_fanout_probe(vt_async_client: vt.AsyncClient, scope: str) -> None
     for name, tab in tabs.items():
         if EXPECTED[scope][name]:
             await tab.expect_text(selector, "1")
-    for tab in tabs.values():
-        await tab.expect_quiet(0.3)  # nothing more: no duplicate or stray frame
+    async with anyio.create_task_group() as group:  # one quiet window for the four tabs
+        for tab in tabs.values():
+            group.start_soon(tab.expect_quiet, 0.3)  # nothing more: no duplicate or stray frame
     for name, tab in tabs.items():
         got = renders(tab, marks[name])
         want = 1 if EXPECTED[scope][name] else 0

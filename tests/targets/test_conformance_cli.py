@@ -1,5 +1,7 @@
-"""`vt conformance URL --level sdk` against the SDK targets: the SDK cases and the plain-chat
-scenarios in the one conformance table, expected failures from targets/expected-failures.toml."""
+"""`vt conformance URL --level sdk` against the SDK targets: the SDK cases in the conformance
+table, expected failures from targets/expected-failures.toml. The plain-chat level runs once
+per target, scenario by scenario, in test_plain_chat.py; a table of several levels is checked
+on the reference runtime (tests/cli/test_cli.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ def _row(out: str, level: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", list(BY_NAME))
-def test_sdk_and_plain_chat_levels_pass_with_the_known_sdk_disagreements(
+def test_the_sdk_level_passes_with_the_known_sdk_disagreements(
     name: str,
     target_url_of: Callable[[str], str],
     tmp_path: Path,
@@ -36,14 +38,13 @@ def test_sdk_and_plain_chat_levels_pass_with_the_known_sdk_disagreements(
     expect.write_text("".join(f"{case} = {json.dumps(why)}\n" for case, why in known.items()))
     junit = tmp_path / "junit.xml"
     code = main(
-        ["conformance", url, "--level", "sdk", "--level", "datastar-chat", "--timeout", "15"]
+        ["conformance", url, "--level", "sdk", "--timeout", "15"]
         + ["--expect", str(expect), "--junit-xml", str(junit), "--output", str(tmp_path)]
     )
     out = capsys.readouterr().out
     assert code == 0, out
     cases = len(load_sdk_cases())
     assert _row(out, "sdk") == ["sdk", str(cases - len(known)), "0", str(len(known))]
-    assert _row(out, "datastar-chat") == ["datastar-chat", "6", "0", "0"]
     for case in known:
         assert f"XFAIL  {case}" in out
     names = {case.get("name") for case in ET.parse(junit).getroot().iter("testcase")}

@@ -17,7 +17,9 @@ def serve() -> Iterator[Callable[[Any], str]]:
     servers: list[vt.LiveServer] = []
 
     def start(app: Any) -> str:
-        server = vt.LiveServer(app).start()
+        # A short grace: a test's server may hold a response that never ends (a hung beacon),
+        # and nothing waits on its end.
+        server = vt.LiveServer(app, shutdown_grace=0.3).start()
         servers.append(server)
         return server.url
 

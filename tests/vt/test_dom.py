@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -38,9 +41,11 @@ def trees(draw: st.DrawFn, depth: int = 3) -> str:
     return "".join(node(depth) for _ in range(draw(st.integers(1, 3))))
 
 
-@settings(max_examples=300, deadline=None)
-@given(old=trees(), new=trees(), node_by_node=st.booleans())
-def test_morph_gives_the_new_markup_when_nothing_opts_out(
+# Each property runs on a sample in the default level and on the full count in `slow`.
+QUICK, FULL = 0.2, 1.0  # of each property's example count
+
+
+def _morph_gives_the_new_markup_when_nothing_opts_out(
     old: str, new: str, node_by_node: bool
 ) -> None:
     # Node by node (Datastar's algorithm) and by result (the fast path) must agree.
@@ -53,13 +58,31 @@ def test_morph_gives_the_new_markup_when_nothing_opts_out(
     )
 
 
-@settings(max_examples=200, deadline=None)
-@given(old=trees(), new=trees(), node_by_node=st.booleans())
-def test_inner_morph_gives_the_new_children(old: str, new: str, node_by_node: bool) -> None:
+def _inner_morph_gives_the_new_children(old: str, new: str, node_by_node: bool) -> None:
     replica = Replica.from_html(f'<section class="s">{old}</section>')
     replica.node_by_node = node_by_node
     replica.apply(PatchElements(new, selector="section", mode=PatchMode.INNER))
     assert replica.document.canonical() == canonical_html(f'<section class="s">{new}</section>')
+
+
+def _morph_property(check: Callable[[str, str, bool], None], examples: int) -> Any:
+    return settings(max_examples=examples, deadline=None)(
+        given(old=trees(), new=trees(), node_by_node=st.booleans())(check)
+    )
+
+
+test_morph_gives_the_new_markup_when_nothing_opts_out = _morph_property(
+    _morph_gives_the_new_markup_when_nothing_opts_out, round(300 * QUICK)
+)
+test_morph_gives_the_new_markup_when_nothing_opts_out_full = pytest.mark.slow(
+    _morph_property(_morph_gives_the_new_markup_when_nothing_opts_out, round(300 * FULL))
+)
+test_inner_morph_gives_the_new_children = _morph_property(
+    _inner_morph_gives_the_new_children, round(200 * QUICK)
+)
+test_inner_morph_gives_the_new_children_full = pytest.mark.slow(
+    _morph_property(_inner_morph_gives_the_new_children, round(200 * FULL))
+)
 
 
 def test_a_morph_keeps_the_target_element() -> None:

@@ -2,7 +2,8 @@
 anyio or `concurrent.futures` frames and no source of vt's wait loop in between (issue 17:
 about ten such frames and the whole source of `wait_for` came first). A bug in vt (an
 exception that is not a `vt.VTError`) and an error in the test's own condition keep their
-frames. Inner pytest runs in subprocesses, as a user's project runs them."""
+frames. Inner pytest runs in-process; the e2e level runs them again in subprocesses, as a
+user's project runs them (`--runpytest=subprocess`)."""
 
 from __future__ import annotations
 
@@ -63,12 +64,18 @@ def failure_section(output: str, test: str) -> str:
     return output[start : min(ends)]
 
 
+# The inner run's output, once per process: every test here reads the same run.
+_OUTPUT: list[str] = []
+
+
 @pytest.fixture
 def output(pytester: pytest.Pytester) -> str:
-    pytester.makepyfile(test_user=TESTS)
-    result = pytester.runpytest_subprocess(*BASE, "-p", "anyio")
-    result.assert_outcomes(failed=3)
-    return result.stdout.str()
+    if not _OUTPUT:
+        pytester.makepyfile(test_user=TESTS)
+        result = pytester.runpytest(*BASE, "-p", "anyio")
+        result.assert_outcomes(failed=3)
+        _OUTPUT.append(result.stdout.str())
+    return _OUTPUT[0]
 
 
 @pytest.mark.parametrize(

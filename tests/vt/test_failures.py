@@ -65,7 +65,7 @@ async def text_timeout_while(
 
     async def fail() -> None:
         with pytest.raises(vt.WaitTimeout) as info:
-            await tab.expect_text(selector, wanted, timeout=1.0)
+            await tab.expect_text(selector, wanted, timeout=0.3)
         failures.append(str(info.value))
 
     async with anyio.create_task_group() as group:

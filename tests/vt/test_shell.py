@@ -187,11 +187,11 @@ def test_the_plugin_passes_both_deadlines_through(pytester: pytest.Pytester) -> 
             assert (vt_async_client.timeout, vt_async_client.http_timeout) == (7, 2)
         """
     )
-    result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--vt-timeout=7", "--vt-http-timeout=2"
+    result = pytester.runpytest(
+        "-p", "no:playwright", "-p", "no:cacheprovider", "--vt-timeout=7", "--vt-http-timeout=2"
     )
     result.assert_outcomes(passed=2)
-    help_text = pytester.runpytest_subprocess("--help").stdout.str()
+    help_text = pytester.runpytest("-p", "no:playwright", "--help").stdout.str()
     assert "the wait deadline" in help_text
     assert "--vt-http-timeout" in help_text
 
