@@ -3,6 +3,7 @@ URL, and Ctrl-C stops every process it started."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 import urllib.request
 
+import psutil
 import pytest
 
 from .support import no_process_left, require_tools
@@ -48,6 +50,9 @@ def test_serve_nodes_prints_the_urls_and_ctrl_c_stops_everything() -> None:
             assert proc.returncode == 0, out
             assert "stopped" in out
         finally:
-            if proc.poll() is None:
+            if proc.poll() is None:  # the test failed: what it started must not outlive it
+                for child in psutil.Process(proc.pid).children(recursive=True):
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        child.kill()
                 proc.kill()
                 proc.wait()

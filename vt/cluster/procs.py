@@ -113,6 +113,11 @@ class Process:
         if self.proc is not None:
             self.proc.wait(STOP_GRACE)
 
+    def terminate(self) -> None:
+        """SIGTERM its process group and return at once (`stop()` then waits, bounded)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self._signal(signal.SIGTERM)
+
     def stop(self) -> None:
         """SIGTERM its process group; SIGKILL after `STOP_GRACE` seconds. Idempotent."""
         proc = self.proc
