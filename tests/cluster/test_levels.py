@@ -60,9 +60,20 @@ def test_a_cut_mid_event_is_survived_and_a_runtime_without_resync_is_caught(
     require_tools("toxiproxy-server")
     cut = BY_NAME["faults-cut"]
     assert not failures(run([cut], tmp_path / "ok"))
-    [broken] = run([cut], tmp_path / "broken", faults=["skip-resync"])
-    assert broken.status == "failed", "a runtime that skips the resync survived a cut stream"
-    assert "did not all show 'which is longer than three hundred bytes'" in broken.message
+    # The broken runtime is caught when the message's render reached the cut connection whole
+    # (the server's write succeeded, the client got 300 bytes of it): only a resync shows it
+    # again. When the connection was already gone at the write (the budget spent on other
+    # bytes first, as happens on a loaded machine), the failed write puts the render back in
+    # the queue (§5.4.3, at least once) and the next stream delivers it without any resync:
+    # that interleaving cannot tell the two runtimes apart. So: caught in one of three runs.
+    seen = []
+    for attempt in range(3):
+        [broken] = run([cut], tmp_path / f"broken{attempt}", faults=["skip-resync"])
+        seen.append(broken.status)
+        if broken.status == "failed":
+            assert "did not all show 'which is longer than three hundred bytes'" in broken.message
+            break
+    assert "failed" in seen, f"a runtime that skips the resync survived a cut stream: {seen}"
 
 
 def test_pytest_runs_a_faults_scenario_on_a_local_cluster_it_starts_and_stops(
