@@ -47,15 +47,18 @@ from benchmarks.mutants import (
     ROOT,
     RULES,
     Mutant,
+    Pool,
     Result,
     all_mutants,
     block_of,
     by_rule,
     changed_line,
     equivalence,
+    invalid,
     judge,
     load_equivalent,
     never_run,
+    pool,
     rule_of,
     sample,
     section_of,
@@ -68,17 +71,20 @@ __all__ = [
     "RULES",
     "Config",
     "Mutant",
+    "Pool",
     "Result",
     "all_mutants",
     "block_of",
     "by_rule",
     "changed_line",
     "equivalence",
+    "invalid",
     "judge",
     "load_equivalent",
     "main",
     "make_tree",
     "never_run",
+    "pool",
     "rule_of",
     "run_mutants",
     "sample",
@@ -402,16 +408,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _retest(args.retest, args.out, args.workers)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
     rules, _ = load_equivalent()
-    every = all_mutants(modules=args.module or MODULES)
-    ruled = {m: rule for m, rule in by_rule(every).items() if rule in rules}
-    candidates = [m for m in every if m not in ruled]
-    chosen = candidates if args.all else sample(every, args.sample, seed, skip=ruled)
+    found = pool(args.module or MODULES, rules=rules)
+    chosen = found.candidates if args.all else found.draw(args.sample, seed)
     what = "all of them" if args.all else f"a sample of {len(chosen)}, --seed {seed}"
-    print(f"mutation: {len(every)} mutants of {', '.join(args.module or MODULES)}")
-    for rule in sorted(set(ruled.values())):
-        count = sum(r == rule for r in ruled.values())
+    print(f"mutation: {len(found.every)} mutants of {', '.join(args.module or MODULES)}")
+    for rule in sorted(set(found.ruled.values())):
+        count = sum(r == rule for r in found.ruled.values())
         print(f"  {count} equivalent by the rule {rule!r}: {rules[rule]}")
-    print(f"  {len(candidates)} others: {what}")
+    print(f"  {_invalid_line(found)}")
+    print(f"  {len(found.candidates)} others, valid: {what}")
     config = Config(
         deadline=args.deadline,
         unit_tests=not args.suite_only,
@@ -422,11 +427,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     began = time.monotonic()
     results = run_mutants(chosen, config)
     if args.all:  # the whole set: the rule-equivalent mutants are in the table too
-        results += [Result(m, "equivalent", reason=rules[rule]) for m, rule in ruled.items()]
+        results += [Result(m, "equivalent", reason=rules[r]) for m, r in found.ruled.items()]
     elapsed = time.monotonic() - began
     before = read_results(args.before) if args.before else None
     tested = _ran_tests(args.before) if args.before else True
-    print(f"\n{table(results, before, before_tests=tested)}\n")
+    print(f"\n{_invalid_line(found)}\n\n{table(results, before, before_tests=tested)}\n")
     lines = survivors(results)
     print(f"{len(lines)} survivor(s):" if lines else "no survivor")
     for line in lines:
@@ -436,15 +441,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         meta = {
             "seed": None if args.all else seed,
             "sample": len(chosen),
-            "of": len(every),
-            "equivalent_by_rule": len(ruled),
+            "of": len(found.every),
+            "equivalent_by_rule": len(found.ruled),
+            "invalid": len(found.invalid),  # of the mutants outside the rules: never drawn
+            "outside_rules": len(found.outside_rules),
             "deadline": args.deadline,
             "suite_from": args.suite_from,
             "unit_tests": not args.suite_only,
             "seconds": round(elapsed),
         }
+        meta["invalid_mutants"] = [
+            {**asdict(m), "error": error} for m, error in found.invalid.items()
+        ]
         write_results(args.out, results, meta)
     return 0
+
+
+def _invalid_line(found: Pool) -> str:
+    return (
+        f"invalid: {len(found.invalid)} of {len(found.outside_rules)} (mutants outside the "
+        "rules that do not compile: left out of the draw, as no test is needed to kill them)"
+    )
 
 
 def _retest(path: Path, out: Path | None, workers: int) -> int:
