@@ -12,7 +12,7 @@ import re
 import tempfile
 import tomllib
 import warnings
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -330,29 +330,38 @@ def invalid(mutants: Sequence[Mutant], root: Path = ROOT) -> dict[Mutant, str]:
     """The mutants whose module no longer compiles once mutated, each with the compiler's
     complaint (`line N: message`). cosmic-ray replaces an operator token wherever it stands, so
     `**` in `{**a}` or `*` in `def f(a, *, b)` becomes a syntax error, which any test would
-    "kill". Each mutant is made as `test_mutant` makes it (cosmic-ray's visitor over the
-    module's parse tree) and compiled; the tree is parsed once a module and copied by pickle,
-    which costs a tenth of a parse."""
+    "kill"."""
+    found: dict[Mutant, str] = {}
+    for m, _, mutated in mutated_sources(mutants, root):
+        if mutated is None:
+            continue  # nothing changed: `test_mutant` says `none`
+        with warnings.catch_warnings():  # `x is 1` and the like compile, with a warning
+            warnings.simplefilter("ignore", SyntaxWarning)
+            try:
+                compile(mutated, f"{m.module}.py", "exec", dont_inherit=True)
+            except SyntaxError as error:
+                found[m] = f"line {error.lineno}: {error.msg}"
+    return found
+
+
+def mutated_sources(
+    mutants: Iterable[Mutant], root: Path = ROOT
+) -> Iterator[tuple[Mutant, str, str | None]]:
+    """Each mutant's module, before and after (None: the operator found nothing to change),
+    made in memory as `test_mutant` makes it on disk: cosmic-ray's visitor over the module's
+    parse tree. The tree is parsed once a module and copied by pickle (a tenth of a parse)."""
     import pickle
 
     import cosmic_ray.plugins
     import parso
     from cosmic_ray.mutating import MutationVisitor
 
-    trees: dict[str, bytes] = {}
-    found: dict[Mutant, str] = {}
+    trees: dict[str, tuple[str, bytes]] = {}
     for m in mutants:
         if m.module not in trees:
             source = (root / "reference_impl" / f"{m.module}.py").read_text(encoding="utf-8")
-            trees[m.module] = pickle.dumps(parso.parse(source))
+            trees[m.module] = source, pickle.dumps(parso.parse(source))
+        source, tree = trees[m.module]
         visitor = MutationVisitor(m.occurrence, cosmic_ray.plugins.get_operator(m.operator)())
-        tree = visitor.walk(pickle.loads(trees[m.module]))
-        if not visitor.mutation_applied:
-            continue  # nothing changed: `test_mutant` says `none`
-        with warnings.catch_warnings():  # `x is 1` and the like compile, with a warning
-            warnings.simplefilter("ignore", SyntaxWarning)
-            try:
-                compile(tree.get_code(), f"{m.module}.py", "exec", dont_inherit=True)
-            except SyntaxError as error:
-                found[m] = f"line {error.lineno}: {error.msg}"
-    return found
+        mutated = visitor.walk(pickle.loads(tree))
+        yield m, source, mutated.get_code() if visitor.mutation_applied else None

@@ -7,17 +7,22 @@
     .venv/bin/python -m benchmarks.mutation --before before.json  # a before/after table
 
 cosmic-ray (8.7) makes the mutants: its operators (comparison, boolean and arithmetic flips,
-constants, `and`/`or`, exceptions, loops, decorators) over `MODULES` of `reference_impl/`. A
-mutant lives in a COPY of the tree (one per worker, in a temporary folder): cosmic-ray
-mutates files in place, and the worktree and every other process must never see a mutated
-file. Each mutant is tested by `vt conformance` (every conformance level, against the
-embedded runtime, stopping at the first failure, waits cut to `DEADLINE`), run under
-`nice -n 10`; a survivor is then tested by the runtime's own tests (`tests/reference_impl`).
-A kill that only the short deadline made (the failing scenario passes with the default one)
-counts as a survivor. Survivors listed in `specs/mutants-equivalent.toml` (keyed by module,
-function, operator and the source line before and after) are equivalent: they leave the
-score. The table gives, by module, the kills of the suite and of the suite plus the tests;
-the JSON (`--out`) has every mutant with its line, operator and the spec section it touches.
+constants, `and`/`or`, exceptions, loops, decorators) over `MODULES` of `reference_impl/`. It
+replaces an operator token wherever it stands, so some mutants are syntax errors (`**` in
+`{**a}`, `*` in `def f(a, *, b)` turned `+`): each mutant is made in memory and compiled
+first, and those that do not compile ("invalid", counted in the output and the JSON) are left
+out of the draw, as any test would "kill" them; `--rescore` drops them from a run drawn before
+(the runtime's sources must be the run's). A mutant lives in a COPY of the tree (one per
+worker, in a temporary folder): cosmic-ray mutates files in place, and the worktree and every
+other process must never see a mutated file. Each mutant is tested by `vt conformance` (every
+conformance level, against the embedded runtime, stopping at the first failure, waits cut to
+`DEADLINE`), run under `nice -n 10`; a survivor is then tested by the runtime's own tests
+(`tests/reference_impl`). A kill that only the short deadline made (the failing scenario
+passes with the default one) counts as a survivor. Survivors listed in
+`specs/mutants-equivalent.toml` (keyed by module, function, operator and the source line
+before and after) are equivalent: they leave the score. The table gives, by module, the kills
+of the suite and of the suite plus the tests; the JSON (`--out`) has every mutant with its
+line, operator and the spec section it touches.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ from benchmarks.mutants import (
     invalid,
     judge,
     load_equivalent,
+    mutated_sources,
     never_run,
     pool,
     rule_of,
@@ -83,6 +89,7 @@ __all__ = [
     "load_equivalent",
     "main",
     "make_tree",
+    "mutated_sources",
     "never_run",
     "pool",
     "rule_of",
@@ -492,6 +499,25 @@ def _retest(path: Path, out: Path | None, workers: int) -> int:
     return 0
 
 
+def _valid(results: list[Result], path: Path) -> list[Result]:
+    """A finished run less its invalid mutants (a run drawn before they were left out of the
+    draw), judged on the runtime's sources as they are now: each dropped mutant's changed
+    line must still be the one the run recorded."""
+    found = invalid([r.mutant for r in results if r.outcome != "equivalent" or r.line_known])
+    for r in results:
+        if r.mutant in found and r.line_known:
+            _, source, mutated = next(mutated_sources([r.mutant]))
+            if changed_line(source, mutated or source) != (r.source, r.mutated):
+                raise SystemExit(f"the source changed since {path}: {r.mutant}")
+    kept = [r for r in results if r.mutant not in found]
+    dropped = [r for r in results if r.mutant in found]
+    outcomes = ", ".join(
+        f"{sum(r.outcome == o for r in dropped)} {o}" for o in (*KILLED, "survived")
+    )
+    print(f"{path}: invalid: {len(dropped)} of {len(results)} dropped ({outcomes})")
+    return kept
+
+
 def _ran_tests(path: Path) -> bool:
     """Whether the run written to `path` tested survivors with the runtime's tests."""
     return bool(json.loads(path.read_text(encoding="utf-8")).get("unit_tests", True))
@@ -500,8 +526,10 @@ def _ran_tests(path: Path) -> bool:
 def _rescore(path: Path, before_path: Path | None) -> int:
     """Print a finished run's table and survivors under the equivalent file as it is now."""
     _, entries = load_equivalent()
-    results = judge(with_blocks(read_results(path)), entries)
-    before = judge(with_blocks(read_results(before_path)), entries) if before_path else None
+    results = judge(with_blocks(_valid(read_results(path), path)), entries)
+    before = None
+    if before_path:
+        before = judge(with_blocks(_valid(read_results(before_path), before_path)), entries)
     tested = _ran_tests(before_path) if before_path else True
     meta = json.loads(path.read_text(encoding="utf-8"))
     print(f"{path}: seed {meta.get('seed')}, {meta.get('sample')} of {meta.get('of')} mutants")

@@ -105,6 +105,26 @@ def test_a_mutant_that_does_not_compile_is_left_out_of_the_draw(tmp_path: Path) 
     assert len(found.candidates) + len(found.invalid) == len(found.outside_rules)
 
 
+def test_a_rescore_drops_the_invalid_mutants_of_a_finished_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    every = mutation.all_mutants(modules=["handlers"])
+    # `{**tab.pushed_signals, ...}` with `**` turned `+`: a syntax error, "killed" by any test
+    bad = next(m for m in every if m.operator.endswith("Pow_Add"))
+    good = next(m for m in every if m.function == "owns" and m.operator.endswith("Is_IsNot"))
+    results = []
+    for m in (bad, good):
+        _, source, mutated = next(mutation.mutated_sources([m]))
+        before, after = mutation.changed_line(source, mutated or "")
+        results.append(Result(m, "suite", source=before, mutated=after, killer="any"))
+    run = tmp_path / "run.json"
+    mutation.write_results(run, results, {"seed": 1, "sample": 2, "of": len(every)})
+    assert mutation.main(["--rescore", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "invalid: 1 of 2 dropped (1 suite, " in out, out
+    assert "| **all** | 1 | 0 | 1/1 (100%) | 1/1 (100%) |" in out, out
+
+
 def test_an_equivalent_entry_matches_on_the_lines_never_the_number() -> None:
     entry = {
         "module": "m",
