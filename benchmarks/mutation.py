@@ -406,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rescore", type=Path, metavar="JSON", help="judge a finished run again, run nothing"
     )
     parser.add_argument(
-        "--retest", type=Path, metavar="JSON", help="test a finished run's survivors again"
+        "--retest", type=Path, metavar="JSON", help="test a finished run's suite survivors again"
     )
     args = parser.parse_args(argv)
     if args.rescore:
@@ -472,11 +472,12 @@ def _invalid_line(found: Pool) -> str:
 
 
 def _retest(path: Path, out: Path | None, workers: int) -> int:
-    """Test the survivors of a finished run again on the tree as it is now (same mutants:
-    the runtime's sources must not have changed, which each result's line shows), and write
-    the whole run with their new outcomes."""
+    """Test the suite's survivors of a finished run (`survived`, and `tests`: killed by the
+    runtime's tests alone) again on the tree as it is now (same mutants: the runtime's sources
+    must not have changed, which each result's line shows), and write the whole run with
+    their new outcomes."""
     results = read_results(path)
-    again = [r.mutant for r in results if r.outcome == "survived"]
+    again = [r.mutant for r in results if r.outcome in ("survived", "tests")]
     print(f"{path}: testing {len(again)} survivor(s) again")
     config = Config(workers=workers, progress=lambda line: print(line, flush=True))
     fresh = {r.mutant: r for r in run_mutants(again, config)}
