@@ -11,7 +11,8 @@ import random
 import re
 import tempfile
 import tomllib
-from collections.abc import Collection, Iterable, Sequence
+import warnings
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -284,3 +285,83 @@ def with_blocks(results: list[Result]) -> list[Result]:
             source = (ROOT / "reference_impl" / f"{r.mutant.module}.py").read_text(encoding="utf-8")
             r.block = block_of(source, r.source, r.mutant.line)
     return results
+
+
+# -- the pool a sample is drawn from -----------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Pool:
+    """The mutants a sample is drawn from: `every` one cosmic-ray makes, less those in code
+    that never runs (`ruled`, each with its rule) and those that do not compile (`invalid`,
+    each with the compiler's complaint)."""
+
+    every: list[Mutant]
+    ruled: dict[Mutant, str]
+    invalid: dict[Mutant, str]
+
+    @property
+    def outside_rules(self) -> list[Mutant]:
+        """The mutants no rule makes equivalent (valid or not): what `invalid` was judged in."""
+        return [m for m in self.every if m not in self.ruled]
+
+    @property
+    def candidates(self) -> list[Mutant]:
+        """The mutants a sample is drawn from: outside the rules, and compiling."""
+        return [m for m in self.outside_rules if m not in self.invalid]
+
+    def draw(self, size: int, seed: int) -> list[Mutant]:
+        """`size` candidates drawn with `seed` (see `sample`)."""
+        return sample(self.every, size, seed, skip=self.ruled.keys() | self.invalid.keys())
+
+
+def pool(
+    modules: Sequence[str] = MODULES, root: Path = ROOT, rules: Collection[str] = RULES
+) -> Pool:
+    """Every mutant of `modules`, with those the `rules` (the ones the equivalent file gives a
+    reason for) leave out, and, of the others, those that do not compile."""
+    every = all_mutants(root, modules)
+    ruled = {m: rule for m, rule in by_rule(every, root).items() if rule in rules}
+    found = invalid([m for m in every if m not in ruled], root)
+    return Pool(every, ruled, found)
+
+
+def invalid(mutants: Sequence[Mutant], root: Path = ROOT) -> dict[Mutant, str]:
+    """The mutants whose module no longer compiles once mutated, each with the compiler's
+    complaint (`line N: message`). cosmic-ray replaces an operator token wherever it stands, so
+    `**` in `{**a}` or `*` in `def f(a, *, b)` becomes a syntax error, which any test would
+    "kill"."""
+    found: dict[Mutant, str] = {}
+    for m, _, mutated in mutated_sources(mutants, root):
+        if mutated is None:
+            continue  # nothing changed: `test_mutant` says `none`
+        with warnings.catch_warnings():  # `x is 1` and the like compile, with a warning
+            warnings.simplefilter("ignore", SyntaxWarning)
+            try:
+                compile(mutated, f"{m.module}.py", "exec", dont_inherit=True)
+            except SyntaxError as error:
+                found[m] = f"line {error.lineno}: {error.msg}"
+    return found
+
+
+def mutated_sources(
+    mutants: Iterable[Mutant], root: Path = ROOT
+) -> Iterator[tuple[Mutant, str, str | None]]:
+    """Each mutant's module, before and after (None: the operator found nothing to change),
+    made in memory as `test_mutant` makes it on disk: cosmic-ray's visitor over the module's
+    parse tree. The tree is parsed once a module and copied by pickle (a tenth of a parse)."""
+    import pickle
+
+    import cosmic_ray.plugins
+    import parso
+    from cosmic_ray.mutating import MutationVisitor
+
+    trees: dict[str, tuple[str, bytes]] = {}
+    for m in mutants:
+        if m.module not in trees:
+            source = (root / "reference_impl" / f"{m.module}.py").read_text(encoding="utf-8")
+            trees[m.module] = source, pickle.dumps(parso.parse(source))
+        source, tree = trees[m.module]
+        visitor = MutationVisitor(m.occurrence, cosmic_ray.plugins.get_operator(m.operator)())
+        mutated = visitor.walk(pickle.loads(tree))
+        yield m, source, mutated.get_code() if visitor.mutation_applied else None

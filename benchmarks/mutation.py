@@ -7,17 +7,22 @@
     .venv/bin/python -m benchmarks.mutation --before before.json  # a before/after table
 
 cosmic-ray (8.7) makes the mutants: its operators (comparison, boolean and arithmetic flips,
-constants, `and`/`or`, exceptions, loops, decorators) over `MODULES` of `reference_impl/`. A
-mutant lives in a COPY of the tree (one per worker, in a temporary folder): cosmic-ray
-mutates files in place, and the worktree and every other process must never see a mutated
-file. Each mutant is tested by `vt conformance` (every conformance level, against the
-embedded runtime, stopping at the first failure, waits cut to `DEADLINE`), run under
-`nice -n 10`; a survivor is then tested by the runtime's own tests (`tests/reference_impl`).
-A kill that only the short deadline made (the failing scenario passes with the default one)
-counts as a survivor. Survivors listed in `specs/mutants-equivalent.toml` (keyed by module,
-function, operator and the source line before and after) are equivalent: they leave the
-score. The table gives, by module, the kills of the suite and of the suite plus the tests;
-the JSON (`--out`) has every mutant with its line, operator and the spec section it touches.
+constants, `and`/`or`, exceptions, loops, decorators) over `MODULES` of `reference_impl/`. It
+replaces an operator token wherever it stands, so some mutants are syntax errors (`**` in
+`{**a}`, `*` in `def f(a, *, b)` turned `+`): each mutant is made in memory and compiled
+first, and those that do not compile ("invalid", counted in the output and the JSON) are left
+out of the draw, as any test would "kill" them; `--rescore` drops them from a run drawn before
+(the runtime's sources must be the run's). A mutant lives in a COPY of the tree (one per
+worker, in a temporary folder): cosmic-ray mutates files in place, and the worktree and every
+other process must never see a mutated file. Each mutant is tested by `vt conformance` (every
+conformance level, against the embedded runtime, stopping at the first failure, waits cut to
+`DEADLINE`), run under `nice -n 10`; a survivor is then tested by the runtime's own tests
+(`tests/reference_impl`). A kill that only the short deadline made (the failing scenario
+passes with the default one) counts as a survivor. Survivors listed in
+`specs/mutants-equivalent.toml` (keyed by module, function, operator and the source line
+before and after) are equivalent: they leave the score. The table gives, by module, the kills
+of the suite and of the suite plus the tests; the JSON (`--out`) has every mutant with its
+line, operator and the spec section it touches.
 """
 
 from __future__ import annotations
@@ -47,15 +52,19 @@ from benchmarks.mutants import (
     ROOT,
     RULES,
     Mutant,
+    Pool,
     Result,
     all_mutants,
     block_of,
     by_rule,
     changed_line,
     equivalence,
+    invalid,
     judge,
     load_equivalent,
+    mutated_sources,
     never_run,
+    pool,
     rule_of,
     sample,
     section_of,
@@ -68,17 +77,21 @@ __all__ = [
     "RULES",
     "Config",
     "Mutant",
+    "Pool",
     "Result",
     "all_mutants",
     "block_of",
     "by_rule",
     "changed_line",
     "equivalence",
+    "invalid",
     "judge",
     "load_equivalent",
     "main",
     "make_tree",
+    "mutated_sources",
     "never_run",
+    "pool",
     "rule_of",
     "run_mutants",
     "sample",
@@ -393,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rescore", type=Path, metavar="JSON", help="judge a finished run again, run nothing"
     )
     parser.add_argument(
-        "--retest", type=Path, metavar="JSON", help="test a finished run's survivors again"
+        "--retest", type=Path, metavar="JSON", help="test a finished run's suite survivors again"
     )
     args = parser.parse_args(argv)
     if args.rescore:
@@ -402,16 +415,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _retest(args.retest, args.out, args.workers)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
     rules, _ = load_equivalent()
-    every = all_mutants(modules=args.module or MODULES)
-    ruled = {m: rule for m, rule in by_rule(every).items() if rule in rules}
-    candidates = [m for m in every if m not in ruled]
-    chosen = candidates if args.all else sample(every, args.sample, seed, skip=ruled)
+    found = pool(args.module or MODULES, rules=rules)
+    chosen = found.candidates if args.all else found.draw(args.sample, seed)
     what = "all of them" if args.all else f"a sample of {len(chosen)}, --seed {seed}"
-    print(f"mutation: {len(every)} mutants of {', '.join(args.module or MODULES)}")
-    for rule in sorted(set(ruled.values())):
-        count = sum(r == rule for r in ruled.values())
+    print(f"mutation: {len(found.every)} mutants of {', '.join(args.module or MODULES)}")
+    for rule in sorted(set(found.ruled.values())):
+        count = sum(r == rule for r in found.ruled.values())
         print(f"  {count} equivalent by the rule {rule!r}: {rules[rule]}")
-    print(f"  {len(candidates)} others: {what}")
+    print(f"  {_invalid_line(found)}")
+    print(f"  {len(found.candidates)} others, valid: {what}")
     config = Config(
         deadline=args.deadline,
         unit_tests=not args.suite_only,
@@ -422,11 +434,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     began = time.monotonic()
     results = run_mutants(chosen, config)
     if args.all:  # the whole set: the rule-equivalent mutants are in the table too
-        results += [Result(m, "equivalent", reason=rules[rule]) for m, rule in ruled.items()]
+        results += [Result(m, "equivalent", reason=rules[r]) for m, r in found.ruled.items()]
     elapsed = time.monotonic() - began
     before = read_results(args.before) if args.before else None
     tested = _ran_tests(args.before) if args.before else True
-    print(f"\n{table(results, before, before_tests=tested)}\n")
+    print(f"\n{_invalid_line(found)}\n\n{table(results, before, before_tests=tested)}\n")
     lines = survivors(results)
     print(f"{len(lines)} survivor(s):" if lines else "no survivor")
     for line in lines:
@@ -436,23 +448,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         meta = {
             "seed": None if args.all else seed,
             "sample": len(chosen),
-            "of": len(every),
-            "equivalent_by_rule": len(ruled),
+            "of": len(found.every),
+            "equivalent_by_rule": len(found.ruled),
+            "invalid": len(found.invalid),  # of the mutants outside the rules: never drawn
+            "outside_rules": len(found.outside_rules),
             "deadline": args.deadline,
             "suite_from": args.suite_from,
             "unit_tests": not args.suite_only,
             "seconds": round(elapsed),
         }
+        meta["invalid_mutants"] = [
+            {**asdict(m), "error": error} for m, error in found.invalid.items()
+        ]
         write_results(args.out, results, meta)
     return 0
 
 
+def _invalid_line(found: Pool) -> str:
+    return (
+        f"invalid: {len(found.invalid)} of {len(found.outside_rules)} (mutants outside the "
+        "rules that do not compile: left out of the draw, as no test is needed to kill them)"
+    )
+
+
 def _retest(path: Path, out: Path | None, workers: int) -> int:
-    """Test the survivors of a finished run again on the tree as it is now (same mutants:
-    the runtime's sources must not have changed, which each result's line shows), and write
-    the whole run with their new outcomes."""
+    """Test the suite's survivors of a finished run (`survived`, and `tests`: killed by the
+    runtime's tests alone) again on the tree as it is now (same mutants: the runtime's sources
+    must not have changed, which each result's line shows), and write the whole run with
+    their new outcomes."""
     results = read_results(path)
-    again = [r.mutant for r in results if r.outcome == "survived"]
+    again = [r.mutant for r in results if r.outcome in ("survived", "tests")]
     print(f"{path}: testing {len(again)} survivor(s) again")
     config = Config(workers=workers, progress=lambda line: print(line, flush=True))
     fresh = {r.mutant: r for r in run_mutants(again, config)}
@@ -475,6 +500,25 @@ def _retest(path: Path, out: Path | None, workers: int) -> int:
     return 0
 
 
+def _valid(results: list[Result], path: Path) -> list[Result]:
+    """A finished run less its invalid mutants (a run drawn before they were left out of the
+    draw), judged on the runtime's sources as they are now: each dropped mutant's changed
+    line must still be the one the run recorded."""
+    found = invalid([r.mutant for r in results if r.outcome != "equivalent" or r.line_known])
+    for r in results:
+        if r.mutant in found and r.line_known:
+            _, source, mutated = next(mutated_sources([r.mutant]))
+            if changed_line(source, mutated or source) != (r.source, r.mutated):
+                raise SystemExit(f"the source changed since {path}: {r.mutant}")
+    kept = [r for r in results if r.mutant not in found]
+    dropped = [r for r in results if r.mutant in found]
+    outcomes = ", ".join(
+        f"{sum(r.outcome == o for r in dropped)} {o}" for o in (*KILLED, "survived")
+    )
+    print(f"{path}: invalid: {len(dropped)} of {len(results)} dropped ({outcomes})")
+    return kept
+
+
 def _ran_tests(path: Path) -> bool:
     """Whether the run written to `path` tested survivors with the runtime's tests."""
     return bool(json.loads(path.read_text(encoding="utf-8")).get("unit_tests", True))
@@ -483,8 +527,10 @@ def _ran_tests(path: Path) -> bool:
 def _rescore(path: Path, before_path: Path | None) -> int:
     """Print a finished run's table and survivors under the equivalent file as it is now."""
     _, entries = load_equivalent()
-    results = judge(with_blocks(read_results(path)), entries)
-    before = judge(with_blocks(read_results(before_path)), entries) if before_path else None
+    results = judge(with_blocks(_valid(read_results(path), path)), entries)
+    before = None
+    if before_path:
+        before = judge(with_blocks(_valid(read_results(before_path), before_path)), entries)
     tested = _ran_tests(before_path) if before_path else True
     meta = json.loads(path.read_text(encoding="utf-8"))
     print(f"{path}: seed {meta.get('seed')}, {meta.get('sample')} of {meta.get('of')} mutants")
