@@ -20,26 +20,26 @@ from reference_impl.examples import counter
 
 @pytest.fixture
 def client():
-    with vt.LiveServer(counter.create_app()) as server, vt.Client(server.url, timeout=0.3) as c:
+    with vt.LiveServer(counter.create_app()) as server, vt.Client(server.url) as c:
         yield c
 
 
 @pytest.fixture
 async def async_client():
     with vt.LiveServer(counter.create_app()) as server:
-        async with vt.AsyncClient(server.url, timeout=0.3) as c:
+        async with vt.AsyncClient(server.url) as c:
             yield c
 
 
 def test_sync_timeout(client):
     tab = client.new_session("a").open("/")
-    tab.expect_text("body", "never there")  # SYNC-LINE
+    tab.expect_text("body", "never there", timeout=0.3)  # SYNC-LINE
 
 
 @pytest.mark.anyio
 async def test_async_timeout(async_client):
     tab = await async_client.new_session("a").open("/")
-    await tab.expect_text("body", "never there")  # ASYNC-LINE
+    await tab.expect_text("body", "never there", timeout=0.3)  # ASYNC-LINE
 
 
 def test_sync_condition_error(client):
