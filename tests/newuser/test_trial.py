@@ -109,6 +109,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
+@pytest.mark.e2e  # a whole journey of eight inner runs: the e2e level (issue 19)
 def test_a_new_users_project_from_first_run_to_an_accepted_change(
     project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

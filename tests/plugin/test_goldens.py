@@ -51,6 +51,7 @@ def test_goldens_are_keyed_by_test_file_and_test_name(project: pytest.Pytester) 
     same.stdout.fnmatch_lines(["*vt goldens: 2 matched, 0 differ, 0 written, 0 missing, 0 unused*"])
 
 
+@pytest.mark.e2e  # six inner runs: the e2e level (issue 19)
 def test_unused_goldens_are_reported_and_removed_with_the_update_flag(
     project: pytest.Pytester,
 ) -> None:

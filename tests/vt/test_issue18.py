@@ -169,10 +169,10 @@ async def test_a_silent_stream_from_a_click_outlives_http_timeout(
     app = App(
         '<body><button id="b" data-on:click="@get(\'/feed\')">feed</button></body>', silent=True
     )
-    async with vt.AsyncClient(serve(app.app()), timeout=5, http_timeout=1) as client:
+    async with vt.AsyncClient(serve(app.app()), timeout=5, http_timeout=0.3) as client:
         tab = await client.new_session().open("/")
         await tab.click("#b")
-        await tab.expect_quiet(1.5)  # longer than http_timeout: the stream is still open
+        await tab.expect_quiet(0.6)  # longer than http_timeout: the stream is still open
         assert tab.connected
         app.hold.set()
 
