@@ -38,6 +38,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
+@pytest.mark.e2e  # several inner runs: the e2e level (issue 19)
 def test_goldens_are_keyed_by_test_file_and_test_name(project: pytest.Pytester) -> None:
     written = project.runpytest("--vt-update-goldens")
     written.assert_outcomes(passed=2)
@@ -81,6 +82,7 @@ def test_unused_goldens_are_reported_and_removed_with_the_update_flag(
     assert (project.path / "goldens" / "test_one" / "test_same_name" / "a.txt").is_file()
 
 
+@pytest.mark.e2e  # several inner runs: the e2e level (issue 19)
 def test_a_failing_test_keeps_its_goldens_under_the_update_flag(project: pytest.Pytester) -> None:
     project.runpytest("--vt-update-goldens").assert_outcomes(passed=2)
     project.makepyfile(test_two="def test_same_name():\n    assert False, 'broke first'\n")
@@ -115,6 +117,7 @@ def test_async_tests_take_goldens_with_acheck_and_are_told_so(pytester: pytest.P
     assert "hello bob <run>" in (folder / "bob.txt").read_text()
 
 
+@pytest.mark.e2e  # several inner runs: the e2e level (issue 19)
 def test_a_sync_scenario_run_takes_its_goldens_with_check(pytester: pytest.Pytester) -> None:
     # `vt_client.run_scenario` returns the run with sync tabs: `check` takes their goldens
     # on the client's loop, once the streams are quiet.

@@ -84,6 +84,7 @@ def test_scenario_files_are_items_with_node_ids_of_their_own(project: pytest.Pyt
     )
 
 
+@pytest.mark.e2e  # several inner runs: the e2e level (issue 19)
 def test_last_failed_reruns_only_the_failed_scenario(project: pytest.Pytester) -> None:
     project.runpytest("--vt").assert_outcomes(passed=1, failed=1)
     again = project.runpytest("--vt", "--lf", "-v")
@@ -115,6 +116,7 @@ def test_a_malformed_scenario_file_fails_its_own_item_only(project: pytest.Pytes
     result.stdout.fnmatch_lines(["*bad.toml:1: step 1: open's argument must be a str*"])
 
 
+@pytest.mark.e2e  # several inner runs: the e2e level (issue 19)
 def test_vt_runs_the_users_scenarios_against_the_users_app_and_bundled_ones_when_asked(
     project: pytest.Pytester,
 ) -> None:
@@ -182,6 +184,7 @@ def test_pytest_asyncio_says_nothing_about_its_loop_scope(pytester: pytest.Pytes
     assert '"asyncio_default_fixture_loop_scope" is unset' not in said
 
 
+@pytest.mark.e2e  # several inner runs: the e2e level (issue 19)
 def test_scenario_goldens_are_taken_when_their_folder_exists_or_on_update(
     project: pytest.Pytester,
 ) -> None:
