@@ -15,7 +15,8 @@ out of the draw, as any test would "kill" them; `--rescore` drops them from a ru
 (the runtime's sources must be the run's). A mutant lives in a COPY of the tree (one per
 worker, in a temporary folder): cosmic-ray mutates files in place, and the worktree and every
 other process must never see a mutated file. Each mutant is tested by `vt conformance` (every
-conformance level, against the embedded runtime, stopping at the first failure, waits cut to
+conformance level against the embedded runtime, then the levels that start processes: a
+cluster's nodes on NATS and Toxiproxy's faults; stopping at the first failure, waits cut to
 `DEADLINE`), run under `nice -n 10`; a survivor is then tested by the runtime's own tests
 (`tests/reference_impl`). A kill that only the short deadline made (the failing scenario
 passes with the default one) counts as a survivor. Survivors listed in
@@ -102,6 +103,8 @@ __all__ = [
 ]
 
 DEADLINE = 0.5  # the wait deadline of a mutant's suite run, seconds
+CLUSTER_DEADLINE = 2.0  # ... at least, for the levels whose scenarios start processes
+PROCESS_LEVELS = ("cluster", "faults")  # `vt conformance` runs them only when named
 CONFIRM_DEADLINE = 5.0  # a kill by a wait running out is confirmed under this one
 COMMAND_TIMEOUT = 180.0  # a test command still running then is a kill by timeout (cosmic-ray's)
 UNIT_TESTS = "tests/reference_impl"
@@ -193,13 +196,35 @@ def run_command(argv: Sequence[str], tree: Path, timeout: float = COMMAND_TIMEOU
     return Run(proc.returncode != 0, False, out.decode(errors="replace"))
 
 
-def suite_argv(tree: Path, deadline: float, scenario: str | None = None) -> list[str]:
-    """`vt conformance` (every level, embedded runtime, first failure ends it), or `vt run`
-    of one scenario."""
+def suite_argvs(tree: Path, deadline: float) -> list[list[str]]:
+    """`vt conformance`, all of it: the levels against the embedded runtime, then those
+    whose scenarios start processes (a cluster's nodes on NATS, Toxiproxy's faults), where
+    the runtime's cluster-only code runs; the first failure ends each. The process levels
+    wait at least `CLUSTER_DEADLINE`: nodes start while a scenario runs."""
     output = ["--output", str(tree / "test-results")]
-    if scenario is not None:
-        return [sys.executable, "-m", "vt", "run", scenario, "--timeout", str(deadline), *output]
-    return [sys.executable, "-m", "vt", "conformance", "-x", "--timeout", str(deadline), *output]
+    command = [sys.executable, "-m", "vt", "conformance", "-x", *output]
+    processes = [arg for level in PROCESS_LEVELS for arg in ("--level", level)]
+    slower = max(deadline, CLUSTER_DEADLINE)
+    return [
+        [*command, "--timeout", str(deadline)],
+        [*command, *processes, "--timeout", str(slower)],
+    ]
+
+
+def scenario_argv(tree: Path, deadline: float, scenario: str) -> list[str]:
+    """`vt run` of one bundled scenario."""
+    output = ["--output", str(tree / "test-results")]
+    return [sys.executable, "-m", "vt", "run", scenario, "--timeout", str(deadline), *output]
+
+
+def run_suite(tree: Path, deadline: float) -> Run:
+    """The suite's commands in turn, until one fails (that one's run) or all pass."""
+    done = Run(False, False, "")
+    for argv in suite_argvs(tree, deadline):
+        done = run_command(argv, tree)
+        if done.failed:
+            return done
+    return done
 
 
 def tests_argv(tree: Path) -> list[str]:
@@ -221,7 +246,7 @@ def first_failure(output: str) -> str:
 
 def baseline(tree: Path, config: Config) -> None:
     """The unmutated tree passes the commands a mutant is judged by (or kills mean nothing)."""
-    for argv in [suite_argv(tree, config.deadline)] + (
+    for argv in suite_argvs(tree, config.deadline) + (
         [tests_argv(tree)] if config.unit_tests else []
     ):
         done = run_command(argv, tree)
@@ -245,7 +270,7 @@ def test_mutant(tree: Path, mutant: Mutant, config: Config) -> Result:
         result.source, result.mutated = changed_line(original, mutated)
         result.block = block_of(original, result.source, mutant.line)
         result.section = section_of(original, mutant.line)
-        suite = run_command(suite_argv(tree, config.deadline), tree)
+        suite = run_suite(tree, config.deadline)
         if suite.timed_out:
             result.outcome = "timeout"
         elif suite.failed:
@@ -271,7 +296,7 @@ def _timing_only(tree: Path, scenario: str, suite: Run) -> bool:
     deadline: the kill was the machine's load, not the mutant."""
     if "WaitTimeout" not in suite.output and "did not" not in suite.output:
         return False
-    return not run_command(suite_argv(tree, CONFIRM_DEADLINE, scenario), tree).failed
+    return not run_command(scenario_argv(tree, CONFIRM_DEADLINE, scenario), tree).failed
 
 
 def run_mutants(mutants: Sequence[Mutant], config: Config) -> list[Result]:

@@ -48,7 +48,7 @@ def render_page(
     seed_json: str,
     tab_id: str,
     view_html: str,
-    reconnect_manager: bool = True,
+    reconnect_manager: bool,
     head: str = "",
     lang: str | None = None,
     description: str | None = None,

@@ -64,9 +64,9 @@ class SessionStore:
         self.sessions[session.id] = session
         return session
 
-    def sweep(self, ttl: float, now: float | None = None) -> list[Session]:
-        """Drop sessions idle longer than `ttl` seconds; return them."""
-        now = time.monotonic() if now is None else now
+    def sweep(self, ttl: float, now: float) -> list[Session]:
+        """Drop sessions idle longer than `ttl` seconds at `now` (time.monotonic()); return
+        them."""
         expired = [s for s in self.sessions.values() if now - s.last_seen > ttl]
         for s in expired:
             del self.sessions[s.id]

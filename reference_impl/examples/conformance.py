@@ -221,6 +221,7 @@ class Push(Composition):
     """`/push`: explicit pushes of elements and signals from an action (§5.4)."""
 
     pushes = SignalInt("pushes", init=0)
+    note = SignalStr("note", init="")  # text a push carries: markup in it stays text
 
     def __init__(self) -> None:
         self.count = 0  # one instance per tab: this tab's pushes
@@ -235,7 +236,9 @@ class Push(Composition):
     @action("Push")
     def push(self, ctx: Ctx) -> None:
         self.count += 1
-        ctx.patch_elements(h.p(f"push {self.count}", id="pushed"))
+        note = self.note.read(ctx)
+        text = f"push {self.count}: {note}" if note else f"push {self.count}"
+        ctx.patch_elements(h.p(text, id="pushed"))
         ctx.patch_signals({"pushes": self.count})
 
 

@@ -350,8 +350,10 @@ def test_the_beacon_script_names_its_tab_as_a_javascript_string() -> None:
 
 
 def test_the_page_carries_what_its_options_ask_for() -> None:
-    full = render_page(title="T", seed_json="{}", tab_id="/_x", view_html="<div></div>")
-    assert "__viaRC" in full  # the reconnect manager, by default
+    full = render_page(
+        title="T", seed_json="{}", tab_id="/_x", view_html="<div></div>", reconnect_manager=True
+    )
+    assert "__viaRC" in full  # the reconnect manager, when asked for
     assert '<html lang="' not in full
     bare = render_page(
         title="T",
