@@ -217,6 +217,11 @@ class Upload(Composition):
         self.result.write(ctx, f"{label}: {file.filename} ({len(content)} bytes)")
 
 
+# What `/push`'s Flood pushes (conformance app §9): more than loopback's socket buffers hold
+# (Linux: up to 4 MiB sent, 6 MiB received).
+FLOOD_BYTES = 16 * 1024 * 1024
+
+
 class Push(Composition):
     """`/push`: explicit pushes of elements and signals from an action (§5.4)."""
 
@@ -231,6 +236,7 @@ class Push(Composition):
             h.h1("Push"),
             h.p("no push yet", id="pushed"),
             h.button("Push", on.click(self.push), id="push"),
+            h.button("Flood", on.click(self.flood), id="flood"),
         )
 
     @action("Push")
@@ -240,6 +246,14 @@ class Push(Composition):
         text = f"push {self.count}: {note}" if note else f"push {self.count}"
         ctx.patch_elements(h.p(text, id="pushed"))
         ctx.patch_signals({"pushes": self.count})
+        if note:  # a pushed script too: one drain carries elements, signals and a script
+            ctx.exec_script(f"console.log({encode_json(note)})")
+
+    @action("Flood")
+    def flood(self, ctx: Ctx) -> None:
+        # More than any socket buffers hold: with a client that stopped reading, the write
+        # that follows this one waits, and a drop then fails it (§5.4.3).
+        ctx.patch_elements(h.pre("x" * FLOOD_BYTES, id="flood"))
 
 
 class Broadcast(Composition):

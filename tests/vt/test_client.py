@@ -332,3 +332,21 @@ async def test_the_sync_client_runs_the_same_code(serve: Serve) -> None:
         assert [r.status for r in tab.responses][:3] == [200, 200, 200]
         tab.close()
         assert not tab.connected
+
+
+async def test_a_stalled_tab_reads_nothing_until_it_resumes(serve: Serve) -> None:
+    from reference_impl.examples import conformance
+
+    async with vt.AsyncClient(serve(conformance.create_app()), timeout=3) as client:
+        tab = await client.new_session().open("/push")
+        await tab.ready()
+        await tab.stall()
+        await tab.action("Push")
+        with pytest.raises(vt.WaitTimeout):  # sent, but in the socket: not read
+            await tab.expect_text("#pushed", "push 1", timeout=0.3)
+        await tab.resume()
+        await tab.expect_text("#pushed", "push 1")
+        assert [e.text for e in tab.timeline.of_kind("stall")] == [
+            "stopped reading the stream",
+            "reads the stream again",
+        ]

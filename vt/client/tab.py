@@ -134,6 +134,7 @@ class AsyncTab(Gestures):
         self.closed = False  # the close beacon was sent (§4.4)
         self.follow_redirects = hub.settings.follow_redirects
         self._pending: Navigation | None = None  # asked for by a script, not yet followed
+        self._resumed: anyio.Event | None = None  # set while stalled: reading waits on it
         self._unfollowed: set[ActionRef] = set()  # actions sent with follow_redirects=False
         self._navigating: anyio.Event | None = None
         self.version = 0  # bumped on every change, so waiters re-check only what changed
@@ -386,6 +387,10 @@ class AsyncTab(Gestures):
             try:
                 with scope:
                     async for chunk in _http.body_chunks(response):
+                        # Stalled: hold what came (one read, at most a socket buffer's worth)
+                        # unapplied, and read no more until resumed; a drop discards it.
+                        while self._resumed is not None:
+                            await self._resumed.wait()
                         self.recording.receive(number, chunk, hub.last_action)
                         self._receive(feed.feed(chunk), number)
                         self._changed()
@@ -452,13 +457,31 @@ class AsyncTab(Gestures):
             own=True,
         )
 
+    async def stall(self) -> None:
+        """Stop reading the stream, as a frozen or overloaded client does: what the server
+        sends stays in the sockets, the TCP window closes and the server's writes back up
+        (§5.4.3). Until `resume()`, or `drop()`/`reconnect()`, whose new stream is read."""
+        if self._resumed is None:
+            self._resumed = anyio.Event()
+            self.timeline.add("stall", "stopped reading the stream")
+
+    async def resume(self) -> None:
+        """Read the stream again after `stall()`."""
+        resumed, self._resumed = self._resumed, None
+        if resumed is not None:
+            resumed.set()
+            self.timeline.add("stall", "reads the stream again")
+
     async def drop(self) -> None:
-        """Cut the stream from the client side, as a network drop would (no close beacon)."""
+        """Cut the stream from the client side, as a network drop would (no close beacon).
+        A stalled stream is cut unread (its socket closed with data in it: a reset); the
+        stall ends with it, so a new stream is read."""
         streams, self._streams = self._streams, []
         for scope, _ in streams:
             scope.cancel()
         for _, done in streams:
             await done.wait()
+        await self.resume()
 
     async def reconnect(self) -> ResponseInfo | None:
         """Drop the stream and open a new one (the server resyncs, §5.5)."""

@@ -105,6 +105,8 @@ VERBS: dict[str, tuple[tuple[type, ...], dict[str, tuple[type, ...]]]] = {
     "expect_end": ((str, list), {**_WAIT}),
     "converge": ((str,), {"tabs": (str, list), **_WAIT}),
     "drop": ((str, list), {}),
+    "stall": ((str, list), {}),
+    "resume": ((str, list), {}),
     "reconnect": ((str, list), {}),
     "reload": ((str, list), {}),
     "close": ((str, list), {}),
@@ -129,6 +131,8 @@ _TAB_ARGUMENT = frozenset(
     {
         "ready",
         "drop",
+        "stall",
+        "resume",
         "reconnect",
         "reload",
         "close",

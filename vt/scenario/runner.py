@@ -60,6 +60,8 @@ BROWSER_REFUSED = frozenset(
         "post",
         "get",
         "drop",
+        "stall",
+        "resume",
         "reconnect",
         "upload",
         "expect_response",
@@ -546,6 +548,14 @@ class _State(ClusterVerbs, WireVerbs):
     async def v_drop(self, step: Step) -> None:
         for tab in self.many(step):
             await tab.drop()
+
+    async def v_stall(self, step: Step) -> None:
+        for tab in self.many(step):
+            await tab.stall()
+
+    async def v_resume(self, step: Step) -> None:
+        for tab in self.many(step):
+            await tab.resume()
 
     async def v_reconnect(self, step: Step) -> None:
         for tab in self.many(step):

@@ -98,6 +98,8 @@ class Tab(_ClientTwin):
     connect = blocking(AsyncTab.connect)
     ready = blocking(AsyncTab.ready)
     drop = blocking(AsyncTab.drop)
+    stall = blocking(AsyncTab.stall)
+    resume = blocking(AsyncTab.resume)
     reconnect = blocking(AsyncTab.reconnect)
     action = blocking(AsyncTab.action)
     post = blocking(AsyncTab.post)
