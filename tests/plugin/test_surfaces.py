@@ -69,7 +69,9 @@ def test_markers_select_levels(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest(*INNER, "--vt-bundled", "--strict-markers", "-m", "vt_core", "--co")
     core = LEVEL_COUNT["core"]
     assert result.ret == 0, result.stdout.str()
-    result.stdout.fnmatch_lines([f"*{core}/{TOTAL + 1} tests collected ({TOTAL - core + 1} deselected)*"])
+    result.stdout.fnmatch_lines(
+        [f"*{core}/{TOTAL + 1} tests collected ({TOTAL - core + 1} deselected)*"]
+    )
     result = pytester.runpytest(*INNER, "--vt-bundled", "-m", "vt_chat", "-k", "order")
     result.assert_outcomes(passed=1, deselected=TOTAL)
 
