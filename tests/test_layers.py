@@ -57,8 +57,10 @@ def _syntax(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"))
 
 
-def imports_of(path: Path) -> list[Import]:
-    """Every import in the file (TYPE_CHECKING blocks and function bodies included)."""
+@functools.cache
+def imports_of(path: Path) -> tuple[Import, ...]:
+    """Every import in the file (TYPE_CHECKING blocks and function bodies included), found
+    once per run (most checks read every module's imports)."""
     tree = _syntax(path)
     top = {id(node) for node in _top_level(tree.body)}
     found: list[Import] = []
@@ -75,7 +77,7 @@ def imports_of(path: Path) -> list[Import]:
                 target = node.module or ""
             names = tuple(alias.name for alias in node.names)
             found.append(Import(target, names, id(node) in top, node.lineno))
-    return found
+    return tuple(found)
 
 
 def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -92,8 +94,9 @@ def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
                 yield from _top_level(handler.body)
 
 
-def _files(tree: str) -> list[Path]:
-    return sorted(p for p in (ROOT / tree).rglob("*.py") if "__pycache__" not in p.parts)
+@functools.cache
+def _files(tree: str) -> tuple[Path, ...]:
+    return tuple(sorted(p for p in (ROOT / tree).rglob("*.py") if "__pycache__" not in p.parts))
 
 
 def _rel(path: Path) -> str:
@@ -186,13 +189,19 @@ def _vt_targets(imp: Import) -> list[str]:
 
 
 def _vt_graph() -> dict[str, set[str]]:
+    """vt's module graph: each module's vt imports (a copy: a test may change it)."""
+    return {module: set(deps) for module, deps in _vt_graph_once().items()}
+
+
+@functools.cache
+def _vt_graph_once() -> dict[str, frozenset[str]]:
     graph: dict[str, set[str]] = {}
     for path in _files("vt"):
         name = _module_name(path)
         deps = graph.setdefault(name, set())
         for imp in imports_of(path):
             deps.update(t for t in _vt_targets(imp) if t != name)
-    return graph
+    return {module: frozenset(deps) for module, deps in graph.items()}
 
 
 # -- the checks ------------------------------------------------------------------------------

@@ -108,10 +108,12 @@ def test_a_mutant_that_does_not_compile_is_left_out_of_the_draw(tmp_path: Path) 
 def test_a_rescore_drops_the_invalid_mutants_of_a_finished_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    every = mutation.all_mutants(modules=["handlers"])
-    # `{**tab.pushed_signals, ...}` with `**` turned `+`: a syntax error, "killed" by any test
+    # The runtime's smallest module with both kinds (a tenth of the mutants of `handlers`):
+    # `{**taken.signals, ...}` with `**` turned `+` is a syntax error, "killed" by any test;
+    # `self.render is None` turned `is not` compiles.
+    every = mutation.all_mutants(modules=["queue"])
     bad = next(m for m in every if m.operator.endswith("Pow_Add"))
-    good = next(m for m in every if m.function == "owns" and m.operator.endswith("Is_IsNot"))
+    good = next(m for m in every if m.function == "restore" and m.operator.endswith("Is_IsNot"))
     results = []
     for m in (bad, good):
         _, source, mutated = next(mutation.mutated_sources([m]))

@@ -132,7 +132,9 @@ class LiveServer:
         self.host = host
         self.startup_timeout = startup_timeout
         self.shutdown_grace = shutdown_grace
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # The TCP protocol number, not 0: asyncio sets TCP_NODELAY only on such sockets, and
+        # uvicorn writes a response's head and body apart (Nagle's delay: ~40 ms a request).
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.port: int = self._sock.getsockname()[1]

@@ -37,7 +37,16 @@ from ..wire.events import StreamItem
 from ..wire.feed import Fed, ItemFeed
 from ..wire.sse import Comment
 
-__all__ = ["CASES_DIR", "CaseRun", "CodecCase", "ExpectedError", "load_cases", "run_case"]
+__all__ = [
+    "CASES_DIR",
+    "CaseRun",
+    "CodecCase",
+    "ExpectedError",
+    "decode_case",
+    "load_cases",
+    "replay_case",
+    "run_case",
+]
 
 # specs/cases of a source checkout (vt is installed in editable mode for development).
 CASES_DIR = specs_dir() / "cases"
@@ -128,7 +137,12 @@ def run_case(case: CodecCase, chunks: list[int] | None = None) -> CaseRun:
     collected as errors, not raised; what the browser applies is applied, and the events after
     them still apply.
     """
-    run = CaseRun(Replica.from_html(case.before_html, case.before_signals))
+    return replay_case(case, decode_case(case, chunks))
+
+
+def decode_case(case: CodecCase, chunks: list[int] | None = None) -> list[Fed]:
+    """The events and comments of a case's stream, decoded from chunks split at the byte
+    offsets `chunks`: the only step of `run_case` the chunks reach."""
     feed = ItemFeed()
     fed: list[Fed] = []
     start = 0
@@ -136,6 +150,13 @@ def run_case(case: CodecCase, chunks: list[int] | None = None) -> CaseRun:
         fed.extend(feed.feed(case.stream[start:cut]))
         start = cut
     fed.extend(feed.close())
+    return fed
+
+
+def replay_case(case: CodecCase, fed: list[Fed]) -> CaseRun:
+    """Apply decoded items (`decode_case`) to a replica of the case's page: a function of
+    the wire events and comments in `fed` alone, whatever chunks they were decoded from."""
+    run = CaseRun(Replica.from_html(case.before_html, case.before_signals))
     for raw, _strict in fed:  # read again as a browser reads it, below
         seen = len(run.replica.violations)
         event = run.replica.receive(raw)
