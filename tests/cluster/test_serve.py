@@ -46,13 +46,27 @@ def test_serve_nodes_prints_the_urls_and_ctrl_c_stops_everything() -> None:
                 with urllib.request.urlopen(url + "readyz", timeout=5) as response:
                     assert response.status == 200
             proc.send_signal(signal.SIGINT)
-            out, _ = proc.communicate(timeout=60)
+            try:
+                out, _ = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:  # say what it printed and what it still runs
+                alive = [" ".join(c.cmdline()[:4]) for c in psutil.Process(proc.pid).children()]
+                kill_tree(proc)
+                rest, _ = proc.communicate()
+                pytest.fail(
+                    f"vt serve did not stop within 60 s of SIGINT; children {alive}; "
+                    f"it printed:\n{''.join(lines)}{rest}"
+                )
             assert proc.returncode == 0, out
             assert "stopped" in out
         finally:
             if proc.poll() is None:  # the test failed: what it started must not outlive it
-                for child in psutil.Process(proc.pid).children(recursive=True):
-                    with contextlib.suppress(psutil.NoSuchProcess):
-                        child.kill()
-                proc.kill()
+                kill_tree(proc)
                 proc.wait()
+
+
+def kill_tree(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL `proc` and every process under it."""
+    for child in psutil.Process(proc.pid).children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    proc.kill()
