@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 import brotli
@@ -47,6 +48,7 @@ class Site:
     action_answer: Callable[[], Response] = lambda: Response(b"")
     page_redirect: str | None = None
     beacon_hangs: bool = False
+    beacon_literal: str | None = None  # page A's beacon script sends this JS string literal
     compressed: bool = False
     ends: str | None = None  # the stream ends after its chunks: "finished" or "truncated"
     opened: list[str] = field(default_factory=list)
@@ -56,7 +58,14 @@ class Site:
         async def page_a(request: Request) -> Response:
             if self.page_redirect is not None:
                 return RedirectResponse(self.page_redirect, status_code=302)
-            return HTMLResponse(page(TAB_A, "<p id='where'>A</p>"))
+            html = page(TAB_A, "<p id='where'>A</p>")
+            if self.beacon_literal is not None:
+                script = (
+                    "window.addEventListener('beforeunload',()=>"
+                    f"navigator.sendBeacon('/_sse/close',{self.beacon_literal}))"
+                )
+                html = html.replace("</head>", f'<meta data-init="{escape(script)}"></head>')
+            return HTMLResponse(html)
 
         async def page_b(request: Request) -> Response:
             return HTMLResponse(page(TAB_B, "<p id='where'>B</p>"))
@@ -274,6 +283,26 @@ async def test_the_client_exit_sends_every_open_tabs_close_beacon(serve: Serve) 
 
     assert sorted(site.beacons) == sorted([TAB_A, TAB_A, TAB_B])  # one per tab, never twice
     assert (first.closed, second.closed, second.connected) == (True, True, False)
+
+
+@pytest.mark.parametrize(
+    ("literal", "sent"),
+    [
+        (f"'{TAB_A}'", TAB_A),
+        (f'"{TAB_A[:3]}\\u0027{TAB_A[3:]}"', f"{TAB_A[:3]}'{TAB_A[3:]}"),  # escaped as Via does
+        ("'another-tab'", "another-tab"),  # a page whose script names another tab: sent as is
+    ],
+)
+async def test_close_sends_what_the_pages_beacon_script_sends(
+    serve: Serve, literal: str, sent: str
+) -> None:
+    # Before: vt sent the id it read from the signals, whatever the page's script said, so a
+    # page whose beacon named the wrong tab passed (a mutant of the runtime's escaping did).
+    site = Site(beacon_literal=literal)
+    async with vt.AsyncClient(serve(site.app()), timeout=3) as client:
+        tab = await client.new_session().open("/")
+        await tab.close()
+    assert site.beacons == [sent]
 
 
 async def test_the_client_exit_does_not_hang_on_a_server_that_never_answers_beacons(

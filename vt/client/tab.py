@@ -128,6 +128,8 @@ class AsyncTab(Gestures):
         self.stream_urls: tuple[str, ...] = ()
         self.profile = "via"  # or "datastar" (a plain page): vt.page.profile
         self.close_url = "/_sse/close"
+        self.close_body: str | None = None  # what the page's beacon script sends
+        self._page_tab_id: str | None = None
         self.page: ResponseInfo | None = None
         self.page_html = ""
         self.connected = False
@@ -193,6 +195,8 @@ class AsyncTab(Gestures):
         self.stream_url = page.stream_url
         self.stream_urls = page.stream_urls
         self.close_url = page.close_url
+        self.close_body = page.close_body
+        self._page_tab_id = page.tab_id
         who = f"tab {short_id(page.tab_id)}" if page.tab_id else "a plain Datastar page"
         self.timeline.add("page", f"GET {self.path} -> 200, {who}")
         self._changed()
@@ -275,10 +279,16 @@ class AsyncTab(Gestures):
         if self.closed or tab_id is None or self.profile == "datastar":
             return
         self.closed = True
+        body = tab_id
+        if self.close_body is not None and tab_id == self._page_tab_id:
+            # What the page's own `beforeunload` handler sends (§2.1.3), as a browser would:
+            # a page whose script names another tab must not pass. After a re-bootstrap the
+            # page's script is the old tab's; the new id is sent.
+            body = self.close_body
         try:
             response = await self.session.http.post(
                 self.url_of(self.close_url),
-                content=tab_id.encode(),
+                content=body.encode(),
                 headers={"Content-Type": "text/plain;charset=UTF-8", "Referer": self.page_url},
             )
         except _http.HTTPError as exc:

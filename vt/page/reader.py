@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import PageBootstrapError, hide_frames
 from ..js.attrs import parse_data_attr
 from ..js.engine import Batch
-from ..js.expr import ExpressionError
+from ..js.expr import ExpressionError, parse_string
 from ..replica.dom import Document, Element
 from ..replica.signals import merge_patch
 from .profile import TAB_KEY, resolve_profile
@@ -36,6 +36,8 @@ DEFAULT_CLOSE_URL = "/_sse/close"
 
 _GET_CALL = re.compile(r"@get\(\s*(['\"`])(.+?)\1")
 _BEACON_CALL = re.compile(r"sendBeacon\(\s*(['\"`])(.+?)\1")
+# The beacon's body when the page's script gives it as one string literal (Via's, Go Via's).
+_BEACON_BODY = re.compile(r"\s*,\s*('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\s*\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class PageInfo:
     profile: str = "via"
     stream_urls: tuple[str, ...] = ()
     inits: tuple[Init, ...] = ()
+    close_body: str | None = None  # what the page's close beacon sends, as its script says
 
 
 def read_page(document: Document, raw: str, profile: str = "via") -> PageInfo:
@@ -97,18 +100,22 @@ def read_page(document: Document, raw: str, profile: str = "via") -> PageInfo:
         )
     stream_url: str | None = None
     close_url: str | None = None
+    close_body: str | None = None
     for el in document.select("[data-init]"):
         code = el.get("data-init") or ""
         if stream_url is None and (match := _GET_CALL.search(code)):
             stream_url = match.group(2)
         if close_url is None and (match := _BEACON_CALL.search(code)):
             close_url = match.group(2)
+            if body := _BEACON_BODY.match(code, match.end()):
+                close_body = parse_string(body.group(1))
     return PageInfo(
         tab_id=tab_id,
         seed=seed,
         stream_url=stream_url or DEFAULT_STREAM_URL,
         close_url=close_url or DEFAULT_CLOSE_URL,
         stream_urls=(stream_url or DEFAULT_STREAM_URL,),
+        close_body=close_body,
     )
 
 
