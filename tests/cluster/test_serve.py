@@ -50,6 +50,9 @@ def test_serve_nodes_prints_the_urls_and_ctrl_c_stops_everything() -> None:
                 out, _ = proc.communicate(timeout=60)
             except subprocess.TimeoutExpired:  # say what it printed and what it still runs
                 alive = [" ".join(c.cmdline()[:4]) for c in psutil.Process(proc.pid).children()]
+                proc.send_signal(signal.SIGUSR1)  # vt serve prints its threads' stacks
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(2)
                 kill_tree(proc)
                 rest, _ = proc.communicate()
                 pytest.fail(

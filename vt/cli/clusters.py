@@ -4,6 +4,7 @@ nodes on one NATS JetStream, or one node of it (specs/cluster.md §C7)."""
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import signal
 import sys
 import threading
@@ -80,6 +81,8 @@ def serve_cluster(args: argparse.Namespace) -> int:
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, on_signal)
+    # `kill -USR1 PID` prints every thread's stack: what a cluster that will not stop is doing.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     cluster = LocalCluster(command, args.nodes)
     try:
         print(f"starting nats-server and {args.nodes} node(s) of {args.example}...", flush=True)
