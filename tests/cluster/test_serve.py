@@ -50,13 +50,14 @@ def test_serve_nodes_prints_the_urls_and_ctrl_c_stops_everything() -> None:
                 out, _ = proc.communicate(timeout=60)
             except subprocess.TimeoutExpired:  # say what it printed and what it still runs
                 alive = [" ".join(c.cmdline()[:4]) for c in psutil.Process(proc.pid).children()]
+                masks = signal_masks(proc.pid)  # ignored, blocked or pending: where SIGINT went
                 proc.send_signal(signal.SIGUSR1)  # vt serve prints its threads' stacks
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(2)
                 kill_tree(proc)
                 rest, _ = proc.communicate()
                 pytest.fail(
-                    f"vt serve did not stop within 60 s of SIGINT; children {alive}; "
+                    f"vt serve did not stop within 60 s of SIGINT; children {alive}; {masks}; "
                     f"it printed:\n{''.join(lines)}{rest}"
                 )
             assert proc.returncode == 0, out
@@ -65,6 +66,18 @@ def test_serve_nodes_prints_the_urls_and_ctrl_c_stops_everything() -> None:
             if proc.poll() is None:  # the test failed: what it started must not outlive it
                 kill_tree(proc)
                 proc.wait()
+
+
+def signal_masks(pid: int) -> str:
+    """The signal masks of process `pid` (and of this one), as /proc shows them."""
+    found = []
+    for who in (str(pid), "self"):
+        with open(f"/proc/{who}/status") as status:
+            masks = [
+                line.replace("\t", "") for line in status if line.startswith(("Sig", "ShdPnd"))
+            ]
+        found.append(f"{who}: " + " ".join(line.strip() for line in masks))
+    return "; ".join(found)
 
 
 def kill_tree(proc: subprocess.Popen[str]) -> None:
