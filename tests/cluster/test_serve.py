@@ -14,6 +14,8 @@ import urllib.request
 import psutil
 import pytest
 
+from tests.signals import as_from_a_shell
+
 from .support import no_process_left, require_tools
 
 pytestmark = pytest.mark.cluster
@@ -24,6 +26,7 @@ def test_serve_nodes_prints_the_urls_and_ctrl_c_stops_everything() -> None:
     with no_process_left():
         proc = subprocess.Popen(
             [sys.executable, "-m", "vt", "serve", "cluster", "--nodes", "3"],
+            preexec_fn=as_from_a_shell,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

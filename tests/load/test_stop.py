@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 from reference_impl.examples.chat import create_app
+from tests.signals import as_from_a_shell
 from vt import LiveServer
 
 pytestmark = pytest.mark.slow
@@ -37,6 +38,7 @@ def test_ctrl_c_ends_the_master_and_its_workers(chat: str, tmp_path: Path) -> No
                 "--headless", "--processes", "2", "-u", "20", "-r", "20", "-t", "300s",
                 "-H", chat, "--vt-pace", "1",
             ],
+            preexec_fn=as_from_a_shell,
             stdout=out,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
