@@ -201,8 +201,7 @@ def suite_argvs(tree: Path, deadline: float) -> list[list[str]]:
     whose scenarios start processes (a cluster's nodes on NATS, Toxiproxy's faults), where
     the runtime's cluster-only code runs; the first failure ends each. The process levels
     wait at least `CLUSTER_DEADLINE`: nodes start while a scenario runs."""
-    output = ["--output", str(tree / "test-results")]
-    command = [sys.executable, "-m", "vt", "conformance", "-x", *output]
+    command = [sys.executable, "-m", "vt", "conformance", "-x", *_output(tree)]
     processes = [arg for level in PROCESS_LEVELS for arg in ("--level", level)]
     slower = max(deadline, CLUSTER_DEADLINE)
     return [
@@ -213,8 +212,12 @@ def suite_argvs(tree: Path, deadline: float) -> list[list[str]]:
 
 def scenario_argv(tree: Path, deadline: float, scenario: str) -> list[str]:
     """`vt run` of one bundled scenario."""
-    output = ["--output", str(tree / "test-results")]
-    return [sys.executable, "-m", "vt", "run", scenario, "--timeout", str(deadline), *output]
+    return [sys.executable, "-m", "vt", "run", scenario, "--timeout", str(deadline), *_output(tree)]
+
+
+def _output(tree: Path) -> list[str]:
+    """Where a run in `tree` leaves its failure reports."""
+    return ["--output", str(tree / "test-results")]
 
 
 def run_suite(tree: Path, deadline: float) -> Run:

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 # Verbs that can make the server write to some tab.
 _ACTING = frozenset({"action", "click", "type", "press", "upload", "request"})
+# Verbs that are a tab method of the same name, called with no argument on each tab named.
+_TAB_METHODS = frozenset({"drop", "stall", "resume", "reconnect", "reload", "close"})
 # `{id:NAME}`, `{stale:/route}` and `{forged}` in a request's path, body and JSON strings.
 _PLACEHOLDER = re.compile(r"\{(id:[^{}]+|stale:[^{}]+|forged)\}")
 
@@ -262,6 +264,10 @@ class _State(ClusterVerbs, WireVerbs):
                 for name, tab in self.run.tabs.items()
                 if isinstance(tab, AsyncTab)  # a browser's frames are not read this way
             }
+        if step.verb in _TAB_METHODS:  # the tab's method of that name, on each named tab
+            for tab in self.many(step):
+                await getattr(tab, step.verb)()
+            return
         await getattr(self, f"v_{step.verb}")(step)
 
     def expand(self, value: Any) -> Any:
@@ -544,27 +550,3 @@ class _State(ClusterVerbs, WireVerbs):
     async def v_converge(self, step: Step) -> None:
         tabs = self.many(step, default_all=True)
         await self.client.expect_converged(tabs, str(step.argument), timeout=self.wait(step))
-
-    async def v_drop(self, step: Step) -> None:
-        for tab in self.many(step):
-            await tab.drop()
-
-    async def v_stall(self, step: Step) -> None:
-        for tab in self.many(step):
-            await tab.stall()
-
-    async def v_resume(self, step: Step) -> None:
-        for tab in self.many(step):
-            await tab.resume()
-
-    async def v_reconnect(self, step: Step) -> None:
-        for tab in self.many(step):
-            await tab.reconnect()
-
-    async def v_reload(self, step: Step) -> None:
-        for tab in self.many(step):
-            await tab.reload()
-
-    async def v_close(self, step: Step) -> None:
-        for tab in self.many(step):
-            await tab.close()
